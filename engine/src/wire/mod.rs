@@ -9,6 +9,8 @@
 //! * Unknown message types and option codes are data (`Unknown(..)`, raw options), carried and
 //!   re-emitted unchanged, never a failed decode.
 
+pub mod dhcp;
+pub mod failover;
 pub mod hash_bucket;
 mod reader;
 
