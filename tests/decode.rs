@@ -163,3 +163,102 @@ fn a_truncated_capture_decodes_its_whole_records_and_warns() {
     assert!(matches!(out.status.code(), Some(0 | 1)), "{stderr}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A capture of one failover connection carrying `messages` from the client side.
+fn synthetic_capture(messages: &[Vec<u8>]) -> Vec<u8> {
+    use dhcpfo::capture::{PcapWriter, Precision, Side, TcpConversation};
+    use std::net::{Ipv4Addr, SocketAddrV4};
+    let client = SocketAddrV4::new(Ipv4Addr::new(192, 0, 2, 1), 40000);
+    let server = SocketAddrV4::new(Ipv4Addr::new(192, 0, 2, 2), 647);
+    let mut w = PcapWriter::new(Vec::new(), Precision::Micros).unwrap();
+    let (mut conv, handshake) = TcpConversation::handshake(client, server, 1000, 9000);
+    let mut ts = 1_700_000_000_000_000_000u64;
+    for frame in handshake {
+        w.write_record(ts, &frame).unwrap();
+    }
+    for m in messages {
+        ts += 1_000_000;
+        for frame in conv.send(Side::Client, m) {
+            w.write_record(ts, &frame).unwrap();
+        }
+    }
+    w.into_inner().unwrap()
+}
+
+fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("dhcpfo-decode-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn an_isc_message_with_infoblox_option_30_still_decodes() {
+    // BNDUPD with option 30 = "myhost1" (Infoblox's UTF-8 host name) and ISC's 2-byte IP-flags.
+    let bndupd: Vec<u8> = [
+        &[0, 0, 3, 12, 0, 0, 0, 1, 0, 0, 0, 5][..],
+        &[0, 2, 0, 4, 192, 0, 2, 100, 0, 3, 0, 1, 2],
+        &[0, 30, 0, 7],
+        b"myhost1",
+        &[0, 12, 0, 2, 0, 0],
+    ]
+    .concat();
+    let mut bndupd = bndupd;
+    let len = bndupd.len() as u16;
+    bndupd[..2].copy_from_slice(&len.to_be_bytes());
+    // The same without IP-flags: the guess says Microsoft, which cannot read a 7-byte scope
+    // list, so the decoder falls back to ISC.
+    let mut bare = bndupd[..bndupd.len() - 6].to_vec();
+    let len = bare.len() as u16;
+    bare[..2].copy_from_slice(&len.to_be_bytes());
+    let pcap = temp_file("infoblox.pcap", &synthetic_capture(&[bndupd, bare]));
+    let out = dhcpfo(&["decode", "--verify", "--json", pcap.to_str().unwrap()]);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let objects: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(objects.len(), 2);
+    for o in &objects {
+        assert_eq!(o["dialect"], "isc");
+        assert_eq!(o["fields"]["bs"], "ACTIVE");
+    }
+}
+
+#[test]
+fn a_corrupt_record_header_exits_1() {
+    let mut bytes = std::fs::read(data("isc-4.4.3/02-client-leases.pcap")).unwrap();
+    // The caplen of the sixth record: headers are 24 bytes, then 16 per record plus its data.
+    let mut at = 24;
+    for _ in 0..5 {
+        let caplen = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
+        at += 16 + caplen;
+    }
+    bytes[at + 8..at + 12].copy_from_slice(&0x7fff_ffffu32.to_le_bytes());
+    let pcap = temp_file("absurd.pcap", &bytes);
+    let out = dhcpfo(&["decode", pcap.to_str().unwrap()]);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("error:"), "{stderr}");
+}
+
+#[test]
+fn a_reader_that_stops_early_does_not_turn_the_verdict_into_an_error() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let pcap = data("isc-4.4.3/08-perfdhcp-200-new-leases.pcap");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dhcpfo"))
+        .args(["decode", pcap.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The pipe is closed here, long before the 1 200 lines are written.
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+}

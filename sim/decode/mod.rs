@@ -59,12 +59,18 @@ pub struct Tally {
     pub verify_mismatches: usize,
     /// Messages re-encoded and compared.
     pub verified: usize,
+    /// DHCP messages whose re-encoding carries the same content in another layout (options
+    /// moved out of an overloaded sname/file, RFC 3396 pieces joined, pads dropped).
+    pub dhcp_relaid: usize,
+    /// Records the capture holds but we could not read (a corrupt record header, an
+    /// unsupported link type).
+    pub unreadable_records: usize,
 }
 
 impl Tally {
     /// The exit code this outcome deserves.
     pub fn exit_code(&self) -> u8 {
-        if self.failed + self.stream_errors + self.verify_mismatches > 0 {
+        if self.failed + self.stream_errors + self.verify_mismatches + self.unreadable_records > 0 {
             exit::VIOLATION
         } else {
             exit::OK
@@ -93,12 +99,26 @@ pub fn run(path: &Path, args: &DecodeArgs, out: &mut dyn Write, err: &mut dyn Wr
     let dissection = capture::dissect(&pcap, &args.ports, &DHCP_PORTS);
     let start_ns = pcap.records.first().map_or(0, |r| r.ts_ns);
     for event in &dissection.events {
-        if let Err(e) = decoder.event(start_ns, event) {
-            let _ = writeln!(err, "dhcpfo decode: writing output: {e}");
-            return exit::BAD_INPUT;
+        match decoder.event(start_ns, event) {
+            Ok(()) => {}
+            // A reader that stopped listening (`| head`) ends the output, not the verdict.
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => break,
+            Err(e) => {
+                let _ = writeln!(err, "dhcpfo decode: writing output: {e}");
+                return exit::BAD_INPUT;
+            }
         }
     }
-    let tally = decoder.finish();
+    let mut tally = decoder.finish();
+    // A file cut short at its end is an ordinary interrupted capture; a record header that
+    // makes no sense, or a link type we cannot read, means messages went unread.
+    if matches!(
+        pcap.truncated.map(|t| t.reason),
+        Some(capture::pcap::Truncation::AbsurdCaplen { .. })
+    ) {
+        tally.unreadable_records += 1;
+    }
+    tally.unreadable_records += dissection.skipped.unsupported_link_type;
     let _ = summary(err, path, &tally, &pcap, &dissection);
     tally.exit_code()
 }
@@ -111,7 +131,21 @@ fn summary(
     d: &capture::Dissection<'_>,
 ) -> io::Result<()> {
     if let Some(tail) = &pcap.truncated {
-        writeln!(err, "warning: {}: {tail}", path.display())?;
+        let kind = match tail.reason {
+            capture::pcap::Truncation::AbsurdCaplen { .. } => "error",
+            _ => "warning",
+        };
+        writeln!(err, "{kind}: {}: {tail}", path.display())?;
+    }
+    if d.skipped.unsupported_link_type > 0 {
+        writeln!(
+            err,
+            "error: {}: link type {} is not one we read (Ethernet, Linux cooked, raw IP, BSD \
+             loopback); {} records unread",
+            path.display(),
+            pcap.link_type,
+            d.skipped.unsupported_link_type
+        )?;
     }
     write!(
         err,
@@ -129,9 +163,16 @@ fn summary(
         write!(
             err,
             "; verify: {} re-encoded identically, {} differ",
-            t.verified - t.verify_mismatches,
+            t.verified - t.verify_mismatches - t.dhcp_relaid,
             t.verify_mismatches
         )?;
+        if t.dhcp_relaid > 0 {
+            write!(
+                err,
+                ", {} DHCP with the same content laid out differently",
+                t.dhcp_relaid
+            )?;
+        }
     }
     writeln!(
         err,
@@ -247,9 +288,18 @@ impl<'o> Decoder<'o> {
     }
 
     fn failover(&mut self, t: Stamp, flow: Flow, frame: &[u8]) -> io::Result<()> {
-        let dialect = Dialect::detect(frame);
-        let m = match Message::parse(frame, dialect) {
-            Ok(m) => m,
+        // The guess can be wrong (an ISC peer may carry Infoblox's option 30): try the other
+        // dialect before calling the message undecodable.
+        let guess = Dialect::detect(frame);
+        let parsed = Message::parse(frame, guess)
+            .map(|m| (m, guess))
+            .or_else(|e| {
+                Message::parse(frame, guess.other())
+                    .map(|m| (m, guess.other()))
+                    .map_err(|_| e)
+            });
+        let (m, dialect) = match parsed {
+            Ok(ok) => ok,
             Err(e) => {
                 self.tally.failed += 1;
                 return self.failure(t, flow.src, flow.dst, "failover", &e.to_string(), frame);
@@ -316,9 +366,20 @@ impl<'o> Decoder<'o> {
         let mut mismatch = None;
         if self.args.verify {
             self.tally.verified += 1;
-            if DhcpMessage::parse(&m.to_bytes()).as_ref() != Ok(&m) {
-                self.tally.verify_mismatches += 1;
-                mismatch = Some("re-encoding decodes differently".to_string());
+            let again = m.to_bytes();
+            // Our encoder pads to the 300-byte BOOTP minimum; a shorter capture (perfdhcp sends
+            // 262 bytes) must match up to its own end, the rest being our zero padding.
+            let common = payload.len().min(again.len());
+            let same_bytes = again[..common] == payload[..common]
+                && again[common..].iter().all(|&b| b == 0)
+                && payload[common..].iter().all(|&b| b == 0);
+            if !same_bytes {
+                if DhcpMessage::parse(&again).as_ref() == Ok(&m) {
+                    self.tally.dhcp_relaid += 1;
+                } else {
+                    self.tally.verify_mismatches += 1;
+                    mismatch = Some(first_difference(payload, &again));
+                }
             }
         }
         let kind = describe::dhcp_type_name(m.message_type());

@@ -44,27 +44,41 @@ impl Dialect {
         }
     }
 
-    /// Guess the dialect of one framed message, for a reader of foreign captures: Microsoft if
-    /// the payload offset is below 12, if any option code is in 30–41, or if IP-flags is one
-    /// byte long; ISC otherwise. A relationship never guesses: its dialect is configured.
+    /// Guess the dialect of one framed message, for a reader of foreign captures: ISC if
+    /// IP-flags is two bytes (ISC's form, draft-12.md §3.1); otherwise Microsoft if the payload
+    /// offset is below 12, if any option code is in 30–41, or if IP-flags is one byte long; ISC
+    /// otherwise. A guess can be wrong (Infoblox sends option 30 as a host name from an ISC
+    /// peer), so a reader that fails to decode in the guessed dialect should try the other
+    /// ([`Dialect::other`]). A relationship never guesses: its dialect is configured.
     pub fn detect(message: &[u8]) -> Dialect {
         let mut r = Reader::new(message);
         let Some(payload_offset) = r.take(4).and_then(|h| h.get(3).copied()) else {
             return Dialect::Isc;
         };
-        if usize::from(payload_offset) < HEADER_LEN {
-            return Dialect::Microsoft;
+        let options = message
+            .get(usize::from(payload_offset).max(HEADER_LEN)..)
+            .unwrap_or(&[]);
+        let mut microsoft = usize::from(payload_offset) < HEADER_LEN;
+        for (_, c, data) in raw_options(options).map_while(Result::ok) {
+            match (c, data.len()) {
+                (code::IP_FLAGS, 2) => return Dialect::Isc,
+                (code::IP_FLAGS, 1) => microsoft = true,
+                (c, _) if code::MICROSOFT.contains(&c) => microsoft = true,
+                _ => {}
+            }
         }
-        let options = message.get(usize::from(payload_offset)..).unwrap_or(&[]);
-        let microsoft = raw_options(options)
-            .map_while(Result::ok)
-            .any(|(_, c, data)| {
-                code::MICROSOFT.contains(&c) || (c == code::IP_FLAGS && data.len() == 1)
-            });
         if microsoft {
             Dialect::Microsoft
         } else {
             Dialect::Isc
+        }
+    }
+
+    /// The other dialect.
+    pub fn other(self) -> Dialect {
+        match self {
+            Dialect::Isc => Dialect::Microsoft,
+            Dialect::Microsoft => Dialect::Isc,
         }
     }
 }
@@ -197,5 +211,10 @@ mod tests {
         let one_byte_flags = [0, 17, 3, 12, 0, 0, 0, 0, 0, 0, 0, 1, 0, 12, 0, 1, 2];
         assert_eq!(Dialect::detect(&one_byte_flags), Dialect::Microsoft);
         assert_eq!(Dialect::detect(&[]), Dialect::Isc);
+        // Infoblox's option 30 beside ISC's two-byte IP-flags stays ISC.
+        let infoblox = [
+            0, 25, 3, 12, 0, 0, 0, 0, 0, 0, 0, 1, 0, 30, 0, 3, b'h', b'o', b'p', 0, 12, 0, 2, 0, 1,
+        ];
+        assert_eq!(Dialect::detect(&infoblox), Dialect::Isc);
     }
 }

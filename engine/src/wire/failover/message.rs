@@ -201,18 +201,33 @@ impl Message {
             + self.options.iter().map(|o| 4 + o.data_len()).sum::<usize>()
     }
 
+    /// The payload offset written on the wire: 12 plus the extra header, or a received offset
+    /// below 12 (Windows' 8) kept as it was. A stored offset that disagrees with the extra
+    /// header is never written: the options must start where the offset says.
+    fn wire_payload_offset(&self) -> u8 {
+        if self.extra_header.is_empty() && self.payload_offset < HEADER_LEN as u8 {
+            self.payload_offset
+        } else {
+            (HEADER_LEN + self.extra_header.len()).min(usize::from(u8::MAX)) as u8
+        }
+    }
+
     /// Whether the message is within the draft's 2 048-byte limit (draft-12 §6.1).
     pub fn fits(&self) -> bool {
-        self.buffer_len() <= MAX_MESSAGE_LEN
+        self.buffer_len() <= MAX_MESSAGE_LEN && self.extra_header.len() <= 243
     }
 
     /// Append the encoded message to `out`.
     pub fn emit(&self, out: &mut Vec<u8>) {
         let start = out.len();
         out.reserve(self.buffer_len());
+        debug_assert!(
+            self.buffer_len() <= usize::from(u16::MAX),
+            "check Message::fits first"
+        );
         out.extend_from_slice(&(self.buffer_len() as u16).to_be_bytes());
         out.push(self.msg_type.to_wire());
-        out.push(self.payload_offset);
+        out.push(self.wire_payload_offset());
         out.extend_from_slice(&self.time.to_be_bytes());
         out.extend_from_slice(&self.xid.to_be_bytes());
         out.extend_from_slice(&self.extra_header);

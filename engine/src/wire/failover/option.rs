@@ -7,6 +7,12 @@
 //!
 //! Where the two dialects differ, parsing takes the [`Dialect`]; emitting never needs it because
 //! a decoded value remembers its form (see [`IpFlags`]).
+//!
+//! Strictness: a fixed-size option (a u8, u32, address or time) with another length fails the
+//! whole message, wherever it appears. ISC checks lengths only for the options it stores for
+//! that message type and skips the rest (draft-12.md §3.1), so we refuse a few messages ISC
+//! would accept (ISC 3.0.x's two-byte TLS-request, say). The failover engine closes the
+//! connection on such a message, as ISC does for the options it checks.
 
 use std::net::Ipv4Addr;
 
@@ -265,7 +271,7 @@ impl ServerState {
     }
 }
 
-/// Reject reasons (draft-12 §12.21). Values without a name are kept as [`RejectReason::Other`].
+/// Reject reasons (draft-12 §12.21): the wire byte, with named constants; any value is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RejectReason(pub u8);
 
