@@ -21,4 +21,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod config;
+pub mod lease;
+pub mod server;
+pub mod storage;
+pub mod time;
 pub mod wire;

@@ -1,0 +1,157 @@
+//! One address's binding: its state, its client, and the times the protocols keep for it.
+//!
+//! The state names are draft-12's (§5.11, the same values ISC uses), whether or not a failover
+//! partner exists: a standalone server uses FREE, ACTIVE, EXPIRED, RELEASED and ABANDONED.
+
+use std::net::Ipv4Addr;
+
+use crate::time::Time;
+pub use crate::wire::failover::BindingState;
+
+/// Who a binding belongs to: the client-identifier when the client sent one (RFC 2131 §4.2),
+/// else its hardware type and address. Tagged so that the two spaces never collide.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ClientKey(Vec<u8>);
+
+impl ClientKey {
+    const CLIENT_ID: u8 = 0;
+    const HARDWARE: u8 = 1;
+
+    /// The key of a client that sent option 61.
+    pub fn from_client_id(id: &[u8]) -> ClientKey {
+        let mut k = Vec::with_capacity(1 + id.len());
+        k.push(Self::CLIENT_ID);
+        k.extend_from_slice(id);
+        ClientKey(k)
+    }
+
+    /// The key of a client known only by its hardware address.
+    pub fn from_hardware(htype: u8, chaddr: &[u8]) -> ClientKey {
+        let mut k = Vec::with_capacity(2 + chaddr.len());
+        k.extend_from_slice(&[Self::HARDWARE, htype]);
+        k.extend_from_slice(chaddr);
+        ClientKey(k)
+    }
+
+    /// The key of a client: its identifier if it has one, else its hardware address.
+    pub fn of(client_id: Option<&[u8]>, htype: u8, chaddr: &[u8]) -> ClientKey {
+        match client_id {
+            Some(id) => ClientKey::from_client_id(id),
+            None => ClientKey::from_hardware(htype, chaddr),
+        }
+    }
+
+    /// The RFC 3074 service-transaction identifier: the client-identifier bytes, else the
+    /// hardware address without its type (draft-12 §9.8.2).
+    pub fn hash_key(&self) -> &[u8] {
+        match self.0.split_first() {
+            Some((&Self::CLIENT_ID, id)) => id,
+            Some((_, rest)) => rest.get(1..).unwrap_or(&[]),
+            None => &[],
+        }
+    }
+}
+
+/// A hardware address as DHCP carries it: type and bytes (at most 16, RFC 2131 `chaddr`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HwAddr {
+    /// ARP hardware type (1 = Ethernet).
+    pub htype: u8,
+    /// The address bytes.
+    pub addr: Vec<u8>,
+}
+
+/// The binding of one address (draft-12 §5.11; the four times of draft-12.md §5.1).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Binding {
+    /// The address.
+    pub address: Ipv4Addr,
+    /// Its binding state.
+    pub state: BindingState,
+    /// Reserved for one client by configuration: never given to another.
+    pub reserved: bool,
+    /// The client's identifier (option 61), if it sent one.
+    pub client_id: Option<Vec<u8>>,
+    /// The client's hardware address.
+    pub hw: Option<HwAddr>,
+    /// When the lease ends (what the client was told); the epoch if never leased.
+    pub expires_at: Time,
+    /// When the binding entered its state (draft-12 start-time-of-state).
+    pub state_since: Time,
+    /// When the client last spoke to a server about this binding (draft-12 CLTT).
+    pub cltt: Time,
+    /// The latest potential expiration time sent to the partner.
+    pub sent_pet: Time,
+    /// The latest potential expiration time the partner acknowledged.
+    pub acked_pet: Time,
+    /// The latest potential expiration time received from the partner.
+    pub received_pet: Time,
+}
+
+impl Binding {
+    /// A never-used address in `state`.
+    pub fn new(address: Ipv4Addr, state: BindingState) -> Binding {
+        Binding {
+            address,
+            state,
+            reserved: false,
+            client_id: None,
+            hw: None,
+            expires_at: Time::EPOCH,
+            state_since: Time::EPOCH,
+            cltt: Time::EPOCH,
+            sent_pet: Time::EPOCH,
+            acked_pet: Time::EPOCH,
+            received_pet: Time::EPOCH,
+        }
+    }
+
+    /// The client this binding names, if any.
+    pub fn client(&self) -> Option<ClientKey> {
+        match (&self.client_id, &self.hw) {
+            (Some(id), _) => Some(ClientKey::from_client_id(id)),
+            (None, Some(hw)) => Some(ClientKey::from_hardware(hw.htype, &hw.addr)),
+            (None, None) => None,
+        }
+    }
+
+    /// Whether the binding names exactly this client.
+    pub fn is_for(&self, key: &ClientKey) -> bool {
+        self.client().as_ref() == Some(key)
+    }
+
+    /// Whether a client holds an unexpired lease on the address at `now`.
+    pub fn is_leased_at(&self, now: Time) -> bool {
+        self.state == BindingState::Active && self.expires_at > now
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_id_and_hardware_keys_never_collide() {
+        let by_id = ClientKey::from_client_id(&[1, 0, 17, 34, 51, 68, 85]);
+        let by_hw = ClientKey::from_hardware(1, &[0, 17, 34, 51, 68, 85]);
+        assert_ne!(by_id, by_hw);
+        assert_eq!(by_id.hash_key(), &[1, 0, 17, 34, 51, 68, 85]);
+        assert_eq!(by_hw.hash_key(), &[0, 17, 34, 51, 68, 85]);
+    }
+
+    #[test]
+    fn the_client_identifier_wins_over_the_hardware_address() {
+        let mut b = Binding::new(Ipv4Addr::new(10, 0, 0, 1), BindingState::Active);
+        b.hw = Some(HwAddr {
+            htype: 1,
+            addr: vec![1, 2, 3, 4, 5, 6],
+        });
+        assert_eq!(
+            b.client(),
+            Some(ClientKey::from_hardware(1, &[1, 2, 3, 4, 5, 6]))
+        );
+        b.client_id = Some(vec![9]);
+        assert_eq!(b.client(), Some(ClientKey::from_client_id(&[9])));
+        assert!(b.is_for(&ClientKey::of(Some(&[9]), 1, &[])));
+    }
+}

@@ -1,0 +1,625 @@
+//! The lease database: one binding per address, and the indexes that make every lookup cheap.
+//!
+//! Addresses live in slots: the configured ranges laid end to end (then reserved addresses that
+//! lie outside every range), so an address finds its slot by a binary search over the ranges,
+//! not over the addresses. Three derived indexes are kept in step by [`LeaseDb::modify`], the only
+//! way to change a binding:
+//!
+//! * by client: the slot of each client's latest binding (O(1) hash lookup; never iterated, so
+//!   its order cannot reach an outcome);
+//! * available addresses per subnet, ordered by (time the address entered its state, slot): the
+//!   first is the least recently used, so allocation never scans the pool;
+//! * lease ends of ACTIVE bindings, ordered by time, for the expiry timer.
+//!
+//! Offers are held in memory only (an offer is not a binding; RFC 2131 §4.3.1 lets a server
+//! reserve an offered address, and draft-12 §9.2 forbids remembering unanswered messages): an
+//! offered address leaves the available set until the offer lapses or becomes a lease.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::net::Ipv4Addr;
+
+use super::binding::{Binding, BindingState, ClientKey, HwAddr};
+use crate::config::ServerConfig;
+use crate::time::Time;
+
+/// A slot number: an index into the database's bindings.
+pub type Slot = u32;
+
+/// Which states a server may allocate from (draft-12 §5.4: FREE is the primary's pool, BACKUP the
+/// secondary's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum PoolRole {
+    /// No failover partner: FREE, EXPIRED and RELEASED addresses may all be reused.
+    #[default]
+    Standalone,
+    /// Failover primary: allocates FREE addresses only.
+    Primary,
+    /// Failover secondary: allocates BACKUP addresses only.
+    Secondary,
+}
+
+/// An address held for a client between OFFER and REQUEST.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Offer {
+    /// Who it was offered to.
+    pub client: ClientKey,
+    /// When the hold lapses.
+    pub until: Time,
+}
+
+/// One contiguous run of slots: a configured range, or a lone reserved address.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Span {
+    first: u32,
+    len: u32,
+    first_slot: Slot,
+    subnet: u16,
+}
+
+/// The lease database.
+#[derive(Debug, Clone)]
+pub struct LeaseDb {
+    spans: Vec<Span>,
+    bindings: Vec<Binding>,
+    subnet_of_slot: Vec<u16>,
+    role: PoolRole,
+    reservations: BTreeMap<ClientKey, Slot>,
+    offers: BTreeMap<Slot, Offer>,
+    // Derived from the fields above; left out of equality and hashing.
+    by_client: ClientIndex,
+    offer_by_client: ClientIndex,
+    available: Vec<BTreeSet<(Time, Slot)>>,
+    expiries: BTreeSet<(Time, Slot)>,
+    offer_expiries: BTreeSet<(Time, Slot)>,
+}
+
+impl PartialEq for LeaseDb {
+    fn eq(&self, other: &Self) -> bool {
+        self.bindings == other.bindings
+            && self.role == other.role
+            && self.offers == other.offers
+            && self.spans == other.spans
+            && self.reservations == other.reservations
+    }
+}
+
+impl Eq for LeaseDb {}
+
+impl Hash for LeaseDb {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.bindings.hash(state);
+        self.role.hash(state);
+        self.offers.hash(state);
+    }
+}
+
+impl LeaseDb {
+    /// A database with every configured address FREE (or BACKUP for a secondary), reserved
+    /// addresses marked. `config` must have passed [`ServerConfig::validate`].
+    pub fn new(config: &ServerConfig, role: PoolRole) -> LeaseDb {
+        // Every address starts in the primary's pool (draft-12 §5.4); a secondary receives
+        // its BACKUP share through pool balancing.
+        let fresh = BindingState::Free;
+        let mut spans = Vec::new();
+        let mut next_slot: Slot = 0;
+        for (i, subnet) in config.subnets.iter().enumerate() {
+            for r in &subnet.ranges {
+                spans.push(Span {
+                    first: u32::from(r.first),
+                    len: r.len(),
+                    first_slot: next_slot,
+                    subnet: i as u16,
+                });
+                next_slot += r.len();
+            }
+        }
+        let in_ranges = |a: Ipv4Addr| {
+            config
+                .subnets
+                .iter()
+                .any(|s| s.ranges.iter().any(|r| r.contains(a)))
+        };
+        for res in &config.reservations {
+            if in_ranges(res.address) {
+                continue;
+            }
+            let subnet = config.subnets.iter().position(|s| s.contains(res.address));
+            spans.push(Span {
+                first: u32::from(res.address),
+                len: 1,
+                first_slot: next_slot,
+                subnet: subnet.unwrap_or(0) as u16,
+            });
+            next_slot += 1;
+        }
+        let mut bindings = Vec::with_capacity(next_slot as usize);
+        let mut subnet_of_slot = Vec::with_capacity(next_slot as usize);
+        for span in &spans {
+            for i in 0..span.len {
+                bindings.push(Binding::new(Ipv4Addr::from(span.first + i), fresh));
+                subnet_of_slot.push(span.subnet);
+            }
+        }
+        spans.sort_by_key(|s| s.first);
+        let mut db = LeaseDb {
+            spans,
+            bindings,
+            subnet_of_slot,
+            role,
+            reservations: BTreeMap::new(),
+            offers: BTreeMap::new(),
+            by_client: ClientIndex::default(),
+            offer_by_client: ClientIndex::default(),
+            available: vec![BTreeSet::new(); config.subnets.len()],
+            expiries: BTreeSet::new(),
+            offer_expiries: BTreeSet::new(),
+        };
+        for res in &config.reservations {
+            let Some(slot) = db.slot(res.address) else {
+                continue;
+            };
+            db.bindings[slot as usize].reserved = true;
+            if let Some(hw) = &res.hw_address {
+                // Reservations by MAC are Ethernet (htype 1), as ISC's `hardware ethernet`.
+                db.reservations
+                    .insert(ClientKey::from_hardware(1, &hw.0), slot);
+            }
+            if let Some(id) = &res.client_id {
+                db.reservations
+                    .insert(ClientKey::from_client_id(&id.0), slot);
+            }
+        }
+        db.reindex();
+        db
+    }
+
+    /// Rebuild every derived index from the bindings and offers.
+    fn reindex(&mut self) {
+        self.by_client = ClientIndex::default();
+        self.offer_by_client = ClientIndex::default();
+        self.available.iter_mut().for_each(BTreeSet::clear);
+        self.expiries.clear();
+        self.offer_expiries.clear();
+        for slot in 0..self.bindings.len() as Slot {
+            self.index(slot);
+        }
+        for (&slot, offer) in &self.offers {
+            self.offer_by_client.insert(offer.client.clone(), slot);
+            self.offer_expiries.insert((offer.until, slot));
+        }
+    }
+
+    /// The role that decides which states are allocatable.
+    pub fn role(&self) -> PoolRole {
+        self.role
+    }
+
+    /// How many addresses the database holds.
+    pub fn len(&self) -> usize {
+        self.bindings.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.bindings.is_empty()
+    }
+
+    /// The slot of an address, if the database holds it.
+    pub fn slot(&self, addr: Ipv4Addr) -> Option<Slot> {
+        let a = u32::from(addr);
+        let i = self
+            .spans
+            .partition_point(|s| s.first <= a)
+            .checked_sub(1)?;
+        let span = &self.spans[i];
+        let offset = a - span.first;
+        (offset < span.len).then_some(span.first_slot + offset)
+    }
+
+    /// The binding in a slot.
+    pub fn get(&self, slot: Slot) -> &Binding {
+        &self.bindings[slot as usize]
+    }
+
+    /// The binding of an address, if the database holds it.
+    pub fn binding(&self, addr: Ipv4Addr) -> Option<&Binding> {
+        self.slot(addr).map(|s| self.get(s))
+    }
+
+    /// The subnet (index into the configuration's subnets) a slot belongs to.
+    pub fn subnet_of(&self, slot: Slot) -> usize {
+        usize::from(self.subnet_of_slot[slot as usize])
+    }
+
+    /// Every binding, in slot order.
+    pub fn iter(&self) -> impl Iterator<Item = &Binding> {
+        self.bindings.iter()
+    }
+
+    /// The slot of a client's latest binding.
+    pub fn by_client(&self, client: &ClientKey) -> Option<Slot> {
+        self.by_client.get(client)
+    }
+
+    /// The slot reserved for a client, if any.
+    pub fn reservation(&self, client_id: Option<&[u8]>, hw: &HwAddr) -> Option<Slot> {
+        let by_id = client_id.and_then(|id| self.reservations.get(&ClientKey::from_client_id(id)));
+        let by_hw = || {
+            self.reservations
+                .get(&ClientKey::from_hardware(hw.htype, &hw.addr))
+        };
+        by_id.or_else(by_hw).copied()
+    }
+
+    /// Whether the role lets this binding be given to a new client.
+    pub fn is_available(&self, b: &Binding) -> bool {
+        if b.reserved {
+            return false;
+        }
+        match self.role {
+            PoolRole::Standalone => matches!(
+                b.state,
+                BindingState::Free | BindingState::Expired | BindingState::Released
+            ),
+            PoolRole::Primary => b.state == BindingState::Free,
+            PoolRole::Secondary => b.state == BindingState::Backup,
+        }
+    }
+
+    /// The least recently used available address of a subnet that nobody holds an offer for.
+    pub fn least_recently_used(&self, subnet: usize) -> Option<Slot> {
+        self.available.get(subnet)?.first().map(|&(_, slot)| slot)
+    }
+
+    /// How many addresses of a subnet are available now.
+    pub fn available_count(&self, subnet: usize) -> usize {
+        self.available.get(subnet).map_or(0, BTreeSet::len)
+    }
+
+    /// Change one binding; every index follows.
+    pub fn modify<R>(&mut self, slot: Slot, f: impl FnOnce(&mut Binding) -> R) -> R {
+        self.unindex(slot);
+        let out = f(&mut self.bindings[slot as usize]);
+        self.index(slot);
+        out
+    }
+
+    /// Replace a binding wholesale (restoring from storage, or a partner's update).
+    pub fn put(&mut self, slot: Slot, binding: Binding) {
+        self.modify(slot, |b| {
+            let reserved = b.reserved;
+            *b = binding;
+            // Reservation is configuration, not history: the current config decides it.
+            b.reserved = reserved;
+        });
+    }
+
+    fn unindex(&mut self, slot: Slot) {
+        let b = &self.bindings[slot as usize];
+        if let Some(client) = b.client()
+            && self.by_client.get(&client) == Some(slot)
+        {
+            self.by_client.remove(&client);
+        }
+        let subnet = self.subnet_of(slot);
+        self.available[subnet].remove(&(b.state_since, slot));
+        self.expiries.remove(&(b.expires_at, slot));
+    }
+
+    fn index(&mut self, slot: Slot) {
+        let b = &self.bindings[slot as usize];
+        if let Some(client) = b.client() {
+            self.by_client.insert(client, slot);
+        }
+        if self.is_available(b) && !self.offers.contains_key(&slot) {
+            let subnet = self.subnet_of(slot);
+            self.available[subnet].insert((b.state_since, slot));
+        }
+        if b.state == BindingState::Active {
+            self.expiries.insert((b.expires_at, slot));
+        }
+    }
+
+    /// The earliest ACTIVE lease end.
+    pub fn next_expiry(&self) -> Option<Time> {
+        self.expiries.first().map(|&(t, _)| t)
+    }
+
+    /// An ACTIVE binding whose lease has ended by `now`, if any.
+    pub fn expired_by(&self, now: Time) -> Option<Slot> {
+        self.expiries
+            .first()
+            .filter(|&&(t, _)| t <= now)
+            .map(|&(_, slot)| slot)
+    }
+
+    /// Hold `slot` for `client` until `until`, replacing the client's other offer.
+    pub fn offer(&mut self, slot: Slot, client: ClientKey, until: Time) {
+        if let Some(previous) = self.offer_by_client.get(&client) {
+            self.withdraw_offer(previous);
+        }
+        self.withdraw_offer(slot);
+        self.unindex(slot);
+        self.offer_by_client.insert(client.clone(), slot);
+        self.offer_expiries.insert((until, slot));
+        self.offers.insert(slot, Offer { client, until });
+        self.index(slot);
+    }
+
+    /// The offer held on a slot.
+    pub fn offer_on(&self, slot: Slot) -> Option<&Offer> {
+        self.offers.get(&slot)
+    }
+
+    /// The slot offered to a client.
+    pub fn offer_for(&self, client: &ClientKey) -> Option<Slot> {
+        self.offer_by_client.get(client)
+    }
+
+    /// Drop the offer on a slot, if any; the address becomes available again if it may.
+    pub fn withdraw_offer(&mut self, slot: Slot) {
+        let Some(offer) = self.offers.remove(&slot) else {
+            return;
+        };
+        if self.offer_by_client.get(&offer.client) == Some(slot) {
+            self.offer_by_client.remove(&offer.client);
+        }
+        self.offer_expiries.remove(&(offer.until, slot));
+        self.unindex(slot);
+        self.index(slot);
+    }
+
+    /// The earliest offer hold to lapse.
+    pub fn next_offer_lapse(&self) -> Option<Time> {
+        self.offer_expiries.first().map(|&(t, _)| t)
+    }
+
+    /// Drop every offer whose hold lapsed by `now`.
+    pub fn lapse_offers(&mut self, now: Time) {
+        while let Some(&(t, slot)) = self.offer_expiries.first() {
+            if t > now {
+                break;
+            }
+            self.withdraw_offer(slot);
+        }
+    }
+
+    /// Check every derived index against the bindings (for tests and debug assertions).
+    pub fn check_indexes(&self) -> Result<(), String> {
+        let mut fresh = self.clone();
+        fresh.reindex();
+        if fresh.available != self.available {
+            return Err("available index out of step".into());
+        }
+        if fresh.expiries != self.expiries || fresh.offer_expiries != self.offer_expiries {
+            return Err("timer index out of step".into());
+        }
+        for (slot, b) in self.bindings.iter().enumerate() {
+            if let Some(c) = b.client() {
+                let Some(indexed) = self.by_client.get(&c) else {
+                    return Err(format!("client of {} not indexed", b.address));
+                };
+                if !self.get(indexed).is_for(&c) {
+                    return Err(format!("client index of {} points elsewhere", b.address));
+                }
+                let _ = slot;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Client → slot, for lookups only. It wraps a hash map with a fixed hasher and exposes no
+/// iteration, so its internal order can never reach an outcome (STYLE.md "Avoid" 1).
+#[allow(clippy::disallowed_types)]
+type ClientMap = std::collections::HashMap<ClientKey, Slot, BuildHasherDefault<FixedHasher>>;
+
+#[derive(Debug, Clone, Default)]
+struct ClientIndex(ClientMap);
+
+impl ClientIndex {
+    fn get(&self, k: &ClientKey) -> Option<Slot> {
+        self.0.get(k).copied()
+    }
+    fn insert(&mut self, k: ClientKey, slot: Slot) {
+        self.0.insert(k, slot);
+    }
+    fn remove(&mut self, k: &ClientKey) {
+        self.0.remove(k);
+    }
+}
+
+/// A fixed-seed multiplicative hasher (the FxHash scheme): fast, and the same in every run.
+#[derive(Debug, Clone, Copy, Default)]
+struct FixedHasher(u64);
+
+impl Hasher for FixedHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{AddressRange, HexBytes, LeaseTimes, Reservation, Subnet};
+
+    fn config() -> ServerConfig {
+        ServerConfig {
+            server_id: Ipv4Addr::new(192, 0, 2, 1),
+            lease: LeaseTimes::default(),
+            subnets: vec![Subnet {
+                network: Ipv4Addr::new(192, 0, 2, 0),
+                mask: Ipv4Addr::new(255, 255, 255, 0),
+                ranges: vec![
+                    AddressRange {
+                        first: Ipv4Addr::new(192, 0, 2, 100),
+                        last: Ipv4Addr::new(192, 0, 2, 103),
+                    },
+                    AddressRange {
+                        first: Ipv4Addr::new(192, 0, 2, 50),
+                        last: Ipv4Addr::new(192, 0, 2, 51),
+                    },
+                ],
+                routers: vec![],
+                dns_servers: vec![],
+                domain_name: None,
+            }],
+            reservations: vec![Reservation {
+                address: Ipv4Addr::new(192, 0, 2, 10),
+                hw_address: Some(HexBytes(vec![0, 1, 2, 3, 4, 5])),
+                client_id: None,
+            }],
+            offer_hold_s: 60,
+        }
+    }
+
+    fn lease(db: &mut LeaseDb, slot: Slot, who: u8, until: Time) {
+        db.modify(slot, |b| {
+            b.state = BindingState::Active;
+            b.hw = Some(HwAddr {
+                htype: 1,
+                addr: vec![who; 6],
+            });
+            b.expires_at = until;
+        });
+    }
+
+    #[test]
+    fn addresses_map_to_slots_across_ranges_and_reservations() {
+        let db = LeaseDb::new(&config(), PoolRole::Standalone);
+        assert_eq!(db.len(), 7);
+        for b in db.iter() {
+            assert_eq!(db.binding(b.address).map(|x| x.address), Some(b.address));
+        }
+        assert_eq!(db.slot(Ipv4Addr::new(192, 0, 2, 104)), None);
+        assert_eq!(db.slot(Ipv4Addr::new(192, 0, 2, 9)), None);
+        assert_eq!(db.slot(Ipv4Addr::new(0, 0, 0, 0)), None);
+        let reserved = db.binding(Ipv4Addr::new(192, 0, 2, 10)).unwrap();
+        assert!(reserved.reserved);
+        let hw = HwAddr {
+            htype: 1,
+            addr: vec![0, 1, 2, 3, 4, 5],
+        };
+        assert_eq!(
+            db.reservation(None, &hw),
+            db.slot(Ipv4Addr::new(192, 0, 2, 10))
+        );
+        assert_eq!(
+            db.available_count(0),
+            6,
+            "the reserved address is never available"
+        );
+        db.check_indexes().unwrap();
+    }
+
+    #[test]
+    fn allocation_takes_the_least_recently_used_address() {
+        let mut db = LeaseDb::new(&config(), PoolRole::Standalone);
+        let first = db.least_recently_used(0).unwrap();
+        lease(&mut db, first, 1, Time::from_secs(100));
+        let second = db.least_recently_used(0).unwrap();
+        assert_ne!(first, second);
+        // The first lease expires and is released at t=50: it becomes the most recently used.
+        db.modify(first, |b| {
+            b.state = BindingState::Released;
+            b.state_since = Time::from_secs(50);
+        });
+        assert_eq!(db.least_recently_used(0), Some(second));
+        assert_eq!(db.available_count(0), 6);
+        db.check_indexes().unwrap();
+    }
+
+    #[test]
+    fn expiry_index_follows_active_bindings() {
+        let mut db = LeaseDb::new(&config(), PoolRole::Standalone);
+        lease(&mut db, 0, 1, Time::from_secs(30));
+        lease(&mut db, 1, 2, Time::from_secs(20));
+        assert_eq!(db.next_expiry(), Some(Time::from_secs(20)));
+        assert_eq!(db.expired_by(Time::from_secs(19)), None);
+        assert_eq!(db.expired_by(Time::from_secs(20)), Some(1));
+        db.modify(1, |b| b.state = BindingState::Expired);
+        assert_eq!(db.next_expiry(), Some(Time::from_secs(30)));
+        db.check_indexes().unwrap();
+    }
+
+    #[test]
+    fn an_offered_address_is_not_available_until_the_hold_lapses() {
+        let mut db = LeaseDb::new(&config(), PoolRole::Standalone);
+        let slot = db.least_recently_used(0).unwrap();
+        let who = ClientKey::from_hardware(1, &[7; 6]);
+        db.offer(slot, who.clone(), Time::from_secs(60));
+        assert_ne!(db.least_recently_used(0), Some(slot));
+        assert_eq!(db.offer_for(&who), Some(slot));
+        db.lapse_offers(Time::from_secs(59));
+        assert_eq!(db.offer_for(&who), Some(slot));
+        db.lapse_offers(Time::from_secs(60));
+        assert_eq!(db.offer_for(&who), None);
+        assert_eq!(db.least_recently_used(0), Some(slot));
+        db.check_indexes().unwrap();
+    }
+
+    #[test]
+    fn a_new_offer_to_the_same_client_replaces_the_old() {
+        let mut db = LeaseDb::new(&config(), PoolRole::Standalone);
+        let who = ClientKey::from_hardware(1, &[7; 6]);
+        db.offer(0, who.clone(), Time::from_secs(60));
+        db.offer(1, who.clone(), Time::from_secs(70));
+        assert_eq!(db.offer_for(&who), Some(1));
+        assert_eq!(db.offer_on(0), None);
+        assert_eq!(db.available_count(0), 5);
+        db.check_indexes().unwrap();
+    }
+
+    #[test]
+    fn client_index_moves_with_the_binding() {
+        let mut db = LeaseDb::new(&config(), PoolRole::Standalone);
+        lease(&mut db, 2, 9, Time::from_secs(30));
+        let nine = ClientKey::from_hardware(1, &[9; 6]);
+        assert_eq!(db.by_client(&nine), Some(2));
+        lease(&mut db, 2, 8, Time::from_secs(30));
+        assert_eq!(db.by_client(&nine), None);
+        db.check_indexes().unwrap();
+    }
+
+    #[test]
+    fn roles_decide_what_is_allocatable() {
+        let primary = LeaseDb::new(&config(), PoolRole::Primary);
+        assert_eq!(primary.available_count(0), 6);
+        let mut secondary = LeaseDb::new(&config(), PoolRole::Secondary);
+        assert_eq!(
+            secondary.available_count(0),
+            0,
+            "a fresh secondary owns nothing yet"
+        );
+        secondary.modify(3, |b| b.state = BindingState::Backup);
+        assert_eq!(secondary.available_count(0), 1);
+        let mut db = LeaseDb::new(&config(), PoolRole::Primary);
+        db.modify(0, |b| b.state = BindingState::Expired);
+        assert_eq!(
+            db.available_count(0),
+            5,
+            "a primary waits for the partner's ack"
+        );
+    }
+
+    #[test]
+    fn equality_ignores_derived_indexes() {
+        let mut a = LeaseDb::new(&config(), PoolRole::Standalone);
+        let b = a.clone();
+        lease(&mut a, 0, 1, Time::from_secs(5));
+        assert_ne!(a, b);
+        a.modify(0, |x| *x = b.get(0).clone());
+        assert_eq!(a, b);
+    }
+}

@@ -1,0 +1,412 @@
+//! What the server does with each client message (RFC 2131 §4.3).
+//!
+//! | message | answer |
+//! |---|---|
+//! | DISCOVER | OFFER of the client's reserved, current or previous address, else the one it asks for, else the least recently used; silence (counted) when the pool is empty |
+//! | REQUEST, SELECTING (server-id set) | ACK if it names us and the address can be the client's, NAK if it cannot; silence if it names another server |
+//! | REQUEST, INIT-REBOOT (option 50, no ciaddr) | ACK if our record says the address is the client's; NAK if it is on the wrong network or is not the client's; silence with no record of the client |
+//! | REQUEST, RENEWING/REBINDING (ciaddr) | ACK extending the client's lease; NAK if the address is another client's; silence with no record |
+//! | DECLINE | the address becomes ABANDONED; no reply |
+//! | RELEASE | the address becomes RELEASED; no reply |
+//! | INFORM | ACK with configuration and no lease |
+
+use std::net::Ipv4Addr;
+
+use super::reply::{self, Transmit};
+use super::{Received, Server};
+use crate::config::Subnet;
+use crate::lease::{Binding, BindingState, ClientKey, HwAddr, Slot};
+use crate::storage::Storage;
+use crate::time::{Duration, Time};
+use crate::wire::dhcp::{DhcpMessage, MessageType, Op};
+
+/// Dispatch one datagram.
+pub(super) fn handle<S: Storage>(s: &mut Server<S>, now: Time, rx: Received, bytes: &[u8]) {
+    let Ok(msg) = DhcpMessage::parse(bytes) else {
+        s.counters.malformed += 1;
+        return;
+    };
+    if msg.op != Op::Request || msg.hlen == 0 || usize::from(msg.hlen) > 16 {
+        s.counters.unexpected += 1;
+        return;
+    }
+    let Some(subnet) = subnet_for(s, &msg, &rx) else {
+        s.counters.no_subnet += 1;
+        return;
+    };
+    let client = Client::of(&msg);
+    match msg.message_type() {
+        Some(MessageType::Discover) => discover(s, now, &rx, &msg, subnet, &client),
+        Some(MessageType::Request) => request(s, now, &rx, &msg, subnet, &client),
+        Some(MessageType::Decline) => decline(s, now, &msg, &client),
+        Some(MessageType::Release) => release(s, now, &msg, &client),
+        Some(MessageType::Inform) => inform(s, &rx, &msg, subnet),
+        // BOOTP (no option 53) and server-to-client types are not ours to answer.
+        _ => s.counters.unexpected += 1,
+    }
+}
+
+/// The client's identity as the lease database knows it.
+struct Client {
+    key: ClientKey,
+    id: Option<Vec<u8>>,
+    hw: HwAddr,
+}
+
+impl Client {
+    fn of(msg: &DhcpMessage) -> Client {
+        let id = msg.client_id().map(<[u8]>::to_vec);
+        let hw = HwAddr {
+            htype: msg.htype,
+            addr: msg.client_hw_addr().to_vec(),
+        };
+        Client {
+            key: ClientKey::of(id.as_deref(), hw.htype, &hw.addr),
+            id,
+            hw,
+        }
+    }
+}
+
+/// The subnet a message is about: the relay's (giaddr), else the arrival interface's
+/// (RFC 2131 §4.3.1), else the only one configured.
+fn subnet_for<S>(s: &Server<S>, msg: &DhcpMessage, rx: &Received) -> Option<usize> {
+    let subnets = &s.config.subnets;
+    let by = |a: Ipv4Addr| subnets.iter().position(|n| n.contains(a));
+    if !msg.giaddr.is_unspecified() {
+        return by(msg.giaddr);
+    }
+    by(rx.interface).or_else(|| (subnets.len() == 1).then_some(0))
+}
+
+/// The lease length a client gets: what it asked for (option 51) within the configured bounds,
+/// else the default (RFC 2131 §4.3.1).
+fn lease_length<S>(s: &Server<S>, msg: &DhcpMessage) -> Duration {
+    let t = &s.config.lease;
+    let secs = msg
+        .lease_time_s()
+        .map_or(t.default_s, |asked| asked.clamp(t.min_s, t.max_s));
+    Duration::from_secs(u64::from(secs))
+}
+
+/// Whether `slot` may be leased to `client` now: its reservation, its own binding, or an
+/// available address nobody else holds an offer on.
+fn may_lease<S: Storage>(s: &Server<S>, slot: Slot, client: &Client) -> bool {
+    let b = s.db.get(slot);
+    if b.reserved {
+        return s.db.reservation(client.id.as_deref(), &client.hw) == Some(slot);
+    }
+    if let Some(offer) = s.db.offer_on(slot)
+        && offer.client != client.key
+    {
+        return false;
+    }
+    let own = b.is_for(&client.key)
+        && matches!(
+            b.state,
+            BindingState::Active
+                | BindingState::Expired
+                | BindingState::Released
+                | BindingState::Free
+        );
+    own || s.db.is_available(b)
+}
+
+/// Whether another client holds `slot`: an unexpired lease, an offer, or a reservation.
+fn held_by_another<S: Storage>(s: &Server<S>, slot: Slot, client: &Client, now: Time) -> bool {
+    let b = s.db.get(slot);
+    if b.reserved {
+        return s.db.reservation(client.id.as_deref(), &client.hw) != Some(slot);
+    }
+    let leased = b.is_leased_at(now) && !b.is_for(&client.key);
+    let offered = s.db.offer_on(slot).is_some_and(|o| o.client != client.key);
+    leased || offered || b.state == BindingState::Abandoned
+}
+
+fn in_subnet<S>(s: &Server<S>, slot: Slot, subnet: usize) -> bool {
+    s.db.subnet_of(slot) == subnet
+}
+
+/// RFC 2131 §4.3.1: choose an address for a DISCOVER and offer it.
+fn discover<S: Storage>(
+    s: &mut Server<S>,
+    now: Time,
+    rx: &Received,
+    msg: &DhcpMessage,
+    subnet: usize,
+    client: &Client,
+) {
+    let reserved =
+        s.db.reservation(client.id.as_deref(), &client.hw)
+            .filter(|&slot| in_subnet(s, slot, subnet));
+    let current = || {
+        s.db.by_client(&client.key)
+            .filter(|&slot| in_subnet(s, slot, subnet) && may_lease(s, slot, client))
+    };
+    let offered = || {
+        s.db.offer_for(&client.key)
+            .filter(|&slot| in_subnet(s, slot, subnet))
+    };
+    let asked = || {
+        msg.requested_ip()
+            .and_then(|a| s.db.slot(a))
+            .filter(|&slot| in_subnet(s, slot, subnet) && may_lease(s, slot, client))
+    };
+    let Some(slot) = reserved
+        .or_else(current)
+        .or_else(offered)
+        .or_else(asked)
+        .or_else(|| s.db.least_recently_used(subnet))
+    else {
+        s.counters.pool_exhausted += 1;
+        return;
+    };
+    let hold = Duration::from_secs(u64::from(s.config.offer_hold_s));
+    s.db.offer(slot, client.key.clone(), now + hold);
+    let address = s.db.get(slot).address;
+    let lease = lease_length(s, msg);
+    send(
+        s,
+        rx,
+        msg,
+        MessageType::Offer,
+        Some((address, lease)),
+        subnet,
+    );
+    s.counters.offers += 1;
+}
+
+/// RFC 2131 §4.3.2: REQUEST in each client state.
+fn request<S: Storage>(
+    s: &mut Server<S>,
+    now: Time,
+    rx: &Received,
+    msg: &DhcpMessage,
+    subnet: usize,
+    client: &Client,
+) {
+    let requested = msg.requested_ip();
+    if let Some(server_id) = msg.server_id() {
+        // SELECTING: the client answers one OFFER and names its server.
+        if server_id != s.config.server_id {
+            if let Some(slot) = s.db.offer_for(&client.key) {
+                s.db.withdraw_offer(slot);
+            }
+            s.counters.for_other_server += 1;
+            return;
+        }
+        let Some(addr) = requested else {
+            s.counters.unexpected += 1;
+            return;
+        };
+        match s.db.slot(addr).filter(|&slot| in_subnet(s, slot, subnet)) {
+            Some(slot) if may_lease(s, slot, client) => {
+                grant(s, now, rx, msg, subnet, client, slot)
+            }
+            _ => nak(s, rx, msg),
+        }
+        return;
+    }
+    if let Some(addr) = requested.filter(|_| msg.ciaddr.is_unspecified()) {
+        // INIT-REBOOT: the client checks a remembered address.
+        if !s.config.subnets[subnet].contains(addr) {
+            return nak(s, rx, msg);
+        }
+        let slot = s.db.slot(addr);
+        let ours = slot.filter(|&slot| s.db.get(slot).is_for(&client.key));
+        match (slot, ours) {
+            (Some(slot), Some(_)) if may_lease(s, slot, client) => {
+                grant(s, now, rx, msg, subnet, client, slot)
+            }
+            (Some(slot), _) if held_by_another(s, slot, client, now) => nak(s, rx, msg),
+            _ if knows_client_elsewhere(s, client, addr, now) => nak(s, rx, msg),
+            _ => s.counters.no_record += 1,
+        }
+        return;
+    }
+    if !msg.ciaddr.is_unspecified() {
+        // RENEWING (unicast to us) or REBINDING (broadcast): extend the lease on ciaddr.
+        let slot = s.db.slot(msg.ciaddr);
+        match slot {
+            Some(slot) if s.db.get(slot).is_for(&client.key) && may_lease(s, slot, client) => {
+                grant(s, now, rx, msg, subnet, client, slot)
+            }
+            Some(slot) if held_by_another(s, slot, client, now) => nak(s, rx, msg),
+            _ => s.counters.no_record += 1,
+        }
+        return;
+    }
+    s.counters.unexpected += 1;
+}
+
+/// Whether our records give this client a current lease on some other address (so its
+/// INIT-REBOOT for `addr` is wrong, RFC 2131 §4.3.2 "requested IP address is incorrect").
+fn knows_client_elsewhere<S: Storage>(
+    s: &Server<S>,
+    client: &Client,
+    addr: Ipv4Addr,
+    now: Time,
+) -> bool {
+    s.db.by_client(&client.key).is_some_and(|slot| {
+        let b = s.db.get(slot);
+        b.address != addr && b.is_leased_at(now)
+    })
+}
+
+/// Make `slot` the client's ACTIVE lease, durably, then ACK.
+fn grant<S: Storage>(
+    s: &mut Server<S>,
+    now: Time,
+    rx: &Received,
+    msg: &DhcpMessage,
+    subnet: usize,
+    client: &Client,
+    slot: Slot,
+) {
+    let lease = lease_length(s, msg);
+    let mut b: Binding = s.db.get(slot).clone();
+    if b.state != BindingState::Active || !b.is_for(&client.key) {
+        b.state_since = now;
+    }
+    b.state = BindingState::Active;
+    b.client_id = client.id.clone();
+    b.hw = Some(client.hw.clone());
+    b.expires_at = now + lease;
+    b.cltt = now;
+    // One lease per client per subnet: a lease the client held on another address ends now
+    // (the client has moved; RFC 2131 §4.3.1 "a client ... SHOULD have only one address").
+    let previous = s.db.by_client(&client.key).filter(|&p| {
+        p != slot && in_subnet(s, p, subnet) && s.db.get(p).state == BindingState::Active
+    });
+    if s.commit(slot, b).is_err() {
+        return;
+    }
+    s.db.withdraw_offer(slot);
+    if let Some(p) = previous {
+        let mut old = s.db.get(p).clone();
+        old.state = BindingState::Released;
+        old.state_since = now;
+        let _ = s.commit(p, old);
+    }
+    let address = s.db.get(slot).address;
+    send(s, rx, msg, MessageType::Ack, Some((address, lease)), subnet);
+    s.counters.acks += 1;
+}
+
+fn nak<S: Storage>(s: &mut Server<S>, rx: &Received, msg: &DhcpMessage) {
+    // RFC 2131 Table 3: a DHCPNAK carries only the message type, server identifier and,
+    // through a relay, the broadcast bit.
+    let mut m = reply::skeleton(msg, MessageType::Nak, s.config.server_id);
+    if !msg.giaddr.is_unspecified() {
+        m.flags |= crate::wire::dhcp::BROADCAST_FLAG;
+    }
+    reply::echo_relay_info(&mut m, msg);
+    let (to, link_dst) = reply::destination(msg, &m, true);
+    s.queue(Transmit {
+        to,
+        link_dst,
+        interface: rx.interface,
+        bytes: m.to_bytes(),
+    });
+    s.counters.naks += 1;
+}
+
+/// RFC 2131 §4.3.3: the client found the address in use; mark it ABANDONED.
+fn decline<S: Storage>(s: &mut Server<S>, now: Time, msg: &DhcpMessage, client: &Client) {
+    if msg.server_id().is_some_and(|id| id != s.config.server_id) {
+        s.counters.for_other_server += 1;
+        return;
+    }
+    let Some(slot) = msg.requested_ip().and_then(|a| s.db.slot(a)) else {
+        s.counters.no_record += 1;
+        return;
+    };
+    let b = s.db.get(slot);
+    let offered = s.db.offer_on(slot).is_some_and(|o| o.client == client.key);
+    if !(b.is_for(&client.key) || offered) {
+        s.counters.no_record += 1;
+        return;
+    }
+    let mut b = b.clone();
+    // draft-12 §7.1: an ABANDONED binding carries no client.
+    b.state = BindingState::Abandoned;
+    b.state_since = now;
+    b.client_id = None;
+    b.hw = None;
+    b.cltt = now;
+    s.db.withdraw_offer(slot);
+    if s.commit(slot, b).is_ok() {
+        s.counters.declines += 1;
+    }
+}
+
+/// RFC 2131 §4.3.4: the client gives its address back.
+fn release<S: Storage>(s: &mut Server<S>, now: Time, msg: &DhcpMessage, client: &Client) {
+    if msg.server_id().is_some_and(|id| id != s.config.server_id) {
+        s.counters.for_other_server += 1;
+        return;
+    }
+    let Some(slot) = s.db.slot(msg.ciaddr) else {
+        s.counters.no_record += 1;
+        return;
+    };
+    let b = s.db.get(slot);
+    if !(b.is_for(&client.key) && b.state == BindingState::Active) {
+        s.counters.no_record += 1;
+        return;
+    }
+    let mut b = b.clone();
+    b.state = BindingState::Released;
+    b.state_since = now;
+    b.cltt = now;
+    if s.commit(slot, b).is_ok() {
+        s.counters.releases += 1;
+    }
+}
+
+/// RFC 2131 §4.3.5: configuration only, no lease, sent to ciaddr.
+fn inform<S: Storage>(s: &mut Server<S>, rx: &Received, msg: &DhcpMessage, subnet: usize) {
+    let subnet = msg
+        .ciaddr
+        .is_unspecified()
+        .then_some(subnet)
+        .or_else(|| s.config.subnets.iter().position(|n| n.contains(msg.ciaddr)))
+        .unwrap_or(subnet);
+    let mut m = reply::skeleton(msg, MessageType::Ack, s.config.server_id);
+    reply::add_subnet_options(&mut m, &s.config.subnets[subnet]);
+    reply::echo_relay_info(&mut m, msg);
+    let (to, link_dst) = reply::destination(msg, &m, false);
+    s.queue(Transmit {
+        to,
+        link_dst,
+        interface: rx.interface,
+        bytes: m.to_bytes(),
+    });
+    s.counters.informs += 1;
+    s.counters.acks += 1;
+}
+
+/// Queue an OFFER or ACK carrying `lease` on `address`.
+fn send<S: Storage>(
+    s: &mut Server<S>,
+    rx: &Received,
+    msg: &DhcpMessage,
+    kind: MessageType,
+    lease: Option<(Ipv4Addr, Duration)>,
+    subnet: usize,
+) {
+    let mut m = reply::skeleton(msg, kind, s.config.server_id);
+    let config: &Subnet = &s.config.subnets[subnet];
+    if let Some((address, length)) = lease {
+        m.yiaddr = address;
+        reply::add_lease_options(&mut m, length, &s.config.lease, config);
+    }
+    reply::echo_relay_info(&mut m, msg);
+    let (to, link_dst) = reply::destination(msg, &m, false);
+    s.queue(Transmit {
+        to,
+        link_dst,
+        interface: rx.interface,
+        bytes: m.to_bytes(),
+    });
+}

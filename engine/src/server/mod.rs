@@ -1,0 +1,260 @@
+//! The DHCPv4 server: a sans-IO state machine over the lease database and stable storage.
+//!
+//! Inputs carry the time; outputs are polled (see the crate doc for the drain rule):
+//!
+//! ```text
+//! server.handle_dhcp(now, received, &bytes)   a datagram for UDP port 67
+//! server.handle_timeout(now)                  poll_timeout() said so (early calls are no-ops)
+//! server.poll_output() -> Option<Output>      datagrams to send
+//! server.poll_timeout() -> Option<Time>       the next lease end or offer lapse
+//! ```
+//!
+//! Every binding change is appended to storage and synced before the reply that depends on it
+//! is queued (draft-12 §5.1: stable storage before the client is told; RFC 2131 §4.3.1 "the
+//! server must commit the binding to persistent storage"). A bad or unexpected packet is dropped
+//! and counted in [`Counters`], never an error and never a panic (STYLE.md 11).
+
+mod dhcp;
+mod reply;
+#[cfg(test)]
+mod tests;
+
+use std::collections::VecDeque;
+use std::net::{Ipv4Addr, SocketAddrV4};
+
+use crate::config::{ConfigError, ServerConfig};
+use crate::lease::{Binding, BindingState, LeaseDb, PoolRole, Record, Slot};
+use crate::storage::Storage;
+use crate::time::Time;
+
+pub use reply::Transmit;
+
+/// How a datagram reached the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Received {
+    /// The sender's address and port (a client's 0.0.0.0:68, or a relay's address:67).
+    pub src: SocketAddrV4,
+    /// Whether it was sent to a broadcast address: tells REBINDING from RENEWING
+    /// (RFC 2131 §4.3.2).
+    pub broadcast: bool,
+    /// The server's own address on the interface it arrived on: chooses the subnet of a client
+    /// that is not behind a relay (RFC 2131 §4.3.1).
+    pub interface: Ipv4Addr,
+}
+
+/// Something the host must do.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Output {
+    /// Send a DHCP datagram.
+    Dhcp(Transmit),
+}
+
+/// Why packets were dropped, and what the server did: plain counts for reports and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Counters {
+    /// Datagrams handed in.
+    pub received: u64,
+    /// Not a DHCP message at all (decode failed).
+    pub malformed: u64,
+    /// A BOOTREPLY, a bad hardware address, or a message type a server never receives.
+    pub unexpected: u64,
+    /// No subnet matches the client's relay or interface.
+    pub no_subnet: u64,
+    /// DISCOVERs left unanswered because no address was available.
+    pub pool_exhausted: u64,
+    /// REQUESTs that named another server: the client chose it.
+    pub for_other_server: u64,
+    /// REQUESTs answered by silence because the server has no record of the client.
+    pub no_record: u64,
+    /// Binding changes that storage refused; their replies were not sent.
+    pub storage_failures: u64,
+    /// OFFERs sent.
+    pub offers: u64,
+    /// ACKs sent (leases granted or extended, and INFORM answers).
+    pub acks: u64,
+    /// NAKs sent.
+    pub naks: u64,
+    /// DECLINEs that abandoned an address.
+    pub declines: u64,
+    /// RELEASEs that freed an address.
+    pub releases: u64,
+    /// INFORMs answered.
+    pub informs: u64,
+    /// Leases that reached their end.
+    pub expirations: u64,
+    /// Storage compactions.
+    pub compactions: u64,
+}
+
+/// Why a server could not start.
+#[derive(Debug)]
+pub enum StartError {
+    /// The configuration is invalid.
+    Config(ConfigError),
+    /// A stored record does not decode.
+    Record {
+        /// Its position in the log.
+        index: usize,
+        /// What is wrong with it.
+        error: crate::lease::RecordError,
+    },
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::Config(e) => write!(f, "invalid configuration: {e}"),
+            StartError::Record { index, error } => {
+                write!(f, "stored record {index} is unreadable: {error}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// The bound on queued outputs. A host that drains after every input never comes near it; past
+/// it new replies are dropped (and counted as failures to answer) rather than growing memory.
+const MAX_QUEUED_OUTPUTS: usize = 4096;
+
+/// A DHCPv4 server.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Server<S> {
+    config: ServerConfig,
+    db: LeaseDb,
+    storage: S,
+    outputs: VecDeque<Output>,
+    counters: Counters,
+    /// Log size right after the last compaction, for the compaction policy.
+    compacted_len_bytes: u64,
+}
+
+impl<S: Storage> Server<S> {
+    /// A server over `storage`, whose log already holds `records` (the records its load returned,
+    /// oldest first). Records for addresses no longer configured are skipped.
+    pub fn new(config: ServerConfig, storage: S, records: &[Vec<u8>]) -> Result<Self, StartError> {
+        config.validate().map_err(StartError::Config)?;
+        let mut db = LeaseDb::new(&config, PoolRole::Standalone);
+        for (index, bytes) in records.iter().enumerate() {
+            match Record::decode(bytes) {
+                Ok(Record::Binding(b)) => {
+                    if let Some(slot) = db.slot(b.address) {
+                        db.put(slot, b);
+                    }
+                }
+                Err(error) => return Err(StartError::Record { index, error }),
+            }
+        }
+        let compacted_len_bytes = storage.len_bytes();
+        Ok(Server {
+            config,
+            db,
+            storage,
+            outputs: VecDeque::new(),
+            counters: Counters::default(),
+            compacted_len_bytes,
+        })
+    }
+
+    /// A datagram arrived on UDP port 67.
+    pub fn handle_dhcp(&mut self, now: Time, received: Received, bytes: &[u8]) {
+        self.counters.received += 1;
+        self.db.lapse_offers(now);
+        dhcp::handle(self, now, received, bytes);
+    }
+
+    /// Time passed: lapse offers and expire leases whose end has come.
+    pub fn handle_timeout(&mut self, now: Time) {
+        self.db.lapse_offers(now);
+        while let Some(slot) = self.db.expired_by(now) {
+            let mut b = self.db.get(slot).clone();
+            // RFC 2131 §4.4.5 / draft-12 §5.11: ACTIVE becomes EXPIRED at the lease end.
+            b.state = BindingState::Expired;
+            b.state_since = b.expires_at;
+            self.counters.expirations += 1;
+            if self.commit(slot, b.clone()).is_err() {
+                // The expiry is recomputable from the stored lease end: apply it in memory so
+                // the timer does not spin, and let the next successful write carry it.
+                self.db.put(slot, b);
+            }
+        }
+    }
+
+    /// The next output, if any. Drain to `None` after every input.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    /// When `handle_timeout` should next be called.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Time> {
+        match (self.db.next_expiry(), self.db.next_offer_lapse()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The lease database, for inspection.
+    pub fn leases(&self) -> &LeaseDb {
+        &self.db
+    }
+
+    /// The counters.
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
+    /// The storage, for inspection (the simulator crashes it).
+    pub fn storage(&self) -> &S {
+        &self.storage
+    }
+
+    /// Write a binding durably, then install it. On a storage failure nothing changes and the
+    /// caller must not tell the client.
+    fn commit(&mut self, slot: Slot, binding: Binding) -> Result<(), ()> {
+        let record = Record::Binding(binding.clone()).to_bytes();
+        let durable = self
+            .storage
+            .append(&record)
+            .and_then(|()| self.storage.sync());
+        if durable.is_err() {
+            self.counters.storage_failures += 1;
+            return Err(());
+        }
+        self.db.put(slot, binding);
+        self.maybe_compact();
+        Ok(())
+    }
+
+    /// Rewrite the log as one record per used binding once it has grown well past that.
+    fn maybe_compact(&mut self) {
+        const MIN_LOG_BYTES: u64 = 1 << 20;
+        let len = self.storage.len_bytes();
+        if len < MIN_LOG_BYTES.max(self.compacted_len_bytes.saturating_mul(4)) {
+            return;
+        }
+        let pristine = |b: &&Binding| {
+            b.state == BindingState::Free && b.client().is_none() && b.state_since == Time::EPOCH
+        };
+        let mut records = self
+            .db
+            .iter()
+            .filter(|b| !pristine(b))
+            .map(|b| Record::Binding(b.clone()).to_bytes());
+        if self.storage.rewrite(&mut records).is_ok() {
+            self.counters.compactions += 1;
+            self.compacted_len_bytes = self.storage.len_bytes();
+        }
+    }
+
+    fn queue(&mut self, t: Transmit) {
+        if self.outputs.len() < MAX_QUEUED_OUTPUTS {
+            self.outputs.push_back(Output::Dhcp(t));
+        }
+    }
+}
