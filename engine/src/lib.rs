@@ -10,13 +10,36 @@
 //! in the simulator (on a virtual clock) and on real sockets (`dhcpfo serve`), and every
 //! simulated run is a pure function of its scenario and seed.
 //!
-//! # What is here today
+//! # The drain rule
+//!
+//! The host (simulator or real sockets) drives a node through `handle_*` inputs and takes its
+//! wishes from `poll_output`:
+//!
+//! 1. Hand in one input: `handle_dhcp(now, received, bytes)` or `handle_timeout(now)`, with the
+//!    node's current time. Time never goes backwards; a timeout handed in early is a no-op.
+//! 2. Call `poll_output()` until it returns `None`, carrying out each output (send a datagram)
+//!    in the order given.
+//! 3. Ask `poll_timeout()` when to call `handle_timeout` next, and only then hand in the next
+//!    input.
+//!
+//! Outputs are queued in a bounded queue (4 096); a host that drains after every input never
+//! reaches the bound, and past it replies are dropped rather than memory grown.
+//!
+//! Every binding change is appended to [`storage::Storage`] and synced *before* the reply that
+//! depends on it is queued: a crash can lose an unanswered change, never an answered one.
+//!
+//! # What is here
 //!
 //! * [`wire`] — the codecs: DHCPv4 messages (RFC 2131/2132/3396) and failover messages
 //!   (draft-12 and MS-DHCPF), the failover stream framer, the message digest, and the RFC 3074
 //!   load-balancing hash with hash-bucket-assignment bitmaps.
+//! * [`time`] — [`time::Time`] and [`time::Duration`], milliseconds, saturating.
+//! * [`config`] — the server's configuration and its validation.
+//! * [`lease`] — bindings, the lease database, and their storage records.
+//! * [`storage`] — the append-only log: in memory (crashable) and on file (fsync).
+//! * [`server`] — the DHCP server (RFC 2131 §4.3) over all of the above.
 //!
-//! The lease database, the DHCP server and the failover state machine build on these.
+//! The failover state machine builds on these next.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

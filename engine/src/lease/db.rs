@@ -430,7 +430,9 @@ impl ClientIndex {
     }
 }
 
-/// A fixed-seed multiplicative hasher (the FxHash scheme): fast, and the same in every run.
+/// A fixed-seed multiplicative hasher (the FxHash scheme, with a final avalanche so that keys
+/// differing only in their last bytes, like MAC addresses, spread over the table's low bits):
+/// fast, and the same in every run.
 #[derive(Debug, Clone, Copy, Default)]
 struct FixedHasher(u64);
 
@@ -445,7 +447,13 @@ impl Hasher for FixedHasher {
     }
 
     fn finish(&self) -> u64 {
-        self.0
+        // MurmurHash3's fmix64: every input bit reaches every output bit.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
     }
 }
 
