@@ -34,6 +34,7 @@ fn config(clients: u32) -> ServerConfig {
         }],
         reservations: vec![],
         offer_hold_s: 60,
+        failover: None,
     }
 }
 
@@ -80,7 +81,7 @@ fn dora(c: &mut Criterion) {
         group.throughput(Throughput::Elements(u64::from(clients)));
         group.bench_function(format!("{clients}_clients"), |b| {
             b.iter_batched(
-                || Server::new(config(clients), MemStorage::default(), &[]).unwrap(),
+                || Server::new(config(clients), MemStorage::default(), &[], Time::EPOCH).unwrap(),
                 |mut server| {
                     let now = Time::from_secs(1_700_000_000);
                     for (discover, request) in &msgs {

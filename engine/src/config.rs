@@ -26,6 +26,9 @@ pub struct ServerConfig {
     /// How long an offered address stays held for the client it was offered to.
     #[serde(default = "default_offer_hold_s")]
     pub offer_hold_s: u32,
+    /// The failover relationship every subnet of this server belongs to, if any.
+    #[serde(default)]
+    pub failover: Option<crate::failover::RelationshipConfig>,
 }
 
 fn default_offer_hold_s() -> u32 {
@@ -210,6 +213,9 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// The most addresses one server's ranges may hold (4 Mi): each is a binding in memory.
+pub const MAX_POOL_ADDRESSES: u64 = 1 << 22;
+
 fn err<T>(msg: impl Into<String>) -> Result<T, ConfigError> {
     Err(ConfigError(msg.into()))
 }
@@ -246,6 +252,18 @@ impl ServerConfig {
             .flat_map(|s| s.ranges.iter().copied())
             .collect();
         ranges.sort();
+        let total: u64 = ranges.iter().map(|r| u64::from(r.len())).sum();
+        if total > MAX_POOL_ADDRESSES {
+            return err(format!(
+                "the ranges hold {total} addresses; at most {MAX_POOL_ADDRESSES} are supported"
+            ));
+        }
+        if let Some(r) = ranges.iter().find(|r| r.contains(self.server_id)) {
+            return err(format!(
+                "range {}-{} includes the server's own address {}",
+                r.first, r.last, self.server_id
+            ));
+        }
         for w in ranges.windows(2) {
             if w[1].first <= w[0].last {
                 return err(format!(
@@ -261,8 +279,14 @@ impl ServerConfig {
                     r.address
                 ));
             }
-            if !self.subnets.iter().any(|s| s.contains(r.address)) {
+            let Some(home) = self.subnets.iter().find(|s| s.contains(r.address)) else {
                 return err(format!("reservation {} is outside every subnet", r.address));
+            };
+            if r.address == home.network || r.address == home.broadcast() {
+                return err(format!(
+                    "reservation {} is the network or broadcast address of its subnet",
+                    r.address
+                ));
             }
             for other in &self.reservations[i + 1..] {
                 if other.address == r.address {
@@ -280,6 +304,9 @@ impl ServerConfig {
         }
         if self.offer_hold_s == 0 {
             return err("offer_hold_s must be at least 1");
+        }
+        if let Some(f) = &self.failover {
+            f.validate()?;
         }
         Ok(())
     }
@@ -301,6 +328,14 @@ impl LeaseTimes {
             return err(format!(
                 "T1 must be positive and below T2 (t1_permille {} vs t2_permille {})",
                 self.t1_permille, self.t2_permille
+            ));
+        }
+        let t1_s = u64::from(self.min_s) * u64::from(self.t1_permille) / 1000;
+        let t2_s = u64::from(self.min_s) * u64::from(self.t2_permille) / 1000;
+        if t1_s == 0 || t2_s <= t1_s {
+            return err(format!(
+                "min_s {} is too short for distinct T1 and T2 of at least 1 s",
+                self.min_s
             ));
         }
         if self.t2_permille >= 1000 {
@@ -371,6 +406,7 @@ mod tests {
             }],
             reservations: vec![],
             offer_hold_s: 60,
+            failover: None,
         }
     }
 

@@ -45,6 +45,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod failover;
 pub mod lease;
 pub mod server;
 pub mod storage;

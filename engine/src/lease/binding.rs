@@ -86,6 +86,10 @@ pub struct Binding {
     pub acked_pet: Time,
     /// The latest potential expiration time received from the partner.
     pub received_pet: Time,
+    /// A local change the failover partner has not acknowledged yet: it must be sent in a
+    /// BNDUPD (again, after a reconnect or a restart; draft-12 §9.8.1). Always false without a
+    /// partner.
+    pub unacked: bool,
 }
 
 impl Binding {
@@ -103,6 +107,7 @@ impl Binding {
             sent_pet: Time::EPOCH,
             acked_pet: Time::EPOCH,
             received_pet: Time::EPOCH,
+            unacked: false,
         }
     }
 

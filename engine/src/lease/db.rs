@@ -5,8 +5,10 @@
 //! not over the addresses. Three derived indexes are kept in step by [`LeaseDb::modify`], the only
 //! way to change a binding:
 //!
-//! * by client: the slot of each client's latest binding (O(1) hash lookup; never iterated, so
-//!   its order cannot reach an outcome);
+//! * by client: every slot whose binding names the client; a lookup picks one by a fixed rule
+//!   (ACTIVE first, then the latest state change, then the lowest slot), so the answer depends
+//!   on the bindings alone, never on the order of changes (O(log n) in an ordered map: a hash
+//!   map keyed by client-chosen bytes could be forced into collisions);
 //! * available addresses per subnet, ordered by (time the address entered its state, slot): the
 //!   first is the least recently used, so allocation never scans the pool;
 //! * lease ends of ACTIVE bindings, ordered by time, for the expiry timer.
@@ -15,13 +17,14 @@
 //! reserve an offered address, and draft-12 §9.2 forbids remembering unanswered messages): an
 //! offered address leaves the available set until the offer lapses or becomes a lease.
 
+use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 use std::net::Ipv4Addr;
 
 use super::binding::{Binding, BindingState, ClientKey, HwAddr};
 use crate::config::ServerConfig;
-use crate::time::Time;
+use crate::time::{Duration, Time};
 
 /// A slot number: an index into the database's bindings.
 pub type Slot = u32;
@@ -37,6 +40,16 @@ pub enum PoolRole {
     Primary,
     /// Failover secondary: allocates BACKUP addresses only.
     Secondary,
+    /// In PARTNER-DOWN since `since` (draft-12 §9.4.2): the own pool at once, the partner's pool
+    /// and other clients' old addresses only after the MCLT waits of [`crate::failover::mclt`].
+    PartnerDown {
+        /// Whether this server is the primary.
+        primary: bool,
+        /// When PARTNER-DOWN was entered.
+        since: Time,
+        /// The MCLT.
+        mclt: Duration,
+    },
 }
 
 /// An address held for a client between OFFER and REQUEST.
@@ -67,8 +80,8 @@ pub struct LeaseDb {
     reservations: BTreeMap<ClientKey, Slot>,
     offers: BTreeMap<Slot, Offer>,
     // Derived from the fields above; left out of equality and hashing.
-    by_client: ClientIndex,
-    offer_by_client: ClientIndex,
+    by_client: BTreeMap<ClientKey, BTreeSet<Slot>>,
+    offer_by_client: BTreeMap<ClientKey, Slot>,
     available: Vec<BTreeSet<(Time, Slot)>>,
     expiries: BTreeSet<(Time, Slot)>,
     offer_expiries: BTreeSet<(Time, Slot)>,
@@ -149,8 +162,8 @@ impl LeaseDb {
             role,
             reservations: BTreeMap::new(),
             offers: BTreeMap::new(),
-            by_client: ClientIndex::default(),
-            offer_by_client: ClientIndex::default(),
+            by_client: BTreeMap::new(),
+            offer_by_client: BTreeMap::new(),
             available: vec![BTreeSet::new(); config.subnets.len()],
             expiries: BTreeSet::new(),
             offer_expiries: BTreeSet::new(),
@@ -176,8 +189,8 @@ impl LeaseDb {
 
     /// Rebuild every derived index from the bindings and offers.
     fn reindex(&mut self) {
-        self.by_client = ClientIndex::default();
-        self.offer_by_client = ClientIndex::default();
+        self.by_client.clear();
+        self.offer_by_client.clear();
         self.available.iter_mut().for_each(BTreeSet::clear);
         self.expiries.clear();
         self.offer_expiries.clear();
@@ -237,9 +250,21 @@ impl LeaseDb {
         self.bindings.iter()
     }
 
-    /// The slot of a client's latest binding.
+    /// The slot of a client's binding: its ACTIVE one if any, else the one that changed
+    /// state last (the lowest slot on a tie).
     pub fn by_client(&self, client: &ClientKey) -> Option<Slot> {
-        self.by_client.get(client)
+        self.by_client
+            .get(client)?
+            .iter()
+            .copied()
+            .max_by_key(|&slot| {
+                let b = self.get(slot);
+                (
+                    b.state == BindingState::Active,
+                    b.state_since,
+                    Reverse(slot),
+                )
+            })
     }
 
     /// The slot reserved for a client, if any.
@@ -252,24 +277,69 @@ impl LeaseDb {
         by_id.or_else(by_hw).copied()
     }
 
-    /// Whether the role lets this binding be given to a new client.
-    pub fn is_available(&self, b: &Binding) -> bool {
+    /// From when the role lets this binding be given to a new client, if ever. Addresses are
+    /// offered oldest-first by this time, so for the plain roles it is the time the binding
+    /// entered its state (least recently used first).
+    pub fn available_from(&self, b: &Binding) -> Option<Time> {
+        use crate::failover::mclt::{Pool, partner_down_reusable_at};
         if b.reserved {
-            return false;
+            return None;
         }
+        let since = Some(b.state_since);
         match self.role {
             PoolRole::Standalone => matches!(
                 b.state,
                 BindingState::Free | BindingState::Expired | BindingState::Released
-            ),
-            PoolRole::Primary => b.state == BindingState::Free,
-            PoolRole::Secondary => b.state == BindingState::Backup,
+            )
+            .then_some(b.state_since),
+            PoolRole::Primary => (b.state == BindingState::Free).then_some(b.state_since),
+            PoolRole::Secondary => (b.state == BindingState::Backup).then_some(b.state_since),
+            PoolRole::PartnerDown {
+                primary,
+                since: down_since,
+                mclt,
+            } => {
+                let (own, partners) = if primary {
+                    (BindingState::Free, BindingState::Backup)
+                } else {
+                    (BindingState::Backup, BindingState::Free)
+                };
+                match b.state {
+                    s if s == own => since,
+                    s if s == partners => Some(
+                        partner_down_reusable_at(b, Pool::Partners, down_since, mclt)
+                            .max(b.state_since),
+                    ),
+                    BindingState::Expired | BindingState::Released | BindingState::Reset => Some(
+                        partner_down_reusable_at(b, Pool::Own, down_since, mclt).max(b.state_since),
+                    ),
+                    _ => None,
+                }
+            }
         }
     }
 
-    /// The least recently used available address of a subnet that nobody holds an offer for.
-    pub fn least_recently_used(&self, subnet: usize) -> Option<Slot> {
-        self.available.get(subnet)?.first().map(|&(_, slot)| slot)
+    /// Whether the role lets this binding be given to a new client now or later.
+    pub fn is_available(&self, b: &Binding) -> bool {
+        self.available_from(b).is_some()
+    }
+
+    /// Change the allocation role (a failover state change); every index follows.
+    pub fn set_role(&mut self, role: PoolRole) {
+        if self.role != role {
+            self.role = role;
+            self.reindex();
+        }
+    }
+
+    /// The least recently used address of a subnet that is available at `now` and nobody holds
+    /// an offer for.
+    pub fn least_recently_used(&self, subnet: usize, now: Time) -> Option<Slot> {
+        self.available
+            .get(subnet)?
+            .first()
+            .filter(|&&(from, _)| from <= now)
+            .map(|&(_, slot)| slot)
     }
 
     /// How many addresses of a subnet are available now.
@@ -298,23 +368,30 @@ impl LeaseDb {
     fn unindex(&mut self, slot: Slot) {
         let b = &self.bindings[slot as usize];
         if let Some(client) = b.client()
-            && self.by_client.get(&client) == Some(slot)
+            && let Some(slots) = self.by_client.get_mut(&client)
         {
-            self.by_client.remove(&client);
+            slots.remove(&slot);
+            if slots.is_empty() {
+                self.by_client.remove(&client);
+            }
         }
         let subnet = self.subnet_of(slot);
-        self.available[subnet].remove(&(b.state_since, slot));
+        if let Some(from) = self.available_from(b) {
+            self.available[subnet].remove(&(from, slot));
+        }
         self.expiries.remove(&(b.expires_at, slot));
     }
 
     fn index(&mut self, slot: Slot) {
         let b = &self.bindings[slot as usize];
         if let Some(client) = b.client() {
-            self.by_client.insert(client, slot);
+            self.by_client.entry(client).or_default().insert(slot);
         }
-        if self.is_available(b) && !self.offers.contains_key(&slot) {
+        if let Some(from) = self.available_from(b)
+            && !self.offers.contains_key(&slot)
+        {
             let subnet = self.subnet_of(slot);
-            self.available[subnet].insert((b.state_since, slot));
+            self.available[subnet].insert((from, slot));
         }
         if b.state == BindingState::Active {
             self.expiries.insert((b.expires_at, slot));
@@ -336,7 +413,7 @@ impl LeaseDb {
 
     /// Hold `slot` for `client` until `until`, replacing the client's other offer.
     pub fn offer(&mut self, slot: Slot, client: ClientKey, until: Time) {
-        if let Some(previous) = self.offer_by_client.get(&client) {
+        if let Some(&previous) = self.offer_by_client.get(&client) {
             self.withdraw_offer(previous);
         }
         self.withdraw_offer(slot);
@@ -354,7 +431,7 @@ impl LeaseDb {
 
     /// The slot offered to a client.
     pub fn offer_for(&self, client: &ClientKey) -> Option<Slot> {
-        self.offer_by_client.get(client)
+        self.offer_by_client.get(client).copied()
     }
 
     /// Drop the offer on a slot, if any; the address becomes available again if it may.
@@ -362,7 +439,7 @@ impl LeaseDb {
         let Some(offer) = self.offers.remove(&slot) else {
             return;
         };
-        if self.offer_by_client.get(&offer.client) == Some(slot) {
+        if self.offer_by_client.get(&offer.client) == Some(&slot) {
             self.offer_by_client.remove(&offer.client);
         }
         self.offer_expiries.remove(&(offer.until, slot));
@@ -395,65 +472,10 @@ impl LeaseDb {
         if fresh.expiries != self.expiries || fresh.offer_expiries != self.offer_expiries {
             return Err("timer index out of step".into());
         }
-        for (slot, b) in self.bindings.iter().enumerate() {
-            if let Some(c) = b.client() {
-                let Some(indexed) = self.by_client.get(&c) else {
-                    return Err(format!("client of {} not indexed", b.address));
-                };
-                if !self.get(indexed).is_for(&c) {
-                    return Err(format!("client index of {} points elsewhere", b.address));
-                }
-                let _ = slot;
-            }
+        if fresh.by_client != self.by_client || fresh.offer_by_client != self.offer_by_client {
+            return Err("client index out of step".into());
         }
         Ok(())
-    }
-}
-
-/// Client → slot, for lookups only. It wraps a hash map with a fixed hasher and exposes no
-/// iteration, so its internal order can never reach an outcome (STYLE.md "Avoid" 1).
-#[allow(clippy::disallowed_types)]
-type ClientMap = std::collections::HashMap<ClientKey, Slot, BuildHasherDefault<FixedHasher>>;
-
-#[derive(Debug, Clone, Default)]
-struct ClientIndex(ClientMap);
-
-impl ClientIndex {
-    fn get(&self, k: &ClientKey) -> Option<Slot> {
-        self.0.get(k).copied()
-    }
-    fn insert(&mut self, k: ClientKey, slot: Slot) {
-        self.0.insert(k, slot);
-    }
-    fn remove(&mut self, k: &ClientKey) {
-        self.0.remove(k);
-    }
-}
-
-/// A fixed-seed multiplicative hasher (the FxHash scheme, with a final avalanche so that keys
-/// differing only in their last bytes, like MAC addresses, spread over the table's low bits):
-/// fast, and the same in every run.
-#[derive(Debug, Clone, Copy, Default)]
-struct FixedHasher(u64);
-
-impl Hasher for FixedHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
-                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        // MurmurHash3's fmix64: every input bit reaches every output bit.
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^ (h >> 33)
     }
 }
 
@@ -489,6 +511,7 @@ mod tests {
                 client_id: None,
             }],
             offer_hold_s: 60,
+            failover: None,
         }
     }
 
@@ -534,16 +557,16 @@ mod tests {
     #[test]
     fn allocation_takes_the_least_recently_used_address() {
         let mut db = LeaseDb::new(&config(), PoolRole::Standalone);
-        let first = db.least_recently_used(0).unwrap();
+        let first = db.least_recently_used(0, Time::MAX).unwrap();
         lease(&mut db, first, 1, Time::from_secs(100));
-        let second = db.least_recently_used(0).unwrap();
+        let second = db.least_recently_used(0, Time::MAX).unwrap();
         assert_ne!(first, second);
         // The first lease expires and is released at t=50: it becomes the most recently used.
         db.modify(first, |b| {
             b.state = BindingState::Released;
             b.state_since = Time::from_secs(50);
         });
-        assert_eq!(db.least_recently_used(0), Some(second));
+        assert_eq!(db.least_recently_used(0, Time::MAX), Some(second));
         assert_eq!(db.available_count(0), 6);
         db.check_indexes().unwrap();
     }
@@ -564,16 +587,16 @@ mod tests {
     #[test]
     fn an_offered_address_is_not_available_until_the_hold_lapses() {
         let mut db = LeaseDb::new(&config(), PoolRole::Standalone);
-        let slot = db.least_recently_used(0).unwrap();
+        let slot = db.least_recently_used(0, Time::MAX).unwrap();
         let who = ClientKey::from_hardware(1, &[7; 6]);
         db.offer(slot, who.clone(), Time::from_secs(60));
-        assert_ne!(db.least_recently_used(0), Some(slot));
+        assert_ne!(db.least_recently_used(0, Time::MAX), Some(slot));
         assert_eq!(db.offer_for(&who), Some(slot));
         db.lapse_offers(Time::from_secs(59));
         assert_eq!(db.offer_for(&who), Some(slot));
         db.lapse_offers(Time::from_secs(60));
         assert_eq!(db.offer_for(&who), None);
-        assert_eq!(db.least_recently_used(0), Some(slot));
+        assert_eq!(db.least_recently_used(0, Time::MAX), Some(slot));
         db.check_indexes().unwrap();
     }
 

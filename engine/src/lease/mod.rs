@@ -11,4 +11,4 @@ mod record;
 
 pub use binding::{Binding, BindingState, ClientKey, HwAddr};
 pub use db::{LeaseDb, Offer, PoolRole, Slot};
-pub use record::{Record, RecordError};
+pub use record::{FailoverRecord, Record, RecordError};

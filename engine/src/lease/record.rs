@@ -5,8 +5,8 @@
 //!
 //! ```text
 //! tag 1 (binding, v1): address[4] state(draft-12 value) flags(bit0 reserved, bit1 client-id,
-//!                      bit2 hw) expires_at state_since cltt sent_pet acked_pet received_pet
-//!                      (u64 ms each) [client-id: len u8, bytes] [hw: htype, len u8, bytes]
+//!                      bit2 hw, bit3 unacked) expires_at state_since cltt sent_pet acked_pet received_pet
+//!                      (u64 ms each) [client-id: len u16, bytes] [hw: htype, len u8, bytes]
 //! ```
 //!
 //! A record the engine cannot read (an unknown tag, a short field) is an error at load: the
@@ -24,12 +24,36 @@ use crate::wire::Reader;
 pub enum Record {
     /// The whole new binding of one address.
     Binding(Binding),
+    /// A failover relationship's state (draft-12 §9: every transition records the new state
+    /// and its start time in stable storage).
+    Failover(FailoverRecord),
+}
+
+/// What a relationship keeps across restarts.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FailoverRecord {
+    /// The relationship's name.
+    pub name: String,
+    /// Its state, as the draft-12 server-state value (RECOVER-WAIT = 254).
+    pub state: u8,
+    /// When it entered that state.
+    pub state_since: Time,
+    /// The partner's last known state (0 if never heard).
+    pub partner_state: u8,
+    /// When the partner entered it.
+    pub partner_since: Time,
+    /// The MCLT in force (a secondary learns it from CONNECT and must keep it, draft-12 §5.2).
+    pub mclt_s: u32,
+    /// The last time this server was known to be operating in this relationship.
+    pub operating_at: Time,
 }
 
 const TAG_BINDING: u8 = 1;
+const TAG_FAILOVER: u8 = 2;
 const FLAG_RESERVED: u8 = 0x01;
 const FLAG_CLIENT_ID: u8 = 0x02;
 const FLAG_HW: u8 = 0x04;
+const FLAG_UNACKED: u8 = 0x08;
 
 /// A record that does not decode.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +78,8 @@ impl Record {
                 let flag = |on: bool, bit: u8| if on { bit } else { 0 };
                 let flags = flag(b.reserved, FLAG_RESERVED)
                     | flag(b.client_id.is_some(), FLAG_CLIENT_ID)
-                    | flag(b.hw.is_some(), FLAG_HW);
+                    | flag(b.hw.is_some(), FLAG_HW)
+                    | flag(b.unacked, FLAG_UNACKED);
                 out.push(flags);
                 for t in [
                     b.expires_at,
@@ -67,10 +92,11 @@ impl Record {
                     out.extend_from_slice(&t.as_millis().to_be_bytes());
                 }
                 if let Some(id) = &b.client_id {
-                    // Option 61 is at most 255 bytes long on the wire; a longer one (RFC 3396
-                    // concatenation) is cut here, which only loses bytes no client key uses.
-                    let id = &id[..id.len().min(255)];
-                    out.push(id.len() as u8);
+                    // RFC 3396 concatenation can make option 61 longer than 255 bytes, and the
+                    // client key uses every byte: a u16 length keeps them all (a DHCP message
+                    // is far shorter than 64 KiB).
+                    let id = &id[..id.len().min(usize::from(u16::MAX))];
+                    out.extend_from_slice(&(id.len() as u16).to_be_bytes());
                     out.extend_from_slice(id);
                 }
                 if let Some(hw) = &b.hw {
@@ -79,6 +105,18 @@ impl Record {
                     out.push(addr.len() as u8);
                     out.extend_from_slice(addr);
                 }
+            }
+            Record::Failover(f) => {
+                out.push(TAG_FAILOVER);
+                let name = &f.name.as_bytes()[..f.name.len().min(255)];
+                out.push(name.len() as u8);
+                out.extend_from_slice(name);
+                out.push(f.state);
+                out.extend_from_slice(&f.state_since.as_millis().to_be_bytes());
+                out.push(f.partner_state);
+                out.extend_from_slice(&f.partner_since.as_millis().to_be_bytes());
+                out.extend_from_slice(&f.mclt_s.to_be_bytes());
+                out.extend_from_slice(&f.operating_at.as_millis().to_be_bytes());
             }
         }
     }
@@ -116,7 +154,8 @@ impl Record {
                     Ok(r.take(usize::from(n)).ok_or_else(short)?.to_vec())
                 };
                 let client_id = if flags & FLAG_CLIENT_ID != 0 {
-                    Some(bytes_u8(&mut r)?)
+                    let n = r.u16().ok_or_else(short)?;
+                    Some(r.take(usize::from(n)).ok_or_else(short)?.to_vec())
                 } else {
                     None
                 };
@@ -139,6 +178,7 @@ impl Record {
                     address,
                     state,
                     reserved: flags & FLAG_RESERVED != 0,
+                    unacked: flags & FLAG_UNACKED != 0,
                     client_id,
                     hw,
                     expires_at,
@@ -147,6 +187,42 @@ impl Record {
                     sent_pet,
                     acked_pet,
                     received_pet,
+                }))
+            }
+            TAG_FAILOVER => {
+                let n = r.u8().ok_or_else(short)?;
+                let name = r.take(usize::from(n)).ok_or_else(short)?;
+                let name = String::from_utf8(name.to_vec())
+                    .map_err(|_| RecordError("failover record name is not UTF-8".into()))?;
+                let state = r.u8().ok_or_else(short)?;
+                let state_since = r
+                    .array::<8>()
+                    .map(|b| Time::from_millis(u64::from_be_bytes(b)))
+                    .ok_or_else(short)?;
+                let partner_state = r.u8().ok_or_else(short)?;
+                let partner_since = r
+                    .array::<8>()
+                    .map(|b| Time::from_millis(u64::from_be_bytes(b)))
+                    .ok_or_else(short)?;
+                let mclt_s = r.u32().ok_or_else(short)?;
+                let operating_at = r
+                    .array::<8>()
+                    .map(|b| Time::from_millis(u64::from_be_bytes(b)))
+                    .ok_or_else(short)?;
+                if !r.is_empty() {
+                    return Err(RecordError(format!(
+                        "failover record {name:?} has {} unexpected trailing bytes",
+                        r.remaining()
+                    )));
+                }
+                Ok(Record::Failover(FailoverRecord {
+                    name,
+                    state,
+                    state_since,
+                    partner_state,
+                    partner_since,
+                    mclt_s,
+                    operating_at,
                 }))
             }
             tag => Err(RecordError(format!("unknown record tag {tag}"))),
@@ -164,15 +240,16 @@ mod tests {
         (
             any::<u32>(),
             0usize..7,
-            any::<bool>(),
-            proptest::option::of(proptest::collection::vec(any::<u8>(), 0..40)),
+            (any::<bool>(), any::<bool>()),
+            proptest::option::of(proptest::collection::vec(any::<u8>(), 0..300)),
             proptest::option::of((any::<u8>(), proptest::collection::vec(any::<u8>(), 0..16))),
             proptest::array::uniform6(any::<u64>()),
         )
-            .prop_map(|(a, s, reserved, client_id, hw, t)| Binding {
+            .prop_map(|(a, s, (reserved, unacked), client_id, hw, t)| Binding {
                 address: Ipv4Addr::from(a),
                 state: BindingState::ALL[s],
                 reserved,
+                unacked,
                 client_id,
                 hw: hw.map(|(htype, addr)| HwAddr { htype, addr }),
                 expires_at: Time::from_millis(t[0]),
@@ -188,6 +265,18 @@ mod tests {
         #[test]
         fn decode_of_encode_is_identity(b in binding()) {
             let r = Record::Binding(b);
+            prop_assert_eq!(Record::decode(&r.to_bytes()), Ok(r));
+        }
+
+        #[test]
+        fn failover_records_round_trip(
+            name in "[a-z0-9-]{1,40}", state in any::<u8>(), partner_state in any::<u8>(),
+            t in proptest::array::uniform3(any::<u64>()), mclt_s in any::<u32>(),
+        ) {
+            let r = Record::Failover(FailoverRecord {
+                name, state, state_since: Time::from_millis(t[0]), partner_state,
+                partner_since: Time::from_millis(t[1]), mclt_s, operating_at: Time::from_millis(t[2]),
+            });
             prop_assert_eq!(Record::decode(&r.to_bytes()), Ok(r));
         }
 

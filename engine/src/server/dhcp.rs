@@ -35,6 +35,9 @@ pub(super) fn handle<S: Storage>(s: &mut Server<S>, now: Time, rx: Received, byt
         return;
     };
     let client = Client::of(&msg);
+    if !failover_serves(s, &msg, &client) {
+        return;
+    }
     match msg.message_type() {
         Some(MessageType::Discover) => discover(s, now, &rx, &msg, subnet, &client),
         Some(MessageType::Request) => request(s, now, &rx, &msg, subnet, &client),
@@ -46,6 +49,67 @@ pub(super) fn handle<S: Storage>(s: &mut Server<S>, now: Time, rx: Received, byt
     }
 }
 
+/// Whether the failover state lets this server answer the message (draft-12 §9; §9.8.2 and
+/// RFC 3074 for load balancing in NORMAL). Counts what it refuses.
+fn failover_serves<S: Storage>(s: &mut Server<S>, msg: &DhcpMessage, client: &Client) -> bool {
+    use crate::failover::Mode;
+    use crate::failover::state::Service;
+    let Some(rel) = s.failover.as_ref() else {
+        return true;
+    };
+    let kind = msg.message_type();
+    let renewal = kind == Some(MessageType::Request)
+        && msg.server_id().is_none()
+        && msg.requested_ip().is_none()
+        && !msg.ciaddr.is_unspecified();
+    let served = match rel.state.service() {
+        Service::None => false,
+        Service::RenewOnly => renewal || kind == Some(MessageType::Inform),
+        Service::Responsive => true,
+        Service::Balanced => {
+            if kind != Some(MessageType::Discover) {
+                // Like ISC, only DISCOVERs are balanced: requests name their server or renew a
+                // binding both partners know (draft-12.md §7.3).
+                true
+            } else {
+                let bucket = crate::wire::hash_bucket::load_balance_hash(client.key.hash_key());
+                let primary_serves = rel.primary_buckets.is_none_or(|b| b.contains(bucket));
+                let mine = primary_serves == rel.is_primary();
+                let waited = match &rel.config.mode {
+                    Mode::LoadBalance { max_secs, .. } => msg.secs > *max_secs,
+                    Mode::HotStandby => false,
+                };
+                if !(mine || waited) {
+                    s.counters.load_balanced_away += 1;
+                    return false;
+                }
+                true
+            }
+        }
+    };
+    if !served {
+        s.counters.not_serving += 1;
+    }
+    served
+}
+
+/// The lease this server may grant on `slot` now: the negotiated length, cut by the MCLT rule
+/// when a partner exists (draft-12 §5.2), and the potential expiration time to tell the partner.
+fn lease_for<S: Storage>(
+    s: &Server<S>,
+    slot: Slot,
+    now: Time,
+    desired: Duration,
+) -> (Duration, Time) {
+    let Some(rel) = s.failover.as_ref() else {
+        return (desired, now + desired);
+    };
+    let b = s.db.get(slot);
+    let end = crate::failover::mclt::granted_lease_end(b, now, desired, rel.mclt);
+    let pet = crate::failover::mclt::potential_expiration(now, desired, end);
+    (end.saturating_since(now), pet)
+}
+
 /// The client's identity as the lease database knows it.
 struct Client {
     key: ClientKey,
@@ -55,7 +119,12 @@ struct Client {
 
 impl Client {
     fn of(msg: &DhcpMessage) -> Client {
-        let id = msg.client_id().map(<[u8]>::to_vec);
+        // RFC 2132 §9.14: a client-identifier is at least two bytes; a shorter one identifies
+        // nobody and would make every client that sends it the same client.
+        let id = msg
+            .client_id()
+            .filter(|id| id.len() >= 2)
+            .map(<[u8]>::to_vec);
         let hw = HwAddr {
             htype: msg.htype,
             addr: msg.client_hw_addr().to_vec(),
@@ -68,13 +137,19 @@ impl Client {
     }
 }
 
-/// The subnet a message is about: the relay's (giaddr), else the arrival interface's
-/// (RFC 2131 §4.3.1), else the only one configured.
+/// The subnet a message is about: the relay's (giaddr); else, for a client that has an
+/// address (a unicast RENEW or an INFORM carries no giaddr), the subnet of its ciaddr; else the
+/// arrival interface's (RFC 2131 §4.3.1); else the only one configured.
 fn subnet_for<S>(s: &Server<S>, msg: &DhcpMessage, rx: &Received) -> Option<usize> {
     let subnets = &s.config.subnets;
     let by = |a: Ipv4Addr| subnets.iter().position(|n| n.contains(a));
     if !msg.giaddr.is_unspecified() {
         return by(msg.giaddr);
+    }
+    if !msg.ciaddr.is_unspecified()
+        && let Some(i) = by(msg.ciaddr)
+    {
+        return Some(i);
     }
     by(rx.interface).or_else(|| (subnets.len() == 1).then_some(0))
 }
@@ -156,7 +231,7 @@ fn discover<S: Storage>(
         .or_else(current)
         .or_else(offered)
         .or_else(asked)
-        .or_else(|| s.db.least_recently_used(subnet))
+        .or_else(|| s.db.least_recently_used(subnet, now))
     else {
         s.counters.pool_exhausted += 1;
         return;
@@ -164,7 +239,7 @@ fn discover<S: Storage>(
     let hold = Duration::from_secs(u64::from(s.config.offer_hold_s));
     s.db.offer(slot, client.key.clone(), now + hold);
     let address = s.db.get(slot).address;
-    let lease = lease_length(s, msg);
+    let (lease, _) = lease_for(s, slot, now, lease_length(s, msg));
     send(
         s,
         rx,
@@ -263,7 +338,7 @@ fn grant<S: Storage>(
     client: &Client,
     slot: Slot,
 ) {
-    let lease = lease_length(s, msg);
+    let (lease, pet) = lease_for(s, slot, now, lease_length(s, msg));
     let mut b: Binding = s.db.get(slot).clone();
     if b.state != BindingState::Active || !b.is_for(&client.key) {
         b.state_since = now;
@@ -273,6 +348,8 @@ fn grant<S: Storage>(
     b.hw = Some(client.hw.clone());
     b.expires_at = now + lease;
     b.cltt = now;
+    b.sent_pet = pet;
+    b.unacked = s.failover.is_some();
     // One lease per client per subnet: a lease the client held on another address ends now
     // (the client has moved; RFC 2131 §4.3.1 "a client ... SHOULD have only one address").
     let previous = s.db.by_client(&client.key).filter(|&p| {
@@ -282,15 +359,23 @@ fn grant<S: Storage>(
         return;
     }
     s.db.withdraw_offer(slot);
+    let mut moved = None;
     if let Some(p) = previous {
         let mut old = s.db.get(p).clone();
         old.state = BindingState::Released;
         old.state_since = now;
+        old.unacked = s.failover.is_some();
+        moved = Some(old.address);
         let _ = s.commit(p, old);
     }
     let address = s.db.get(slot).address;
     send(s, rx, msg, MessageType::Ack, Some((address, lease)), subnet);
     s.counters.acks += 1;
+    // Lazy update (draft-12 §7.1.1): the client's reply is queued first, the BNDUPD after.
+    s.binding_changed(now, address);
+    if let Some(a) = moved {
+        s.binding_changed(now, a);
+    }
 }
 
 fn nak<S: Storage>(s: &mut Server<S>, rx: &Received, msg: &DhcpMessage) {
@@ -334,9 +419,12 @@ fn decline<S: Storage>(s: &mut Server<S>, now: Time, msg: &DhcpMessage, client: 
     b.client_id = None;
     b.hw = None;
     b.cltt = now;
+    b.unacked = s.failover.is_some();
+    let address = b.address;
     s.db.withdraw_offer(slot);
     if s.commit(slot, b).is_ok() {
         s.counters.declines += 1;
+        s.binding_changed(now, address);
     }
 }
 
@@ -359,8 +447,11 @@ fn release<S: Storage>(s: &mut Server<S>, now: Time, msg: &DhcpMessage, client: 
     b.state = BindingState::Released;
     b.state_since = now;
     b.cltt = now;
+    b.unacked = s.failover.is_some();
+    let address = b.address;
     if s.commit(slot, b).is_ok() {
         s.counters.releases += 1;
+        s.binding_changed(now, address);
     }
 }
 

@@ -15,6 +15,9 @@
 //! and counted in [`Counters`], never an error and never a panic (STYLE.md 11).
 
 mod dhcp;
+#[cfg(test)]
+mod failover_tests;
+mod peer;
 mod reply;
 #[cfg(test)]
 mod tests;
@@ -27,6 +30,7 @@ use crate::lease::{Binding, BindingState, LeaseDb, PoolRole, Record, Slot};
 use crate::storage::Storage;
 use crate::time::Time;
 
+pub use peer::{Admin, Direction};
 pub use reply::Transmit;
 
 /// How a datagram reached the server.
@@ -42,11 +46,38 @@ pub struct Received {
     pub interface: Ipv4Addr,
 }
 
-/// Something the host must do.
+/// Something the host must do (or, for `FailoverState`, may record).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Output {
     /// Send a DHCP datagram.
     Dhcp(Transmit),
+    /// Open a TCP connection to the failover partner; answer with `handle_peer_connected`
+    /// (`Direction::Dialed`) or `handle_peer_connect_failed`.
+    PeerConnect {
+        /// The partner's failover address and port.
+        to: SocketAddrV4,
+        /// Our address to dial from.
+        from: Ipv4Addr,
+    },
+    /// Send bytes on a failover connection.
+    PeerSend {
+        /// The connection.
+        conn: crate::failover::relationship::ConnId,
+        /// One whole encoded message.
+        bytes: Vec<u8>,
+    },
+    /// Close a failover connection.
+    PeerClose {
+        /// The connection.
+        conn: crate::failover::relationship::ConnId,
+    },
+    /// The failover state changed (already recorded in storage): for traces and reports.
+    FailoverState {
+        /// The state left.
+        from: crate::failover::state::FoState,
+        /// The state entered.
+        to: crate::failover::state::FoState,
+    },
 }
 
 /// Why packets were dropped, and what the server did: plain counts for reports and tests.
@@ -84,6 +115,34 @@ pub struct Counters {
     pub expirations: u64,
     /// Storage compactions.
     pub compactions: u64,
+    /// Client messages not answered because the failover state serves none (draft-12 §9).
+    pub not_serving: u64,
+    /// DISCOVERs left to the partner by load balancing (RFC 3074).
+    pub load_balanced_away: u64,
+    /// Failover messages received.
+    pub peer_messages_in: u64,
+    /// Failover messages sent.
+    pub peer_messages_out: u64,
+    /// Failover messages that broke the protocol (the connection was closed).
+    pub peer_bad_messages: u64,
+    /// Failover messages with a missing or wrong digest.
+    pub peer_bad_digest: u64,
+    /// Failover messages whose time was beyond the maximum clock delta.
+    pub peer_clock_skew: u64,
+    /// Connections from an address that is not the partner.
+    pub peer_refused: u64,
+    /// CONNECT or CONNECTACK rejected.
+    pub peer_rejected: u64,
+    /// Connections dropped because tReceive expired.
+    pub peer_timeouts: u64,
+    /// Failover state transitions.
+    pub failover_transitions: u64,
+    /// Partner binding updates accepted.
+    pub bndupd_received: u64,
+    /// Partner binding updates rejected.
+    pub bndupd_rejected: u64,
+    /// Our binding updates the partner rejected.
+    pub bndack_rejects: u64,
 }
 
 /// Why a server could not start.
@@ -127,14 +186,29 @@ pub struct Server<S> {
     counters: Counters,
     /// Log size right after the last compaction, for the compaction policy.
     compacted_len_bytes: u64,
+    /// The failover relationship, if the server has a partner.
+    failover: Option<crate::failover::relationship::Relationship>,
 }
 
 impl<S: Storage> Server<S> {
     /// A server over `storage`, whose log already holds `records` (the records its load returned,
-    /// oldest first). Records for addresses no longer configured are skipped.
-    pub fn new(config: ServerConfig, storage: S, records: &[Vec<u8>]) -> Result<Self, StartError> {
+    /// oldest first), starting at `now`. Records for addresses no longer configured are skipped.
+    /// With a failover relationship the server starts in STARTUP and asks to dial its partner.
+    pub fn new(
+        config: ServerConfig,
+        storage: S,
+        records: &[Vec<u8>],
+        now: Time,
+    ) -> Result<Self, StartError> {
+        use crate::failover::state::FoState;
         config.validate().map_err(StartError::Config)?;
-        let mut db = LeaseDb::new(&config, PoolRole::Standalone);
+        let role = match config.failover.as_ref().map(|f| f.role) {
+            None => PoolRole::Standalone,
+            Some(crate::failover::Role::Primary) => PoolRole::Primary,
+            Some(crate::failover::Role::Secondary) => PoolRole::Secondary,
+        };
+        let mut db = LeaseDb::new(&config, role);
+        let mut stored_failover = None;
         for (index, bytes) in records.iter().enumerate() {
             match Record::decode(bytes) {
                 Ok(Record::Binding(b)) => {
@@ -142,18 +216,32 @@ impl<S: Storage> Server<S> {
                         db.put(slot, b);
                     }
                 }
+                Ok(Record::Failover(f)) => {
+                    if config.failover.as_ref().is_some_and(|c| c.name == f.name) {
+                        let state = crate::wire::failover::ServerState::from_wire(f.state);
+                        let state = FoState::from_wire(state).unwrap_or(FoState::Recover);
+                        stored_failover = Some((state, f.state_since, f.mclt_s, f.operating_at));
+                    }
+                }
                 Err(error) => return Err(StartError::Record { index, error }),
             }
         }
         let compacted_len_bytes = storage.len_bytes();
-        Ok(Server {
+        let failover = config
+            .failover
+            .clone()
+            .map(|c| crate::failover::relationship::Relationship::new(c, stored_failover, now));
+        let mut server = Server {
             config,
             db,
             storage,
             outputs: VecDeque::new(),
             counters: Counters::default(),
             compacted_len_bytes,
-        })
+            failover,
+        };
+        server.start_failover(now);
+        Ok(server)
     }
 
     /// A datagram arrived on UDP port 67.
@@ -163,20 +251,25 @@ impl<S: Storage> Server<S> {
         dhcp::handle(self, now, received, bytes);
     }
 
-    /// Time passed: lapse offers and expire leases whose end has come.
+    /// Time passed: lapse offers, expire leases whose end has come, fire failover timers.
     pub fn handle_timeout(&mut self, now: Time) {
         self.db.lapse_offers(now);
+        self.failover_timeout(now);
         while let Some(slot) = self.db.expired_by(now) {
             let mut b = self.db.get(slot).clone();
-            // RFC 2131 §4.4.5 / draft-12 §5.11: ACTIVE becomes EXPIRED at the lease end.
+            // RFC 2131 §4.4.5 / draft-12 §5.11: ACTIVE becomes EXPIRED at the lease end. With a
+            // partner the change must reach it before the address can go FREE (§5.2.2).
             b.state = BindingState::Expired;
             b.state_since = b.expires_at;
+            b.unacked = self.failover.is_some();
             self.counters.expirations += 1;
+            let addr = b.address;
             if self.commit(slot, b.clone()).is_err() {
                 // The expiry is recomputable from the stored lease end: apply it in memory so
                 // the timer does not spin, and let the next successful write carry it.
                 self.db.put(slot, b);
             }
+            self.binding_changed(now, addr);
         }
     }
 
@@ -188,10 +281,14 @@ impl<S: Storage> Server<S> {
     /// When `handle_timeout` should next be called.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Time> {
-        match (self.db.next_expiry(), self.db.next_offer_lapse()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [
+            self.db.next_expiry(),
+            self.db.next_offer_lapse(),
+            self.failover.as_ref().and_then(|r| r.next_deadline()),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// The lease database, for inspection.
@@ -253,8 +350,12 @@ impl<S: Storage> Server<S> {
     }
 
     fn queue(&mut self, t: Transmit) {
+        self.push_output(Output::Dhcp(t));
+    }
+
+    fn push_output(&mut self, o: Output) {
         if self.outputs.len() < MAX_QUEUED_OUTPUTS {
-            self.outputs.push_back(Output::Dhcp(t));
+            self.outputs.push_back(o);
         }
     }
 }

@@ -54,6 +54,7 @@ fn config(pool_last: u8) -> ServerConfig {
             client_id: None,
         }],
         offer_hold_s: 60,
+        failover: None,
     }
 }
 
@@ -68,7 +69,13 @@ const T0: u64 = 1_700_000_000;
 impl Net {
     fn new(pool_last: u8) -> Net {
         Net {
-            server: Server::new(config(pool_last), MemStorage::default(), &[]).unwrap(),
+            server: Server::new(
+                config(pool_last),
+                MemStorage::default(),
+                &[],
+                Time::from_secs(T0),
+            )
+            .unwrap(),
             now: Time::from_secs(T0),
         }
     }
@@ -544,7 +551,7 @@ fn a_restarted_server_keeps_every_acked_lease() {
     let mut storage = net.server.storage().clone();
     storage.crash(crate::storage::CrashMode::LoseUnsynced);
     let records = storage.load().unwrap().records;
-    let restarted = Server::new(config(199), storage, &records).unwrap();
+    let restarted = Server::new(config(199), storage, &records, net.now).unwrap();
     for addr in [a, b] {
         assert_eq!(
             restarted.leases().binding(addr),
@@ -618,7 +625,7 @@ fn no_acked_lease_is_lost_by_a_crash_at_any_point() {
             let mut s = storage.clone();
             s.crash(mode);
             let records = s.load().unwrap().records;
-            let restarted = Server::new(config(199), s, &records).unwrap();
+            let restarted = Server::new(config(199), s, &records, net.now).unwrap();
             if mode == CrashMode::LoseEverything {
                 continue;
             }

@@ -1,0 +1,233 @@
+//! One failover relationship's state: the endpoint state, the partner as last heard, the
+//! connection, the timers, and the binding-update queues. Plain data; the server drives it
+//! (`crate::server::peer`).
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::net::{Ipv4Addr, SocketAddrV4};
+
+use super::config::{RelationshipConfig, Role, Timers};
+use super::state::FoState;
+use crate::time::{Duration, Time};
+use crate::wire::failover::Framer;
+use crate::wire::hash_bucket::HashBuckets;
+
+/// A connection, as the host names it.
+pub type ConnId = u64;
+
+/// The relationship's fixed timers (STYLE.md 4): one deadline each, scanned in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Timer {
+    /// STARTUP gives up waiting for the partner (draft-12 §9.3).
+    Startup,
+    /// tReceive: nothing heard for too long (draft-12 §8.3).
+    Receive,
+    /// tSend: time to send CONTACT (draft-12 §8.3).
+    Contact,
+    /// The safe period of COMMUNICATIONS-INTERRUPTED (draft-12 §10).
+    SafePeriod,
+    /// Dial the partner again.
+    ConnectRetry,
+    /// RECOVER-WAIT has waited out the MCLT (draft-12 §9.6).
+    RecoverWait,
+    /// The primary rebalances the pools (MS-DHCPF §3.2.2.1).
+    Rebalance,
+    /// A new connection that saw no CONNECT or CONNECTACK in time.
+    Handshake,
+}
+
+impl Timer {
+    /// Every timer, in scan order.
+    pub const ALL: [Timer; 8] = [
+        Timer::Startup,
+        Timer::Receive,
+        Timer::Contact,
+        Timer::SafePeriod,
+        Timer::ConnectRetry,
+        Timer::RecoverWait,
+        Timer::Rebalance,
+        Timer::Handshake,
+    ];
+}
+
+/// What we last heard of the partner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PartnerView {
+    /// Its state.
+    pub state: FoState,
+    /// When it entered it (its clock).
+    pub since: Time,
+    /// Whether its STATE carried the STARTUP flag.
+    pub startup: bool,
+}
+
+/// A TCP connection to the partner.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Link {
+    /// The host's name for it.
+    pub conn: ConnId,
+    /// Cuts messages out of its byte stream.
+    pub framer: Framer,
+    /// CONNECT/CONNECTACK done: the link carries the relationship.
+    pub established: bool,
+    /// The partner's max-unacked-bndupd (from its CONNECT or CONNECTACK).
+    pub partner_max_unacked: u32,
+    /// The partner's receive timer; tSend is a third of it (draft-12 §8.3).
+    pub partner_receive_timer: Duration,
+}
+
+/// An update request the partner made that we are answering (draft-12 §7.3, §7.4).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Serving {
+    /// Its xid: UPDDONE echoes it.
+    pub xid: u32,
+    /// Addresses still to be sent or acknowledged.
+    pub remaining: BTreeSet<Ipv4Addr>,
+}
+
+/// One relationship.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Relationship {
+    /// Its configuration.
+    pub config: RelationshipConfig,
+    /// Its timers, resolved.
+    pub timers: Timers,
+    /// The endpoint state.
+    pub state: FoState,
+    /// When it entered it.
+    pub since: Time,
+    /// The state to take when STARTUP ends (the stored one, or RECOVER).
+    pub previous: FoState,
+    /// Whether storage held nothing for this relationship at boot (then RECOVER asks for all).
+    pub storage_lost: bool,
+    /// The partner, as last heard.
+    pub partner: Option<PartnerView>,
+    /// The MCLT in force.
+    pub mclt: Duration,
+    /// The hash buckets the primary serves (load balancing), as configured or learned.
+    pub primary_buckets: Option<HashBuckets>,
+    /// The last time this server operated in the relationship (for PARTNER-DOWN comparisons and
+    /// RECOVER-WAIT).
+    pub operating_at: Time,
+    /// The established or establishing connection.
+    pub link: Option<Link>,
+    /// Connections that have not finished CONNECT/CONNECTACK.
+    pub pending: BTreeMap<ConnId, Link>,
+    /// Whether we asked the host to dial and have not heard back.
+    pub dialing: bool,
+    /// The next xid we originate.
+    pub next_xid: u32,
+    /// Deadlines, one per [`Timer`].
+    pub deadlines: [Option<Time>; 8],
+    /// Addresses whose binding must be sent in a BNDUPD, in order, without repeats.
+    pub queue: VecDeque<Ipv4Addr>,
+    /// Addresses in `queue`.
+    pub queued: BTreeSet<Ipv4Addr>,
+    /// BNDUPDs awaiting their BNDACK: xid → the addresses it carried, in order.
+    pub in_flight: BTreeMap<u32, Vec<Ipv4Addr>>,
+    /// The request we are answering.
+    pub serving: Option<Serving>,
+    /// The xid of the UPDREQ/UPDREQALL we sent and await UPDDONE for, and whether it was ALL.
+    pub awaiting: Option<(u32, bool)>,
+}
+
+impl Relationship {
+    /// A relationship at boot: STARTUP, remembering what storage said.
+    pub fn new(
+        config: RelationshipConfig,
+        stored: Option<(FoState, Time, u32, Time)>,
+        now: Time,
+    ) -> Relationship {
+        let timers = config.timers();
+        let (previous, since, mclt_s, operating_at, lost) = match stored {
+            Some((state, since, mclt_s, operating_at)) => {
+                (state, since, mclt_s, operating_at, false)
+            }
+            // draft-12 §9.3.1: no stored state means RECOVER, time of failure unknown.
+            None => (FoState::Recover, now, config.mclt_s, Time::EPOCH, true),
+        };
+        let mclt_s = if config.role == Role::Primary {
+            config.mclt_s
+        } else {
+            mclt_s.max(1)
+        };
+        let primary_buckets = config.primary_buckets();
+        Relationship {
+            timers,
+            state: FoState::Startup,
+            since,
+            previous,
+            storage_lost: lost,
+            partner: None,
+            mclt: Duration::from_secs(u64::from(mclt_s)),
+            primary_buckets,
+            operating_at,
+            link: None,
+            pending: BTreeMap::new(),
+            dialing: false,
+            next_xid: 0,
+            deadlines: [None; 8],
+            queue: VecDeque::new(),
+            queued: BTreeSet::new(),
+            in_flight: BTreeMap::new(),
+            serving: None,
+            awaiting: None,
+            config,
+        }
+    }
+
+    /// Whether this server is the primary.
+    pub fn is_primary(&self) -> bool {
+        self.config.role == Role::Primary
+    }
+
+    /// Set or clear a timer.
+    pub fn set_timer(&mut self, t: Timer, at: Option<Time>) {
+        self.deadlines[t as usize] = at;
+    }
+
+    /// A timer's deadline.
+    pub fn timer(&self, t: Timer) -> Option<Time> {
+        self.deadlines[t as usize]
+    }
+
+    /// The earliest deadline.
+    pub fn next_deadline(&self) -> Option<Time> {
+        self.deadlines.iter().flatten().min().copied()
+    }
+
+    /// A fresh xid.
+    pub fn xid(&mut self) -> u32 {
+        let x = self.next_xid;
+        self.next_xid = self.next_xid.wrapping_add(1);
+        x
+    }
+
+    /// Queue an address for a BNDUPD (once).
+    pub fn enqueue(&mut self, addr: Ipv4Addr) {
+        if self.queued.insert(addr) {
+            self.queue.push_back(addr);
+        }
+    }
+
+    /// Take the next queued address.
+    pub fn dequeue(&mut self) -> Option<Ipv4Addr> {
+        let a = self.queue.pop_front()?;
+        self.queued.remove(&a);
+        Some(a)
+    }
+
+    /// How many BNDUPDs await a BNDACK.
+    pub fn unacked_updates(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    /// The established link, if any.
+    pub fn established(&self) -> Option<&Link> {
+        self.link.as_ref().filter(|l| l.established)
+    }
+
+    /// The partner's address to dial.
+    pub fn peer(&self) -> SocketAddrV4 {
+        SocketAddrV4::new(self.config.peer_address, self.config.peer_port)
+    }
+}

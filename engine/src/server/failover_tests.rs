@@ -1,0 +1,779 @@
+//! Two servers and a tiny in-test network: failover conversations, each named after the
+//! behaviour it shows, each stating its goal. Time is virtual; every message crosses the
+//! network as encoded bytes with 1 ms of latency.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::{Ipv4Addr, SocketAddrV4};
+
+use super::*;
+use crate::config::{AddressRange, LeaseTimes, Subnet};
+use crate::failover::state::FoState;
+use crate::failover::{BucketOwner, DialectName, Mode, RelationshipConfig, Role};
+use crate::storage::{CrashMode, MemStorage};
+use crate::time::Duration;
+use crate::wire::dhcp::{DhcpMessage, DhcpOption, MessageType, Op};
+use crate::wire::failover::{Dialect, Message, MessageType as Fo};
+
+const P: usize = 0;
+const S: usize = 1;
+const ADDR: [Ipv4Addr; 2] = [Ipv4Addr::new(192, 0, 2, 1), Ipv4Addr::new(192, 0, 2, 2)];
+const T0: u64 = 1_800_000_000;
+const MCLT_S: u32 = 30;
+
+fn relationship(role: Role, mode: Mode) -> RelationshipConfig {
+    let (me, peer) = match role {
+        Role::Primary => (ADDR[P], ADDR[S]),
+        Role::Secondary => (ADDR[S], ADDR[P]),
+    };
+    RelationshipConfig {
+        name: "fo-test".into(),
+        role,
+        local_address: me,
+        local_port: 647,
+        peer_address: peer,
+        peer_port: 647,
+        mclt_s: MCLT_S,
+        mode: if role == Role::Secondary {
+            strip_split(mode)
+        } else {
+            mode
+        },
+        max_unacked_bndupd: 10,
+        dialect: DialectName::Isc,
+        shared_secret: None,
+        max_clock_delta_s: 60,
+        receive_timer_s: Some(30),
+        safe_period_s: None,
+        startup_s: None,
+        connect_retry_s: None,
+        sync_timer_s: None,
+        rebalance_s: None,
+        set_bucket_serves: BucketOwner::Primary,
+    }
+}
+
+fn strip_split(mode: Mode) -> Mode {
+    match mode {
+        Mode::LoadBalance { max_secs, .. } => Mode::LoadBalance {
+            split: None,
+            hba: None,
+            max_secs,
+        },
+        m => m,
+    }
+}
+
+fn config(role: Role, mode: Mode, pool_last: u8) -> ServerConfig {
+    let me = if role == Role::Primary {
+        ADDR[P]
+    } else {
+        ADDR[S]
+    };
+    ServerConfig {
+        server_id: me,
+        lease: LeaseTimes {
+            default_s: 3600,
+            min_s: 10,
+            max_s: 7200,
+            t1_permille: 500,
+            t2_permille: 875,
+        },
+        subnets: vec![Subnet {
+            network: Ipv4Addr::new(192, 0, 2, 0),
+            mask: Ipv4Addr::new(255, 255, 255, 0),
+            ranges: vec![AddressRange {
+                first: Ipv4Addr::new(192, 0, 2, 100),
+                last: Ipv4Addr::new(192, 0, 2, pool_last),
+            }],
+            routers: vec![],
+            dns_servers: vec![],
+            domain_name: None,
+        }],
+        reservations: vec![],
+        offer_hold_s: 60,
+        failover: Some(relationship(role, mode)),
+    }
+}
+
+/// One failover message seen on the wire.
+#[derive(Debug, Clone)]
+struct Seen {
+    from: usize,
+    msg: Message,
+}
+
+enum Event {
+    Connected {
+        node: usize,
+        conn: u64,
+        peer: usize,
+        dir: Direction,
+    },
+    Bytes {
+        node: usize,
+        conn: u64,
+        bytes: Vec<u8>,
+    },
+    Closed {
+        node: usize,
+        conn: u64,
+    },
+    ConnectFailed {
+        node: usize,
+    },
+}
+
+struct Net {
+    nodes: [Option<Server<MemStorage>>; 2],
+    configs: [ServerConfig; 2],
+    disks: [MemStorage; 2],
+    now: Time,
+    queue: BTreeMap<(Time, u64), Event>,
+    seq: u64,
+    /// Connection id → (dialer, acceptor).
+    conns: BTreeMap<u64, (usize, usize)>,
+    next_conn: u64,
+    partitioned: bool,
+    seen: Vec<Seen>,
+    dhcp_out: [VecDeque<DhcpMessage>; 2],
+    clocks_s: [i64; 2],
+}
+
+const LATENCY: Duration = Duration::from_millis(1);
+
+impl Net {
+    fn new(mode: Mode, pool_last: u8) -> Net {
+        let configs = [
+            config(Role::Primary, mode.clone(), pool_last),
+            config(Role::Secondary, mode, pool_last),
+        ];
+        let now = Time::from_secs(T0);
+        let mut net = Net {
+            nodes: [None, None],
+            configs,
+            disks: [MemStorage::default(), MemStorage::default()],
+            now,
+            queue: BTreeMap::new(),
+            seq: 0,
+            conns: BTreeMap::new(),
+            next_conn: 1,
+            partitioned: false,
+            seen: Vec::new(),
+            dhcp_out: [VecDeque::new(), VecDeque::new()],
+            clocks_s: [0, 0],
+        };
+        net.boot(P);
+        net.boot(S);
+        net
+    }
+
+    fn clock(&self, node: usize) -> Time {
+        let t = self.now.as_millis() as i64 + self.clocks_s[node] * 1000;
+        Time::from_millis(t.max(0) as u64)
+    }
+
+    fn boot(&mut self, node: usize) {
+        let mut disk = self.disks[node].clone();
+        let records = disk.load().unwrap().records;
+        let server =
+            Server::new(self.configs[node].clone(), disk, &records, self.clock(node)).unwrap();
+        self.nodes[node] = Some(server);
+        self.drain(node);
+    }
+
+    fn node(&self, n: usize) -> &Server<MemStorage> {
+        self.nodes[n].as_ref().unwrap()
+    }
+
+    fn state(&self, n: usize) -> Option<FoState> {
+        self.nodes[n].as_ref().and_then(|s| s.failover_state())
+    }
+
+    fn schedule(&mut self, at: Time, e: Event) {
+        self.seq += 1;
+        self.queue.insert((at, self.seq), e);
+    }
+
+    /// Carry out every output of a node.
+    fn drain(&mut self, node: usize) {
+        loop {
+            let Some(server) = self.nodes[node].as_mut() else {
+                return;
+            };
+            let Some(out) = server.poll_output() else {
+                return;
+            };
+            let at = self.now + LATENCY;
+            match out {
+                Output::Dhcp(t) => {
+                    self.dhcp_out[node].push_back(DhcpMessage::parse(&t.bytes).unwrap());
+                }
+                Output::PeerConnect { .. } => {
+                    let peer = 1 - node;
+                    if self.nodes[peer].is_some() && !self.partitioned {
+                        let conn = self.next_conn;
+                        self.next_conn += 1;
+                        self.conns.insert(conn, (node, peer));
+                        self.schedule(
+                            at,
+                            Event::Connected {
+                                node,
+                                conn,
+                                peer,
+                                dir: Direction::Dialed,
+                            },
+                        );
+                        self.schedule(
+                            at,
+                            Event::Connected {
+                                node: peer,
+                                conn,
+                                peer: node,
+                                dir: Direction::Accepted,
+                            },
+                        );
+                    } else {
+                        self.schedule(at, Event::ConnectFailed { node });
+                    }
+                }
+                Output::PeerSend { conn, bytes } => {
+                    let Some(&(a, b)) = self.conns.get(&conn) else {
+                        continue;
+                    };
+                    let to = if a == node { b } else { a };
+                    if let Ok(msg) = Message::parse(&bytes, Dialect::Isc) {
+                        self.seen.push(Seen { from: node, msg });
+                    }
+                    if !self.partitioned {
+                        self.schedule(
+                            at,
+                            Event::Bytes {
+                                node: to,
+                                conn,
+                                bytes,
+                            },
+                        );
+                    }
+                }
+                Output::PeerClose { conn } => {
+                    if let Some((a, b)) = self.conns.remove(&conn) {
+                        let to = if a == node { b } else { a };
+                        if !self.partitioned {
+                            self.schedule(at, Event::Closed { node: to, conn });
+                        }
+                    }
+                }
+                Output::FailoverState { .. } => {}
+            }
+        }
+    }
+
+    /// Run until `until`, delivering events and firing timers in time order.
+    fn run_until(&mut self, until: Time) {
+        for _ in 0..1_000_000 {
+            let timer = (0..2)
+                .filter_map(|n| {
+                    let s = self.nodes[n].as_ref()?;
+                    let t = s.poll_timeout()?;
+                    // Convert the node's clock back to network time.
+                    let net_t = t.as_millis() as i64 - self.clocks_s[n] * 1000;
+                    Some((Time::from_millis(net_t.max(0) as u64), n))
+                })
+                .min();
+            let event_at = self.queue.first_key_value().map(|(k, _)| k.0);
+            let next = match (timer, event_at) {
+                (Some((t, _)), Some(e)) => t.min(e),
+                (Some((t, _)), None) => t,
+                (None, Some(e)) => e,
+                (None, None) => until,
+            };
+            if next > until {
+                self.now = until;
+                return;
+            }
+            self.now = next.max(self.now);
+            if event_at == Some(next) {
+                let (_, e) = self.queue.pop_first().unwrap();
+                self.deliver(e);
+            } else if let Some((_, n)) = timer {
+                let clock = self.clock(n);
+                self.nodes[n].as_mut().unwrap().handle_timeout(clock);
+                self.drain(n);
+            }
+        }
+        panic!("the network did not settle");
+    }
+
+    fn run_for(&mut self, d: Duration) {
+        let until = self.now + d;
+        self.run_until(until);
+    }
+
+    fn deliver(&mut self, e: Event) {
+        let node = match &e {
+            Event::Connected { node, .. }
+            | Event::Bytes { node, .. }
+            | Event::Closed { node, .. }
+            | Event::ConnectFailed { node } => *node,
+        };
+        let clock = self.clock(node);
+        let Some(server) = self.nodes[node].as_mut() else {
+            return;
+        };
+        match e {
+            Event::Connected {
+                conn, peer, dir, ..
+            } => server.handle_peer_connected(clock, conn, SocketAddrV4::new(ADDR[peer], 647), dir),
+            Event::Bytes { conn, bytes, .. } => server.handle_peer_bytes(clock, conn, &bytes),
+            Event::Closed { conn, .. } => server.handle_peer_closed(clock, conn),
+            Event::ConnectFailed { .. } => server.handle_peer_connect_failed(clock),
+        }
+        self.drain(node);
+    }
+
+    /// Kill a node: its unsynced storage is lost; the partner sees its connections reset.
+    fn crash(&mut self, node: usize, mode: CrashMode) {
+        let Some(server) = self.nodes[node].take() else {
+            return;
+        };
+        let mut disk = server.storage().clone();
+        disk.crash(mode);
+        self.disks[node] = disk;
+        let conns: Vec<u64> = self
+            .conns
+            .iter()
+            .filter(|(_, (a, b))| *a == node || *b == node)
+            .map(|(c, _)| *c)
+            .collect();
+        for c in conns {
+            let (a, b) = self.conns.remove(&c).unwrap();
+            let other = if a == node { b } else { a };
+            if !self.partitioned {
+                let at = self.now + LATENCY;
+                self.schedule(
+                    at,
+                    Event::Closed {
+                        node: other,
+                        conn: c,
+                    },
+                );
+            }
+        }
+    }
+
+    /// A client message to one server; returns its replies.
+    fn client(&mut self, node: usize, msg: &DhcpMessage) -> Vec<DhcpMessage> {
+        let clock = self.clock(node);
+        let Some(server) = self.nodes[node].as_mut() else {
+            return vec![];
+        };
+        let rx = Received {
+            src: SocketAddrV4::new(msg.ciaddr, 68),
+            broadcast: msg.ciaddr.is_unspecified(),
+            interface: ADDR[node],
+        };
+        server.handle_dhcp(clock, rx, &msg.to_bytes());
+        self.drain(node);
+        self.dhcp_out[node].drain(..).collect()
+    }
+
+    /// DORA against one server; the ACK, if it answered.
+    fn dora(&mut self, node: usize, mac: u8) -> Option<DhcpMessage> {
+        let offer = self
+            .client(node, &client(mac, MessageType::Discover))
+            .pop()?;
+        let req = with(
+            with(
+                client(mac, MessageType::Request),
+                DhcpOption::ServerId(ADDR[node]),
+            ),
+            DhcpOption::RequestedIp(offer.yiaddr),
+        );
+        self.client(node, &req)
+            .pop()
+            .filter(|m| m.message_type() == Some(MessageType::Ack))
+    }
+
+    fn renew(&mut self, node: usize, mac: u8, addr: Ipv4Addr) -> Option<DhcpMessage> {
+        let mut r = client(mac, MessageType::Request);
+        r.ciaddr = addr;
+        self.client(node, &r).pop()
+    }
+
+    fn types_from(&self, node: usize) -> Vec<Fo> {
+        self.seen
+            .iter()
+            .filter(|s| s.from == node)
+            .map(|s| s.msg.msg_type)
+            .collect()
+    }
+}
+
+fn client(mac: u8, kind: MessageType) -> DhcpMessage {
+    let mut m = DhcpMessage::new(Op::Request, u32::from(mac));
+    m.chaddr[..6].copy_from_slice(&[0x02, 0, 0, 0, 0, mac]);
+    m.options.push(DhcpOption::MessageType(kind));
+    m
+}
+
+fn with(mut m: DhcpMessage, o: DhcpOption) -> DhcpMessage {
+    m.options.push(o);
+    m
+}
+
+fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
+
+fn normal_pair(mode: Mode, pool_last: u8) -> Net {
+    let mut net = Net::new(mode, pool_last);
+    net.run_for(secs(5));
+    assert_eq!(net.state(P), Some(FoState::Normal));
+    assert_eq!(net.state(S), Some(FoState::Normal));
+    net.run_for(secs(1));
+    net
+}
+
+fn lease_time(ack: &DhcpMessage) -> u32 {
+    ack.lease_time_s().unwrap()
+}
+
+#[test]
+fn fresh_pair_reaches_normal_through_the_isc_startup_sequence() {
+    // Goal: two servers with empty storage go STARTUP → RECOVER → (UPDREQALL both ways) →
+    // RECOVER-DONE → NORMAL, then the primary gives the secondary half the pool as BACKUP, in
+    // the phase order of tests/data/isc-4.4.3/01-startup-to-normal.fo-msgs.txt: CONNECT,
+    // CONNECTACK, STATE(recover, STARTUP), STATE(recover), UPDREQALL, BNDUPD/BNDACK, UPDDONE,
+    // STATE(recover-done), STATE(normal), BNDUPD(BACKUP).
+    let net = normal_pair(Mode::HotStandby, 199);
+    let phases: Vec<String> = net
+        .seen
+        .iter()
+        .map(|s| match s.msg.msg_type {
+            Fo::State => format!("STATE({})", s.msg.server_state().unwrap().name()),
+            t => t.name().to_string(),
+        })
+        .collect();
+    let first = |name: &str| {
+        phases
+            .iter()
+            .position(|p| p == name)
+            .unwrap_or_else(|| panic!("no {name} in {phases:?}"))
+    };
+    let order = [
+        "CONNECT",
+        "CONNECTACK",
+        "STATE(recover)",
+        "UPDREQALL",
+        "UPDDONE",
+        "STATE(recover-done)",
+        "STATE(normal)",
+        "BNDUPD",
+        "BNDACK",
+    ];
+    let at: Vec<usize> = order.iter().map(|n| first(n)).collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{phases:?}");
+    // The primary sent CONNECT, the secondary CONNECTACK (ISC roles).
+    assert_eq!(net.types_from(P)[0], Fo::Connect);
+    assert_eq!(net.types_from(S)[0], Fo::ConnectAck);
+    // Pool balancing: the secondary holds half of the 100 addresses as BACKUP.
+    let backup = net
+        .node(S)
+        .leases()
+        .iter()
+        .filter(|b| b.state == BindingState::Backup)
+        .count();
+    assert_eq!(backup, 50);
+    let backup_p = net
+        .node(P)
+        .leases()
+        .iter()
+        .filter(|b| b.state == BindingState::Backup)
+        .count();
+    assert_eq!(backup_p, 50);
+}
+
+#[test]
+fn a_lease_on_the_primary_reaches_the_secondary_by_bndupd() {
+    // Goal: a DORA on the primary is answered first, then sent lazily to the secondary, which
+    // stores the binding; the BNDACK clears it on the primary.
+    let mut net = normal_pair(Mode::HotStandby, 199);
+    let ack = net.dora(P, 7).expect("the primary serves in NORMAL");
+    let b = net.node(P).leases().binding(ack.yiaddr).unwrap().clone();
+    assert!(b.unacked, "sent after the ACK, not yet acknowledged");
+    net.run_for(secs(1));
+    let on_s = net.node(S).leases().binding(ack.yiaddr).unwrap();
+    assert_eq!(on_s.state, BindingState::Active);
+    assert_eq!(on_s.expires_at.as_unix_secs(), b.expires_at.as_unix_secs());
+    assert!(!net.node(P).leases().binding(ack.yiaddr).unwrap().unacked);
+}
+
+#[test]
+fn first_lease_is_capped_at_mclt_and_renewals_get_the_full_lease_after_the_ack() {
+    // Goal: draft-12 §5.2.1 — a new binding gets at most MCLT; once the partner has acked a
+    // PET of now + desired + lease/2, the renewal at T1 gets the full desired time.
+    let mut net = normal_pair(Mode::HotStandby, 199);
+    let ack = net.dora(P, 7).unwrap();
+    assert_eq!(lease_time(&ack), MCLT_S);
+    net.run_for(secs(15));
+    let renewed = net.renew(P, 7, ack.yiaddr).unwrap();
+    assert_eq!(renewed.message_type(), Some(MessageType::Ack));
+    assert_eq!(lease_time(&renewed), 3600);
+}
+
+#[test]
+fn partner_crash_then_both_serve_from_their_own_pools_and_reconnect_flushes_updates() {
+    // Goal: the secondary crashes → the primary goes COMMUNICATIONS-INTERRUPTED and keeps
+    // serving from FREE with MCLT-limited leases; the secondary restarts, reconnects, and the
+    // update queued meanwhile reaches it; both return to NORMAL.
+    let mut net = normal_pair(Mode::HotStandby, 199);
+    net.crash(S, CrashMode::LoseUnsynced);
+    net.run_for(secs(1));
+    assert_eq!(net.state(P), Some(FoState::CommunicationsInterrupted));
+    let ack = net.dora(P, 9).expect("COMM-INT is responsive");
+    assert_eq!(lease_time(&ack), MCLT_S, "no partner ack: MCLT");
+    let addr = ack.yiaddr;
+    assert_eq!(
+        net.node(P).leases().binding(addr).unwrap().state,
+        BindingState::Active
+    );
+    net.boot(S);
+    net.run_for(secs(20));
+    assert_eq!(net.state(P), Some(FoState::Normal));
+    assert_eq!(net.state(S), Some(FoState::Normal));
+    assert_eq!(
+        net.node(S).leases().binding(addr).unwrap().state,
+        BindingState::Active,
+        "the queued update was flushed on reconnect"
+    );
+}
+
+#[test]
+fn the_secondary_in_comm_interrupted_serves_from_its_backup_pool() {
+    // Goal: while cut off, the secondary answers new clients from BACKUP addresses only.
+    let mut net = normal_pair(Mode::HotStandby, 199);
+    net.crash(P, CrashMode::LoseUnsynced);
+    net.run_for(secs(1));
+    assert_eq!(net.state(S), Some(FoState::CommunicationsInterrupted));
+    let ack = net.dora(S, 11).expect("COMM-INT serves");
+    let addr = ack.yiaddr;
+    // The address was one the primary had given it.
+    assert!(net.node(S).leases().binding(addr).unwrap().state == BindingState::Active);
+    assert_eq!(lease_time(&ack), MCLT_S);
+}
+
+#[test]
+fn partner_down_takes_the_partners_pool_only_after_mclt() {
+    // Goal: draft-12 §9.4.2 — an operator declares PARTNER-DOWN on the primary; it may hand out
+    // the secondary's BACKUP addresses only MCLT after entering PARTNER-DOWN.
+    let mut net = normal_pair(Mode::HotStandby, 101);
+    // Two addresses: one FREE (primary's), one BACKUP (secondary's).
+    net.crash(S, CrashMode::LoseUnsynced);
+    net.run_for(secs(1));
+    let clock = net.clock(P);
+    net.nodes[P]
+        .as_mut()
+        .unwrap()
+        .handle_admin(clock, Admin::PartnerDown);
+    net.drain(P);
+    assert_eq!(net.state(P), Some(FoState::PartnerDown));
+    assert!(net.dora(P, 1).is_some(), "own pool at once");
+    assert!(net.dora(P, 2).is_none(), "the partner's pool waits");
+    net.run_for(secs(u64::from(MCLT_S)));
+    assert!(
+        net.dora(P, 2).is_some(),
+        "after MCLT the partner's pool is ours"
+    );
+}
+
+#[test]
+fn restart_with_lost_storage_recovers_through_updreqall_and_recover_wait() {
+    // Goal: the secondary loses its whole database → RECOVER → UPDREQALL → RECOVER-WAIT for the
+    // MCLT → RECOVER-DONE → NORMAL, with the primary's bindings restored.
+    let mut net = normal_pair(Mode::HotStandby, 199);
+    let ack = net.dora(P, 5).unwrap();
+    net.run_for(secs(1));
+    net.crash(S, CrashMode::LoseEverything);
+    net.run_for(secs(1));
+    net.seen.clear();
+    net.boot(S);
+    net.run_for(secs(5));
+    assert!(net.types_from(S).contains(&Fo::UpdReqAll));
+    assert_eq!(net.state(S), Some(FoState::RecoverWait));
+    assert_eq!(
+        net.node(S).leases().binding(ack.yiaddr).unwrap().state,
+        BindingState::Active,
+        "learned from the primary"
+    );
+    net.run_for(secs(u64::from(MCLT_S)));
+    assert_eq!(net.state(S), Some(FoState::Normal));
+    assert_eq!(net.state(P), Some(FoState::Normal));
+}
+
+#[test]
+fn a_partition_where_both_serve_heals_through_potential_conflict() {
+    // Goal: both servers cut off, each in COMM-INT, an operator moves the primary to
+    // PARTNER-DOWN; on heal the primary goes POTENTIAL-CONFLICT, asks with UPDREQ, gets the
+    // secondary's bindings, goes CONFLICT-DONE; the secondary asks back; both reach NORMAL and
+    // agree on every binding.
+    let mut net = normal_pair(Mode::HotStandby, 199);
+    net.partitioned = true;
+    net.run_for(secs(40));
+    assert_eq!(net.state(P), Some(FoState::CommunicationsInterrupted));
+    assert_eq!(net.state(S), Some(FoState::CommunicationsInterrupted));
+    let a = net.dora(P, 21).unwrap().yiaddr;
+    let b = net.dora(S, 22).unwrap().yiaddr;
+    let clock = net.clock(P);
+    net.nodes[P]
+        .as_mut()
+        .unwrap()
+        .handle_admin(clock, Admin::PartnerDown);
+    net.drain(P);
+    net.partitioned = false;
+    net.seen.clear();
+    // The connections of before the partition are dead: the next dial after the retry timer
+    // meets the partner (the 30 s leases granted in the partition are still running).
+    net.run_for(secs(10));
+    let types: Vec<Fo> = net.seen.iter().map(|s| s.msg.msg_type).collect();
+    assert!(types.contains(&Fo::UpdReq), "{types:?}");
+    assert_eq!(net.state(P), Some(FoState::Normal));
+    assert_eq!(net.state(S), Some(FoState::Normal));
+    for addr in [a, b] {
+        let p = net.node(P).leases().binding(addr).unwrap();
+        let s = net.node(S).leases().binding(addr).unwrap();
+        assert_eq!((p.state, p.client()), (s.state, s.client()), "{addr}");
+        assert_eq!(p.state, BindingState::Active);
+    }
+}
+
+#[test]
+fn load_balancing_splits_discovers_by_hash() {
+    // Goal: with split 128 each server answers the DISCOVERs whose RFC 3074 hash falls in its
+    // half, and exactly one answers each.
+    let mode = Mode::LoadBalance {
+        split: Some(128),
+        hba: None,
+        max_secs: 3,
+    };
+    let mut net = normal_pair(mode, 199);
+    let (mut by_p, mut by_s) = (0, 0);
+    for mac in 1..=40u8 {
+        let d = client(mac, MessageType::Discover);
+        let p = net.client(P, &d).len();
+        let s = net.client(S, &d).len();
+        assert_eq!(p + s, 1, "exactly one server answers client {mac}");
+        by_p += p;
+        by_s += s;
+    }
+    assert!(by_p > 5 && by_s > 5, "{by_p} vs {by_s}");
+    // A client that has waited past max_secs is answered by both.
+    let mut d = client(1, MessageType::Discover);
+    d.secs = 10;
+    assert_eq!(net.client(P, &d).len() + net.client(S, &d).len(), 2);
+}
+
+#[test]
+fn hot_standby_leaves_discovers_to_the_primary() {
+    // Goal: in hot standby the secondary in NORMAL answers no DISCOVER.
+    let mut net = normal_pair(Mode::HotStandby, 199);
+    assert!(net.client(S, &client(3, MessageType::Discover)).is_empty());
+    assert_eq!(net.node(S).counters().load_balanced_away, 1);
+    assert_eq!(net.client(P, &client(3, MessageType::Discover)).len(), 1);
+}
+
+#[test]
+fn rebalancing_gives_the_secondary_back_half_of_what_is_free() {
+    // Goal: after the secondary spends its BACKUP addresses, the primary's rebalancing timer
+    // hands it more.
+    let mut net = normal_pair(Mode::HotStandby, 119);
+    assert_eq!(count(&net, S, BindingState::Backup), 10);
+    // The secondary's pool is used up while the primary is away.
+    net.crash(P, CrashMode::LoseUnsynced);
+    net.run_for(secs(1));
+    for mac in 30..40u8 {
+        assert!(net.dora(S, mac).is_some());
+    }
+    assert_eq!(count(&net, S, BindingState::Backup), 0);
+    net.boot(P);
+    net.run_for(secs(130));
+    assert_eq!(net.state(P), Some(FoState::Normal));
+    assert!(count(&net, S, BindingState::Backup) >= 4, "rebalanced");
+}
+
+fn count(net: &Net, node: usize, state: BindingState) -> usize {
+    net.node(node)
+        .leases()
+        .iter()
+        .filter(|b| b.state == state)
+        .count()
+}
+
+#[test]
+fn a_wrong_relationship_name_is_rejected_with_reason_8() {
+    // Goal: draft-12 §7.8.2 — the secondary refuses a CONNECT naming another relationship.
+    let mut net = Net::new(Mode::HotStandby, 199);
+    if let Some(f) = net.configs[P].failover.as_mut() {
+        f.name = "other".into();
+    }
+    net.nodes[P] = None;
+    net.boot(P);
+    net.run_for(secs(3));
+    let reject = net
+        .seen
+        .iter()
+        .find(|s| s.msg.msg_type == Fo::ConnectAck)
+        .expect("a CONNECTACK");
+    assert_eq!(
+        reject.msg.reject_reason(),
+        Some(crate::wire::failover::RejectReason(8))
+    );
+    assert_ne!(net.state(S), Some(FoState::Normal));
+}
+
+#[test]
+fn a_clock_skew_of_120_s_is_rejected_with_reason_4() {
+    // Goal: draft-12 §7.8.2 / ISC's 60 s limit — a primary 120 s ahead is refused.
+    let mut net = Net::new(Mode::HotStandby, 199);
+    net.clocks_s[P] = 120;
+    net.nodes = [None, None];
+    net.boot(P);
+    net.boot(S);
+    net.run_for(secs(3));
+    let reject = net
+        .seen
+        .iter()
+        .find(|s| s.msg.msg_type == Fo::ConnectAck)
+        .expect("a CONNECTACK");
+    assert_eq!(
+        reject.msg.reject_reason(),
+        Some(crate::wire::failover::RejectReason(4))
+    );
+    assert_ne!(net.state(S), Some(FoState::Normal));
+}
+
+#[test]
+fn a_missing_or_wrong_digest_drops_the_connection() {
+    // Goal: MS-DHCPF §3.1.5 — with a shared secret, a peer without it (or with another) never
+    // gets past CONNECT; with the same secret the pair reaches NORMAL.
+    for (p_secret, s_secret, ok) in [
+        (Some("s3cret"), Some("s3cret"), true),
+        (None, Some("s3cret"), false),
+        (Some("other"), Some("s3cret"), false),
+    ] {
+        let mut net = Net::new(Mode::HotStandby, 199);
+        net.configs[P].failover.as_mut().unwrap().shared_secret = p_secret.map(String::from);
+        net.configs[S].failover.as_mut().unwrap().shared_secret = s_secret.map(String::from);
+        net.nodes = [None, None];
+        net.boot(P);
+        net.boot(S);
+        net.run_for(secs(5));
+        assert_eq!(
+            net.state(S) == Some(FoState::Normal),
+            ok,
+            "{p_secret:?} vs {s_secret:?}"
+        );
+        if !ok {
+            assert!(net.node(S).counters().peer_bad_digest > 0);
+        }
+    }
+}

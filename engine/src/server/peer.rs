@@ -1,0 +1,1183 @@
+//! The server's failover side: the partner connection, the endpoint state machine, binding
+//! updates, update requests, pool balancing (draft-12 §7–§9; MS-DHCPF §3).
+//!
+//! Inputs arrive as `handle_peer_*` calls; what the relationship wants done leaves through the
+//! server's output queue as `Peer*` outputs. Every state change and every binding change is
+//! written to storage before the message that announces it is queued.
+
+use std::net::{Ipv4Addr, SocketAddrV4};
+
+use super::{Output, Server};
+use crate::failover::Role;
+use crate::failover::acceptance::{self, Verdict};
+use crate::failover::messages::{self, Incoming};
+use crate::failover::relationship::{ConnId, Link, PartnerView, Relationship, Serving, Timer};
+use crate::failover::state::{self, FoState};
+use crate::lease::{Binding, BindingState, FailoverRecord, PoolRole, Record};
+use crate::storage::Storage;
+use crate::time::{Duration, Time};
+use crate::wire::failover::{Dialect, Framer, Message, MessageType, RejectReason, digest};
+
+/// Which way a connection was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// We dialed it (after an `Output::PeerConnect`).
+    Dialed,
+    /// The partner dialed us.
+    Accepted,
+}
+
+/// An operator's command (draft-12 §9: "external command").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Admin {
+    /// Declare the partner down (COMMUNICATIONS-INTERRUPTED or RESOLUTION-INTERRUPTED →
+    /// PARTNER-DOWN).
+    PartnerDown,
+    /// Go to PAUSED and drop the connection.
+    Pause,
+    /// Go to SHUTDOWN and drop the connection.
+    Shutdown,
+}
+
+/// The vendor-class-identifier we send in CONNECT and CONNECTACK.
+const VENDOR: &[u8] = concat!("dhcpfo-", env!("CARGO_PKG_VERSION")).as_bytes();
+
+impl<S: Storage> Server<S> {
+    /// The failover state, if this server has a partner.
+    pub fn failover_state(&self) -> Option<FoState> {
+        self.failover.as_ref().map(|r| r.state)
+    }
+
+    /// The relationship, for inspection.
+    pub fn relationship(&self) -> Option<&Relationship> {
+        self.failover.as_ref()
+    }
+
+    /// Begin failover at boot: STARTUP, its timer, and a dial to the partner.
+    pub(super) fn start_failover(&mut self, now: Time) {
+        let Some(rel) = self.failover.as_mut() else {
+            return;
+        };
+        let startup = rel.timers.startup;
+        rel.set_timer(Timer::Startup, Some(now + startup));
+        self.dial(now);
+        self.apply_pool_role(now);
+    }
+
+    fn dial(&mut self, _now: Time) {
+        let Some(rel) = self.failover.as_mut() else {
+            return;
+        };
+        if rel.dialing || rel.link.is_some() {
+            return;
+        }
+        rel.dialing = true;
+        let (to, from) = (rel.peer(), rel.config.local_address);
+        self.push_output(Output::PeerConnect { to, from });
+    }
+
+    /// A failover TCP connection came up.
+    pub fn handle_peer_connected(
+        &mut self,
+        now: Time,
+        conn: ConnId,
+        peer: SocketAddrV4,
+        direction: Direction,
+    ) {
+        let Some(rel) = self.failover.as_mut() else {
+            self.push_output(Output::PeerClose { conn });
+            return;
+        };
+        if direction == Direction::Dialed {
+            rel.dialing = false;
+        }
+        // ISC accepts only its configured peer (draft-12.md §1.1).
+        if *peer.ip() != rel.config.peer_address {
+            self.counters.peer_refused += 1;
+            self.push_output(Output::PeerClose { conn });
+            return;
+        }
+        let link = Link {
+            conn,
+            framer: Framer::new(),
+            established: false,
+            partner_max_unacked: 1,
+            partner_receive_timer: rel.timers.receive,
+        };
+        rel.pending.insert(conn, link);
+        let handshake = rel.timers.handshake;
+        rel.set_timer(Timer::Handshake, Some(now + handshake));
+        // draft-12 §8.2 as ISC does it: the primary sends CONNECT on every connection.
+        if rel.is_primary() {
+            let xid = rel.xid();
+            let cfg = rel.config.clone();
+            let receive_s = rel.timers.receive.as_secs() as u32;
+            let mclt_s = rel.mclt.as_secs() as u32;
+            let hba = rel.primary_buckets;
+            let msg = messages::connect(
+                &cfg,
+                now.as_unix_secs(),
+                xid,
+                VENDOR,
+                receive_s,
+                mclt_s,
+                hba,
+            );
+            self.send_on(now, conn, &msg);
+        }
+    }
+
+    /// Dialing the partner failed.
+    pub fn handle_peer_connect_failed(&mut self, now: Time) {
+        let Some(rel) = self.failover.as_mut() else {
+            return;
+        };
+        rel.dialing = false;
+        let retry = rel.timers.connect_retry;
+        rel.set_timer(Timer::ConnectRetry, Some(now + retry));
+    }
+
+    /// A failover connection closed or was reset.
+    pub fn handle_peer_closed(&mut self, now: Time, conn: ConnId) {
+        let Some(rel) = self.failover.as_mut() else {
+            return;
+        };
+        rel.pending.remove(&conn);
+        if rel.link.as_ref().is_some_and(|l| l.conn == conn) {
+            self.link_lost(now);
+        }
+    }
+
+    /// Bytes arrived on a failover connection.
+    pub fn handle_peer_bytes(&mut self, now: Time, conn: ConnId, bytes: &[u8]) {
+        let Some(rel) = self.failover.as_mut() else {
+            return;
+        };
+        let link = match rel.link.as_mut() {
+            Some(l) if l.conn == conn => l,
+            _ => match rel.pending.get_mut(&conn) {
+                Some(l) => l,
+                None => return,
+            },
+        };
+        link.framer.push(bytes);
+        // Bound: at most as many messages as the bytes can hold (12 bytes each).
+        let mut frames = Vec::new();
+        let failed = loop {
+            match link.framer.next_frame() {
+                Ok(Some(f)) => frames.push(f.to_vec()),
+                Ok(None) => break false,
+                Err(_) => break true,
+            }
+        };
+        for frame in frames {
+            if !self.peer_frame(now, conn, &frame) {
+                return;
+            }
+        }
+        if failed {
+            // draft-12 §6.1: a bad length is a protocol failure; close.
+            self.counters.peer_bad_messages += 1;
+            self.close_conn(now, conn);
+        }
+    }
+
+    /// An operator's command.
+    pub fn handle_admin(&mut self, now: Time, cmd: Admin) {
+        let Some(rel) = self.failover.as_ref() else {
+            return;
+        };
+        match cmd {
+            Admin::PartnerDown => {
+                if matches!(
+                    rel.state,
+                    FoState::CommunicationsInterrupted
+                        | FoState::ResolutionInterrupted
+                        | FoState::Normal
+                        | FoState::Startup
+                ) {
+                    self.transition(now, FoState::PartnerDown);
+                }
+            }
+            Admin::Pause => {
+                self.transition(now, FoState::Paused);
+                self.drop_link(now);
+            }
+            Admin::Shutdown => {
+                self.transition(now, FoState::Shutdown);
+                self.drop_link(now);
+            }
+        }
+    }
+
+    /// Fire due failover timers.
+    pub(super) fn failover_timeout(&mut self, now: Time) {
+        for t in Timer::ALL {
+            let Some(rel) = self.failover.as_mut() else {
+                return;
+            };
+            let Some(at) = rel.timer(t) else { continue };
+            if at > now {
+                continue;
+            }
+            rel.set_timer(t, None);
+            match t {
+                Timer::Startup => {
+                    if rel.state == FoState::Startup {
+                        // draft-12 §9.3: give up waiting; take the previous state as if the
+                        // connection had failed.
+                        let next = rel.previous.comm_failed();
+                        self.transition(now, next);
+                    }
+                }
+                Timer::Receive => {
+                    // draft-12 §8.3: nothing heard within tReceive; the connection is dead.
+                    self.counters.peer_timeouts += 1;
+                    self.drop_link(now);
+                }
+                Timer::Contact => {
+                    if rel.established().is_some() {
+                        let xid = rel.xid();
+                        self.send_link(now, &messages::contact(now.as_unix_secs(), xid));
+                    }
+                }
+                Timer::SafePeriod => {
+                    if rel.state == FoState::CommunicationsInterrupted {
+                        self.transition(now, FoState::PartnerDown);
+                    }
+                }
+                Timer::ConnectRetry => self.dial(now),
+                Timer::RecoverWait => {
+                    if rel.state == FoState::RecoverWait {
+                        self.transition(now, FoState::RecoverDone);
+                    }
+                }
+                Timer::Rebalance => {
+                    if rel.state == FoState::Normal && rel.is_primary() {
+                        self.balance_pools(now);
+                    }
+                    if let Some(rel) = self.failover.as_mut() {
+                        let every = rel.timers.rebalance;
+                        if rel.state == FoState::Normal && rel.is_primary() {
+                            rel.set_timer(Timer::Rebalance, Some(now + every));
+                        }
+                    }
+                }
+                Timer::Handshake => {
+                    let stale: Vec<ConnId> = rel.pending.keys().copied().collect();
+                    for conn in stale {
+                        self.close_conn(now, conn);
+                    }
+                }
+            }
+        }
+    }
+
+    /// One whole message from a connection. Returns false if the connection was closed.
+    fn peer_frame(&mut self, now: Time, conn: ConnId, frame: &[u8]) -> bool {
+        let Some(rel) = self.failover.as_mut() else {
+            return false;
+        };
+        self.counters.peer_messages_in += 1;
+        let dialect = rel.config.dialect();
+        // MS-DHCPF §3.1.5, §5.1: with a secret, a missing or wrong digest drops the message and
+        // closes the connection.
+        if let Some(secret) = rel.config.shared_secret.as_deref()
+            && digest::verify(frame, secret.as_bytes()).is_err()
+        {
+            self.counters.peer_bad_digest += 1;
+            self.close_conn(now, conn);
+            return false;
+        }
+        let Ok(msg) = Message::parse(frame, dialect) else {
+            self.counters.peer_bad_messages += 1;
+            self.close_conn(now, conn);
+            return false;
+        };
+        // MS-DHCPF §3.1.5: a message time beyond the maximum delta closes the connection. At
+        // CONNECT the secondary answers reject 4 first (draft-12 §7.8.2), so that case is left
+        // to the CONNECT check.
+        let delta = i64::from(msg.time) - now.as_unix_secs() as i64;
+        let max = i64::from(rel.config.max_clock_delta_s);
+        if delta.abs() > max && msg.msg_type != MessageType::Connect {
+            self.counters.peer_clock_skew += 1;
+            self.close_conn(now, conn);
+            return false;
+        }
+        let receive = rel.timers.receive;
+        let is_link = rel.link.as_ref().is_some_and(|l| l.conn == conn);
+        if is_link {
+            rel.set_timer(Timer::Receive, Some(now + receive));
+            self.link_message(now, conn, &msg);
+        } else {
+            self.handshake_message(now, conn, &msg);
+        }
+        self.failover.as_ref().is_some_and(|r| {
+            r.link.as_ref().is_some_and(|l| l.conn == conn) || r.pending.contains_key(&conn)
+        })
+    }
+
+    /// CONNECT or CONNECTACK on a new connection (draft-12 §7.8, §7.9).
+    fn handshake_message(&mut self, now: Time, conn: ConnId, msg: &Message) {
+        let Some(rel) = self.failover.as_mut() else {
+            return;
+        };
+        let cfg = rel.config.clone();
+        match (rel.config.role, msg.msg_type) {
+            (Role::Secondary, MessageType::Connect) => {
+                let already = rel.established().is_some();
+                let tls = msg
+                    .option(crate::wire::failover::option::code::TLS_REQUEST)
+                    .is_some();
+                match messages::check_connect(msg, &cfg, now.as_unix_secs(), already) {
+                    Ok(params) => {
+                        let Some(mut link) = rel.pending.remove(&conn) else {
+                            return;
+                        };
+                        link.established = true;
+                        link.partner_max_unacked = params.max_unacked.max(1);
+                        link.partner_receive_timer =
+                            Duration::from_secs(u64::from(params.receive_timer_s.max(1)));
+                        // draft-12 §5.2: the secondary adopts the primary's MCLT (MS-DHCPF
+                        // §3.3.5.1 keeps its own configured values instead).
+                        if cfg.dialect() == Dialect::Isc {
+                            rel.mclt = Duration::from_secs(u64::from(params.mclt_s.max(1)));
+                            rel.primary_buckets = params.hba.or(rel.primary_buckets);
+                        }
+                        rel.link = Some(link);
+                        let receive_s = rel.timers.receive.as_secs() as u32;
+                        let ack = messages::connect_ack(
+                            &cfg,
+                            now.as_unix_secs(),
+                            msg.xid,
+                            VENDOR,
+                            receive_s,
+                            cfg.max_unacked_bndupd,
+                            tls,
+                        );
+                        self.send_link(now, &ack);
+                        self.link_established(now);
+                    }
+                    Err(reason) => {
+                        self.counters.peer_rejected += 1;
+                        let name = msg
+                            .relationship_name()
+                            .unwrap_or(cfg.name.as_bytes())
+                            .to_vec();
+                        let reply = messages::connect_reject(
+                            &name,
+                            now.as_unix_secs(),
+                            msg.xid,
+                            reason,
+                            reject_text(reason),
+                            VENDOR,
+                            tls,
+                        );
+                        self.send_on(now, conn, &reply);
+                        self.close_conn(now, conn);
+                    }
+                }
+            }
+            (Role::Primary, MessageType::ConnectAck) => {
+                match messages::check_connect_ack(msg, &cfg, now.as_unix_secs()) {
+                    Ok(params) => {
+                        if rel.established().is_some() {
+                            // draft-12.md §1.1: a second link is refused with reason 7.
+                            let xid = rel.xid();
+                            let d = messages::disconnect(
+                                now.as_unix_secs(),
+                                xid,
+                                RejectReason::DUPLICATE_CONNECTION,
+                                "already connected",
+                            );
+                            self.send_on(now, conn, &d);
+                            self.close_conn(now, conn);
+                            return;
+                        }
+                        let Some(mut link) = rel.pending.remove(&conn) else {
+                            return;
+                        };
+                        link.established = true;
+                        link.partner_max_unacked = params.max_unacked.max(1);
+                        link.partner_receive_timer =
+                            Duration::from_secs(u64::from(params.receive_timer_s.max(1)));
+                        rel.link = Some(link);
+                        self.link_established(now);
+                    }
+                    Err(reason) => {
+                        self.counters.peer_rejected += 1;
+                        if msg.reject_reason().is_none() {
+                            let xid = rel.xid();
+                            let d = messages::disconnect(
+                                now.as_unix_secs(),
+                                xid,
+                                reason,
+                                reject_text(reason),
+                            );
+                            self.send_on(now, conn, &d);
+                        }
+                        self.close_conn(now, conn);
+                    }
+                }
+            }
+            _ => {
+                // Anything else before the handshake breaks the protocol (draft-12 §7.8.1).
+                self.counters.peer_bad_messages += 1;
+                self.close_conn(now, conn);
+            }
+        }
+    }
+
+    /// The handshake finished: timers, then STATE (draft-12 §7.9.2, MS-DHCPF §3.1.7.3).
+    fn link_established(&mut self, now: Time) {
+        let Some(rel) = self.failover.as_mut() else {
+            return;
+        };
+        rel.dialing = false;
+        rel.set_timer(Timer::ConnectRetry, None);
+        if rel.pending.is_empty() {
+            rel.set_timer(Timer::Handshake, None);
+        }
+        let receive = rel.timers.receive;
+        rel.set_timer(Timer::Receive, Some(now + receive));
+        self.send_state(now);
+    }
+
+    /// A message on the established link.
+    fn link_message(&mut self, now: Time, conn: ConnId, msg: &Message) {
+        match msg.msg_type {
+            MessageType::State => self.on_state(now, msg),
+            MessageType::BndUpd => self.on_bndupd(now, msg),
+            MessageType::BndAck => self.on_bndack(now, msg),
+            MessageType::UpdReq => self.on_update_request(now, msg.xid, false),
+            MessageType::UpdReqAll => self.on_update_request(now, msg.xid, true),
+            MessageType::UpdDone => self.on_upddone(now, msg.xid),
+            MessageType::PoolReq => {
+                // MS-DHCPF §3.2.5.2 drops POOLREQ; the draft answers with POOLRESP (§7.6).
+                let Some(rel) = self.failover.as_ref() else {
+                    return;
+                };
+                if rel.config.dialect() == Dialect::Isc
+                    && rel.is_primary()
+                    && rel.state == FoState::Normal
+                {
+                    let given = self.balance_pools(now);
+                    let resp = messages::poolresp(now.as_unix_secs(), msg.xid, given as u32);
+                    self.send_link(now, &resp);
+                }
+            }
+            MessageType::PoolResp | MessageType::Contact => {}
+            MessageType::Disconnect => self.close_conn(now, conn),
+            MessageType::Connect | MessageType::ConnectAck | MessageType::Unknown(_) => {
+                self.counters.peer_bad_messages += 1;
+                self.close_conn(now, conn);
+            }
+        }
+    }
+
+    /// The partner's STATE (draft-12 §7.10.2).
+    fn on_state(&mut self, now: Time, msg: &Message) {
+        let Some(rel) = self.failover.as_mut() else {
+            return;
+        };
+        let Some(partner) = msg.server_state().and_then(FoState::from_wire) else {
+            // ISC moves itself to SHUTDOWN on an unknown state (draft-12.md §3.3); we drop the
+            // link instead and keep serving as the state allows.
+            self.counters.peer_bad_messages += 1;
+            self.drop_link(now);
+            return;
+        };
+        let startup = msg.server_flags().is_some_and(|f| f & 0x01 != 0);
+        let since = match msg.option(crate::wire::failover::option::code::START_TIME_OF_STATE) {
+            Some(crate::wire::failover::FoOption::StartTimeOfState(t)) => {
+                Time::from_secs(u64::from(*t))
+            }
+            _ => now,
+        };
+        let before = rel.partner.map(|p| p.state);
+        rel.partner = Some(PartnerView {
+            state: partner,
+            since,
+            startup,
+        });
+        if partner == FoState::Startup
+            || (startup
+                && before.is_none()
+                && partner != FoState::Recover
+                && rel.state != FoState::Startup)
+        {
+            // The partner is still starting: wait for the STATE it sends when it settles.
+            if rel.state != FoState::Startup {
+                return;
+            }
+        }
+        if rel.state == FoState::Startup {
+            let went_down_after_us = since > rel.operating_at;
+            let next = state::leave_startup(rel.previous, partner, went_down_after_us);
+            rel.set_timer(Timer::Startup, None);
+            self.transition(now, next);
+        }
+        self.react_to_partner(now);
+    }
+
+    /// Apply the table of draft-12 §9 to the partner's current state, and keep applying it
+    /// while it moves us (at most a few steps: each step leaves a state the table can re-enter
+    /// only through another partner message).
+    fn react_to_partner(&mut self, now: Time) {
+        for _ in 0..4 {
+            let Some(rel) = self.failover.as_ref() else {
+                return;
+            };
+            let Some(p) = rel.partner else { return };
+            if rel.established().is_none() {
+                return;
+            }
+            let current = rel.state;
+            let r = state::on_partner_state(current, p.state, p.startup, rel.is_primary());
+            if r.send_updreq {
+                self.request_updates(now);
+            }
+            match r.next {
+                Some(next) if next != current => self.transition(now, next),
+                _ => break,
+            }
+        }
+        self.pump(now);
+    }
+
+    /// Ask the partner for bindings: UPDREQALL when we lost our storage or are in RECOVER with
+    /// nothing of the partner, else UPDREQ (draft-12 §9.5.2). Once per outstanding request.
+    fn request_updates(&mut self, now: Time) {
+        let Some(rel) = self.failover.as_mut() else {
+            return;
+        };
+        if rel.awaiting.is_some() {
+            return;
+        }
+        let all = rel.state == FoState::Recover && rel.storage_lost;
+        let xid = rel.xid();
+        rel.awaiting = Some((xid, all));
+        let m = if all {
+            messages::updreqall(now.as_unix_secs(), xid)
+        } else {
+            messages::updreq(now.as_unix_secs(), xid)
+        };
+        self.send_link(now, &m);
+    }
+
+    /// Change state: record it durably, announce it, run its entry actions (draft-12 §9.2).
+    pub(super) fn transition(&mut self, now: Time, next: FoState) {
+        let Some(rel) = self.failover.as_mut() else {
+            return;
+        };
+        let from = rel.state;
+        if from == next {
+            return;
+        }
+        rel.state = next;
+        rel.since = now;
+        if next != FoState::Startup {
+            rel.operating_at = now;
+        }
+        self.counters.failover_transitions += 1;
+        let record = self.failover_record();
+        // A state we cannot record is still taken: refusing it would leave the server in a
+        // state the partner no longer agrees with. The failure is counted.
+        if self
+            .storage
+            .append(&record.to_bytes())
+            .and_then(|()| self.storage.sync())
+            .is_err()
+        {
+            self.counters.storage_failures += 1;
+        }
+        self.push_output(Output::FailoverState { from, to: next });
+        self.apply_pool_role(now);
+        let Some(rel) = self.failover.as_mut() else {
+            return;
+        };
+        // Timers tied to states.
+        rel.set_timer(Timer::SafePeriod, None);
+        rel.set_timer(Timer::RecoverWait, None);
+        rel.set_timer(Timer::Rebalance, None);
+        match next {
+            FoState::CommunicationsInterrupted => {
+                if let Some(p) = rel.timers.safe_period {
+                    rel.set_timer(Timer::SafePeriod, Some(now + p));
+                }
+            }
+            FoState::RecoverWait => {
+                let down = (!rel.storage_lost).then_some(rel.operating_at);
+                let until = crate::failover::mclt::recover_wait_until(down, rel.since, rel.mclt);
+                rel.set_timer(Timer::RecoverWait, Some(until.max(now)));
+            }
+            FoState::Normal => {
+                rel.storage_lost = false;
+                if rel.is_primary() {
+                    let every = rel.timers.rebalance;
+                    rel.set_timer(Timer::Rebalance, Some(now + every));
+                }
+            }
+            _ => {}
+        }
+        self.send_state(now);
+        match next {
+            FoState::Normal => {
+                // draft-12 §9.8.1: send every unacknowledged update; the primary balances.
+                self.queue_unacked();
+                if self.failover.as_ref().is_some_and(Relationship::is_primary) {
+                    self.balance_pools(now);
+                }
+            }
+            // draft-12 §9.10: the primary asks first.
+            FoState::PotentialConflict
+                if self.failover.as_ref().is_some_and(Relationship::is_primary) =>
+            {
+                self.request_updates(now)
+            }
+            FoState::Recover => self.request_updates(now),
+            FoState::RecoverWait => {
+                if let Some(rel) = self.failover.as_ref()
+                    && rel.timer(Timer::RecoverWait).is_some_and(|t| t <= now)
+                {
+                    self.transition(now, FoState::RecoverDone);
+                }
+            }
+            _ => {}
+        }
+        self.pump(now);
+    }
+
+    fn failover_record(&self) -> Record {
+        let rel = self.failover.as_ref().expect("called with a relationship");
+        let state = if rel.state == FoState::Startup {
+            rel.previous
+        } else {
+            rel.state
+        };
+        Record::Failover(FailoverRecord {
+            name: rel.config.name.clone(),
+            state: state.to_wire().to_wire(),
+            state_since: rel.since,
+            partner_state: rel.partner.map_or(0, |p| p.state.to_wire().to_wire()),
+            partner_since: rel.partner.map_or(Time::EPOCH, |p| p.since),
+            mclt_s: rel.mclt.as_secs() as u32,
+            operating_at: rel.operating_at,
+        })
+    }
+
+    /// Send STATE if the link is up.
+    fn send_state(&mut self, now: Time) {
+        let Some(rel) = self.failover.as_mut() else {
+            return;
+        };
+        if rel.established().is_none() {
+            return;
+        }
+        let (state, startup) = if rel.state == FoState::Startup {
+            (rel.previous, true)
+        } else {
+            (rel.state, false)
+        };
+        let xid = rel.xid();
+        let m = messages::state(
+            now.as_unix_secs(),
+            xid,
+            state.to_wire(),
+            startup,
+            rel.since.as_unix_secs(),
+        );
+        self.send_link(now, &m);
+    }
+
+    /// The allocation role the failover state calls for.
+    pub(super) fn apply_pool_role(&mut self, _now: Time) {
+        let Some(rel) = self.failover.as_ref() else {
+            return;
+        };
+        let role = match (rel.state, rel.is_primary()) {
+            (FoState::PartnerDown, primary) => PoolRole::PartnerDown {
+                primary,
+                since: rel.since,
+                mclt: rel.mclt,
+            },
+            (_, true) => PoolRole::Primary,
+            (_, false) => PoolRole::Secondary,
+        };
+        self.db.set_role(role);
+    }
+
+    /// Queue every binding with a change the partner has not acknowledged.
+    fn queue_unacked(&mut self) {
+        let unacked: Vec<Ipv4Addr> = self
+            .db
+            .iter()
+            .filter(|b| b.unacked)
+            .map(|b| b.address)
+            .collect();
+        if let Some(rel) = self.failover.as_mut() {
+            for a in unacked {
+                rel.enqueue(a);
+            }
+        }
+    }
+
+    /// After a local binding change: queue its update and send what the window allows.
+    pub(super) fn binding_changed(&mut self, now: Time, addr: Ipv4Addr) {
+        if let Some(rel) = self.failover.as_mut() {
+            rel.enqueue(addr);
+            self.pump(now);
+        }
+    }
+
+    /// Send queued BNDUPDs while the partner's window has room (draft-12 §7.1.1: at most
+    /// max-unacked-bndupd outstanding; lazy: after the client's reply).
+    fn pump(&mut self, now: Time) {
+        loop {
+            let Some(rel) = self.failover.as_mut() else {
+                return;
+            };
+            let Some(link) = rel.established() else {
+                return;
+            };
+            let cooperating = matches!(rel.state, FoState::Normal | FoState::ConflictDone)
+                && rel.partner.is_some_and(|p| !p.startup);
+            if !(cooperating || rel.serving.is_some()) {
+                return;
+            }
+            if rel.unacked_updates() >= link.partner_max_unacked as usize {
+                return;
+            }
+            let dialect = rel.config.dialect();
+            let mut batch: Vec<Ipv4Addr> = Vec::new();
+            while batch.len() < dialect.max_bindings_per_update() {
+                let Some(a) = rel.dequeue() else { break };
+                batch.push(a);
+            }
+            if batch.is_empty() {
+                return;
+            }
+            let xid = rel.xid();
+            rel.in_flight.insert(xid, batch.clone());
+            let entries: Vec<(Binding, Time, Ipv4Addr)> = batch
+                .iter()
+                .filter_map(|&a| {
+                    self.db
+                        .binding(a)
+                        .map(|b| (b.clone(), b.sent_pet.max(b.expires_at), self.subnet_mask(a)))
+                })
+                .collect();
+            let refs: Vec<(&Binding, Time, Ipv4Addr)> =
+                entries.iter().map(|(b, p, m)| (b, *p, *m)).collect();
+            let m = messages::bndupd(now.as_unix_secs(), xid, &refs, dialect);
+            self.send_link(now, &m);
+        }
+    }
+
+    fn subnet_mask(&self, addr: Ipv4Addr) -> Ipv4Addr {
+        self.config
+            .subnets
+            .iter()
+            .find(|s| s.contains(addr))
+            .map_or(Ipv4Addr::UNSPECIFIED, |s| s.mask)
+    }
+
+    /// A BNDUPD from the partner (draft-12 §7.1.2–7.1.3): apply what the rules accept, store
+    /// it, then answer BNDACK.
+    fn on_bndupd(&mut self, now: Time, msg: &Message) {
+        let Some(rel) = self.failover.as_ref() else {
+            return;
+        };
+        let dialect = rel.config.dialect();
+        let role = rel.config.role;
+        let mut results: Vec<(Ipv4Addr, Option<RejectReason>)> = Vec::new();
+        let mut changed = Vec::new();
+        for item in messages::decode_bindings(msg, dialect) {
+            let incoming = match item {
+                Ok(i) => i,
+                Err((addr, reason)) => {
+                    results.push((addr, Some(reason)));
+                    continue;
+                }
+            };
+            let Some(slot) = self.db.slot(incoming.address) else {
+                results.push((incoming.address, Some(RejectReason::ILLEGAL_IP_ADDRESS)));
+                continue;
+            };
+            let current = self.db.get(slot).clone();
+            match acceptance::check(&current, &to_acceptance(&incoming), role, now) {
+                Verdict::Reject(reason) => {
+                    self.counters.bndupd_rejected += 1;
+                    results.push((incoming.address, Some(reason)));
+                }
+                Verdict::Accept => {
+                    let b = apply_incoming(&current, &incoming, now);
+                    changed.push((slot, b));
+                    results.push((incoming.address, None));
+                }
+            }
+        }
+        for (slot, b) in &changed {
+            let bytes = Record::Binding(b.clone()).to_bytes();
+            if self.storage.append(&bytes).is_err() {
+                self.counters.storage_failures += 1;
+            }
+            let addr = b.address;
+            self.db.put(*slot, b.clone());
+            // An accepted update supersedes our own pending one for the address.
+            if let Some(rel) = self.failover.as_mut()
+                && rel.queued.remove(&addr)
+            {
+                rel.queue.retain(|a| *a != addr);
+            }
+            self.db.lapse_offers(now);
+        }
+        if !changed.is_empty() && self.storage.sync().is_err() {
+            self.counters.storage_failures += 1;
+            // Not durable: acknowledging would promise what a crash could lose.
+            return;
+        }
+        self.counters.bndupd_received += changed.len() as u64;
+        let texts: Vec<(Ipv4Addr, Option<(RejectReason, &str)>)> = results
+            .iter()
+            .map(|(a, r)| (*a, r.map(|r| (r, reject_text(r)))))
+            .collect();
+        let ack = messages::bndack(now.as_unix_secs(), msg.xid, &texts);
+        self.send_link(now, &ack);
+    }
+
+    /// A BNDACK (draft-12 §7.2.2): the partner has our update, or refused it.
+    fn on_bndack(&mut self, now: Time, msg: &Message) {
+        let Some(rel) = self.failover.as_mut() else {
+            return;
+        };
+        let Some(sent) = rel.in_flight.remove(&msg.xid) else {
+            // A stale or unknown xid (ISC: "xid mismatch"): ignore.
+            return;
+        };
+        let acks = messages::decode_bndack(msg);
+        // MS-DHCPF §3.1.5.3: a batch must be acknowledged in the order it was sent.
+        if rel.config.dialect() == Dialect::Microsoft
+            && acks.iter().map(|(a, _)| *a).collect::<Vec<_>>() != sent
+        {
+            rel.in_flight.insert(msg.xid, sent);
+            return;
+        }
+        for (addr, reject) in acks {
+            if !sent.contains(&addr) {
+                continue;
+            }
+            if let Some(serving) = self.failover.as_mut().and_then(|r| r.serving.as_mut()) {
+                serving.remaining.remove(&addr);
+            }
+            let Some(slot) = self.db.slot(addr) else {
+                continue;
+            };
+            let mut b = self.db.get(slot).clone();
+            match reject {
+                None => {
+                    b.acked_pet = b.sent_pet;
+                    b.unacked = false;
+                    // draft-12 §5.11: released and expired addresses return to the primary's
+                    // pool (FREE) once the partner has acknowledged them.
+                    if matches!(
+                        b.state,
+                        BindingState::Expired | BindingState::Released | BindingState::Reset
+                    ) {
+                        b.state = BindingState::Free;
+                        b.state_since = now;
+                    }
+                }
+                Some(_) => {
+                    // draft-12 §7.2.2: log, and do not resend at once; it goes again with the
+                    // next UPDREQ or entry to NORMAL.
+                    self.counters.bndack_rejects += 1;
+                }
+            }
+            if self
+                .storage
+                .append(&Record::Binding(b.clone()).to_bytes())
+                .is_err()
+            {
+                self.counters.storage_failures += 1;
+            }
+            self.db.put(slot, b);
+        }
+        let _ = self.storage.sync();
+        self.finish_serving(now);
+        self.pump(now);
+    }
+
+    /// The partner asked for updates (draft-12 §7.3.2, §7.4.2): queue them, answer UPDDONE
+    /// once all are acknowledged.
+    fn on_update_request(&mut self, now: Time, xid: u32, all: bool) {
+        let wanted: Vec<Ipv4Addr> = self
+            .db
+            .iter()
+            .filter(|b| {
+                if all {
+                    // draft-12 §5.16: never-used FREE addresses need not be sent.
+                    !(b.state == BindingState::Free
+                        && b.client().is_none()
+                        && b.state_since == Time::EPOCH)
+                } else {
+                    b.unacked
+                }
+            })
+            .map(|b| b.address)
+            .collect();
+        let Some(rel) = self.failover.as_mut() else {
+            return;
+        };
+        for &a in &wanted {
+            rel.enqueue(a);
+        }
+        rel.serving = Some(Serving {
+            xid,
+            remaining: wanted.into_iter().collect(),
+        });
+        self.finish_serving(now);
+        self.pump(now);
+    }
+
+    /// Send UPDDONE once everything the partner asked for is acknowledged.
+    fn finish_serving(&mut self, now: Time) {
+        let Some(rel) = self.failover.as_mut() else {
+            return;
+        };
+        let Some(serving) = &rel.serving else { return };
+        if !serving.remaining.is_empty() {
+            return;
+        }
+        let xid = serving.xid;
+        rel.serving = None;
+        self.send_link(now, &messages::upddone(now.as_unix_secs(), xid));
+    }
+
+    /// UPDDONE: our request is complete (draft-12 §7.5.2).
+    fn on_upddone(&mut self, now: Time, xid: u32) {
+        let Some(rel) = self.failover.as_mut() else {
+            return;
+        };
+        if rel.awaiting.is_some_and(|(x, _)| x != xid) {
+            return;
+        }
+        rel.awaiting = None;
+        let partner = rel.partner.map(|p| p.state);
+        match (rel.state, rel.is_primary()) {
+            (FoState::Recover, _) => {
+                // draft-12 §9.5.2 → RECOVER-WAIT; two servers starting fresh skip the wait
+                // (draft-12 §9.6 "first failover run"; ISC does the same).
+                let fresh_pair = matches!(partner, Some(FoState::Recover | FoState::RecoverDone));
+                if fresh_pair && rel.storage_lost {
+                    self.transition(now, FoState::RecoverDone);
+                } else {
+                    self.transition(now, FoState::RecoverWait);
+                }
+            }
+            (FoState::PotentialConflict, true) => self.transition(now, FoState::ConflictDone),
+            (FoState::PotentialConflict, false) => self.transition(now, FoState::Normal),
+            _ => {}
+        }
+        self.react_to_partner(now);
+    }
+
+    /// Pool balancing by the primary (draft-12 §5.4, §7.6): give the secondary BACKUP addresses
+    /// until it holds half of what is available. Returns how many were given.
+    fn balance_pools(&mut self, now: Time) -> usize {
+        let subnets = self.config.subnets.len();
+        let mut given = 0;
+        for subnet in 0..subnets {
+            let (free, backup): (Vec<Ipv4Addr>, usize) = {
+                let mut free = Vec::new();
+                let mut backup = 0;
+                for b in self.db.iter().filter(|b| !b.reserved) {
+                    let Some(slot) = self.db.slot(b.address) else {
+                        continue;
+                    };
+                    if self.db.subnet_of(slot) != subnet {
+                        continue;
+                    }
+                    match b.state {
+                        BindingState::Free if self.db.offer_on(slot).is_none() => {
+                            free.push(b.address)
+                        }
+                        BindingState::Backup => backup += 1,
+                        _ => {}
+                    }
+                }
+                (free, backup)
+            };
+            // ISC: lts = (free - backup) / 2 addresses move to the secondary.
+            let excess = free.len().saturating_sub(backup) / 2;
+            // Give the least recently used last: the primary keeps the addresses it would hand
+            // out next.
+            for addr in free.into_iter().rev().take(excess) {
+                let Some(slot) = self.db.slot(addr) else {
+                    continue;
+                };
+                let mut b = self.db.get(slot).clone();
+                b.state = BindingState::Backup;
+                b.state_since = now;
+                b.unacked = true;
+                if self
+                    .storage
+                    .append(&Record::Binding(b.clone()).to_bytes())
+                    .is_err()
+                {
+                    self.counters.storage_failures += 1;
+                    continue;
+                }
+                self.db.put(slot, b);
+                if let Some(rel) = self.failover.as_mut() {
+                    rel.enqueue(addr);
+                }
+                given += 1;
+            }
+        }
+        let _ = self.storage.sync();
+        self.pump(now);
+        given
+    }
+
+    fn link_lost(&mut self, now: Time) {
+        let Some(rel) = self.failover.as_mut() else {
+            return;
+        };
+        rel.link = None;
+        rel.set_timer(Timer::Receive, None);
+        rel.set_timer(Timer::Contact, None);
+        // Updates in flight go back to the queue (draft-12 §7.1.1: a BNDUPD is acknowledged on
+        // the connection it came in on, or not at all).
+        let in_flight: Vec<Ipv4Addr> = std::mem::take(&mut rel.in_flight)
+            .into_values()
+            .flatten()
+            .collect();
+        for a in in_flight {
+            rel.enqueue(a);
+        }
+        rel.serving = None;
+        rel.awaiting = None;
+        let retry = rel.timers.connect_retry;
+        rel.set_timer(Timer::ConnectRetry, Some(now + retry));
+        let next = rel.state.comm_failed();
+        if rel.state == FoState::Startup {
+            return;
+        }
+        self.transition(now, next);
+    }
+
+    /// Close our end of a connection.
+    fn close_conn(&mut self, now: Time, conn: ConnId) {
+        self.push_output(Output::PeerClose { conn });
+        self.handle_peer_closed(now, conn);
+    }
+
+    fn drop_link(&mut self, now: Time) {
+        if let Some(conn) = self
+            .failover
+            .as_ref()
+            .and_then(|r| r.link.as_ref())
+            .map(|l| l.conn)
+        {
+            self.close_conn(now, conn);
+        }
+    }
+
+    /// Send on the established link.
+    fn send_link(&mut self, now: Time, msg: &Message) {
+        let Some(conn) = self
+            .failover
+            .as_ref()
+            .and_then(|r| r.link.as_ref())
+            .map(|l| l.conn)
+        else {
+            return;
+        };
+        self.send_on(now, conn, msg);
+    }
+
+    fn send_on(&mut self, now: Time, conn: ConnId, msg: &Message) {
+        let Some(rel) = self.failover.as_mut() else {
+            return;
+        };
+        let secret = rel.config.shared_secret.clone();
+        let bytes = messages::encode(msg, secret.as_deref().map(str::as_bytes));
+        // draft-12 §8.3: tSend restarts with every message sent.
+        if rel.link.as_ref().is_some_and(|l| l.conn == conn) {
+            let every = rel
+                .link
+                .as_ref()
+                .map_or(rel.timers.receive, |l| l.partner_receive_timer);
+            let tsend = Duration::from_millis((every.as_millis() / 3).max(1000));
+            rel.set_timer(Timer::Contact, Some(now + tsend));
+        }
+        self.counters.peer_messages_out += 1;
+        self.push_output(Output::PeerSend { conn, bytes });
+    }
+}
+
+/// The human-readable text sent with a reject reason.
+fn reject_text(r: RejectReason) -> &'static str {
+    match r {
+        RejectReason::ILLEGAL_IP_ADDRESS => "unknown IP address",
+        RejectReason::FATAL_CONFLICT => "fatal conflict: address in use by another client",
+        RejectReason::MISSING_BINDING_INFORMATION => "missing binding information",
+        RejectReason::TIME_MISMATCH => "time offset too large",
+        RejectReason::INVALID_MCLT => "no MCLT provided",
+        RejectReason::DUPLICATE_CONNECTION => "already connected",
+        RejectReason::INVALID_PARTNER => "unknown failover relationship name",
+        RejectReason::OUTDATED_BINDING => "outdated binding information",
+        RejectReason::LESS_CRITICAL_BINDING => {
+            "incoming update is less critical than outgoing update"
+        }
+        RejectReason::HBA_CONFLICT => "invalid HBA",
+        _ => "rejected",
+    }
+}
+
+fn to_acceptance(i: &Incoming) -> acceptance::Incoming {
+    acceptance::Incoming {
+        address: i.address,
+        state: i.state,
+        client_id: i.client_id.clone(),
+        hw: i.hw.clone(),
+        expires_at: i.expires_at,
+        pet: i.pet,
+        state_since: i.state_since,
+        cltt: i.cltt,
+    }
+}
+
+/// The binding after accepting an update (draft-12 §7.1.2; draft-12.md §6.1: an accepted
+/// EXPIRED, RELEASED or RESET becomes FREE at the receiver).
+fn apply_incoming(current: &Binding, i: &Incoming, now: Time) -> Binding {
+    let mut b = current.clone();
+    b.state = match i.state {
+        BindingState::Expired | BindingState::Released | BindingState::Reset => BindingState::Free,
+        s => s,
+    };
+    if matches!(
+        i.state,
+        BindingState::Free | BindingState::Backup | BindingState::Abandoned
+    ) {
+        // These name no client (draft-12 §7.1 Table 7.1.1-1).
+        b.client_id = None;
+        b.hw = None;
+    } else if i.client_id.is_some() || i.hw.is_some() {
+        b.client_id = i.client_id.clone();
+        b.hw = i.hw.clone();
+    }
+    if let Some(t) = i.expires_at {
+        b.expires_at = t;
+    }
+    if let Some(pet) = i.pet {
+        b.received_pet = pet;
+    }
+    b.state_since = i.state_since.filter(|t| *t > Time::EPOCH).unwrap_or(now);
+    if let Some(t) = i.cltt {
+        b.cltt = t;
+    }
+    b.unacked = false;
+    b
+}
