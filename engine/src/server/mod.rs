@@ -312,7 +312,9 @@ impl<S: Storage> Server<S> {
     }
 
     /// Write a binding durably, then install it. On a storage failure nothing changes and the
-    /// caller must not tell the client.
+    /// caller must not tell the client. (A record appended before a failed sync may still reach
+    /// the disk with a later sync: it then names a lease nobody was told about, which holds an
+    /// address longer than needed but never gives it to two clients.)
     fn commit(&mut self, slot: Slot, binding: Binding) -> Result<(), ()> {
         let record = Record::Binding(binding.clone()).to_bytes();
         let durable = self
@@ -345,8 +347,10 @@ impl<S: Storage> Server<S> {
             .map(|b| Record::Binding(b.clone()).to_bytes());
         if self.storage.rewrite(&mut records).is_ok() {
             self.counters.compactions += 1;
-            self.compacted_len_bytes = self.storage.len_bytes();
         }
+        // After a failure too: the next attempt waits for the log to grow again, instead of
+        // walking the whole pool on every commit.
+        self.compacted_len_bytes = self.storage.len_bytes();
     }
 
     fn queue(&mut self, t: Transmit) {

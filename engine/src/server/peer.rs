@@ -757,8 +757,6 @@ impl<S: Storage> Server<S> {
             if batch.is_empty() {
                 return;
             }
-            let xid = rel.xid();
-            rel.in_flight.insert(xid, batch.clone());
             let entries: Vec<(Binding, Time, Ipv4Addr)> = batch
                 .iter()
                 .filter_map(|&a| {
@@ -769,7 +767,23 @@ impl<S: Storage> Server<S> {
                 .collect();
             let refs: Vec<(&Binding, Time, Ipv4Addr)> =
                 entries.iter().map(|(b, p, m)| (b, *p, *m)).collect();
-            let m = messages::bndupd(now.as_unix_secs(), xid, &refs, dialect);
+            if refs.is_empty() {
+                continue;
+            }
+            // A batch must also fit in one 2 048-byte message with room for a digest.
+            let n = messages::max_batch(&refs, dialect).max(1).min(refs.len());
+            let Some(rel) = self.failover.as_mut() else {
+                return;
+            };
+            for &(b, _, _) in refs[n..].iter().rev() {
+                rel.queued.insert(b.address);
+                rel.queue.push_front(b.address);
+            }
+            let sent: Vec<Ipv4Addr> = refs[..n].iter().map(|(b, _, _)| b.address).collect();
+            let xid = rel.xid();
+            rel.in_flight.insert(xid, sent);
+            let refs = &refs[..n];
+            let m = messages::bndupd(now.as_unix_secs(), xid, refs, dialect);
             self.send_link(now, &m);
         }
     }

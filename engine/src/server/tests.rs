@@ -637,3 +637,154 @@ fn no_acked_lease_is_lost_by_a_crash_at_any_point() {
         }
     }
 }
+
+/// Storage that refuses to sync while `failing` is set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+struct FlakyStorage {
+    inner: MemStorage,
+    failing: bool,
+}
+
+impl crate::storage::Storage for FlakyStorage {
+    fn append(&mut self, record: &[u8]) -> Result<(), crate::storage::StorageError> {
+        self.inner.append(record)
+    }
+    fn sync(&mut self) -> Result<(), crate::storage::StorageError> {
+        if self.failing {
+            return Err(crate::storage::StorageError::RecordTooLarge { len: 0 });
+        }
+        self.inner.sync()
+    }
+    fn rewrite(
+        &mut self,
+        records: &mut dyn Iterator<Item = Vec<u8>>,
+    ) -> Result<(), crate::storage::StorageError> {
+        self.inner.rewrite(records)
+    }
+    fn len_bytes(&self) -> u64 {
+        self.inner.len_bytes()
+    }
+}
+
+#[test]
+fn a_lease_that_cannot_be_stored_is_not_acked() {
+    // Goal: RFC 2131 §4.3.1 / draft-12 §5.1 — when storage refuses the binding, the client
+    // hears nothing and the binding does not change.
+    let mut server = Server::new(
+        config(199),
+        FlakyStorage::default(),
+        &[],
+        Time::from_secs(T0),
+    )
+    .unwrap();
+    let now = Time::from_secs(T0);
+    let rx = Received {
+        src: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 68),
+        broadcast: true,
+        interface: SERVER,
+    };
+    server.handle_dhcp(now, rx, &client(1, MessageType::Discover, 1).to_bytes());
+    let Some(Output::Dhcp(offer)) = server.poll_output() else {
+        panic!("an OFFER")
+    };
+    let offer = DhcpMessage::parse(&offer.bytes).unwrap();
+    server.storage.failing = true;
+    let req = with(
+        with(
+            client(1, MessageType::Request, 2),
+            DhcpOption::ServerId(SERVER),
+        ),
+        DhcpOption::RequestedIp(offer.yiaddr),
+    );
+    server.handle_dhcp(now, rx, &req.to_bytes());
+    assert_eq!(server.poll_output(), None, "no ACK without durable storage");
+    assert_eq!(server.counters().storage_failures, 1);
+    assert_eq!(
+        server.leases().binding(offer.yiaddr).unwrap().state,
+        BindingState::Free
+    );
+    // Once storage works again, the same REQUEST is granted.
+    server.storage.failing = false;
+    server.handle_dhcp(now, rx, &req.to_bytes());
+    assert!(matches!(server.poll_output(), Some(Output::Dhcp(_))));
+}
+
+#[test]
+fn requests_for_another_clients_address_get_nak() {
+    // Goal: RFC 2131 §4.3.2 — SELECTING or RENEWING an address bound to someone else is NAKed.
+    let mut net = Net::new(199);
+    net.at(0);
+    let taken = dora(&mut net, 1);
+    let selecting = with(
+        with(
+            client(2, MessageType::Request, 3),
+            DhcpOption::ServerId(SERVER),
+        ),
+        DhcpOption::RequestedIp(taken),
+    );
+    assert_eq!(
+        one(net.send(&selecting, true)).1.message_type(),
+        Some(MessageType::Nak)
+    );
+    let mut renewing = client(2, MessageType::Request, 4);
+    renewing.ciaddr = taken;
+    assert_eq!(
+        one(net.send(&renewing, false)).1.message_type(),
+        Some(MessageType::Nak)
+    );
+    assert_eq!(
+        net.binding(taken).client(),
+        Some(ClientKey::from_hardware(1, &[2, 0, 0, 0, 0, 1]))
+    );
+}
+
+#[test]
+fn a_unicast_renewal_from_behind_a_relay_uses_the_clients_subnet() {
+    // Goal: a RENEW unicast straight to the server carries no giaddr; the client's ciaddr names
+    // its subnet, whose options the ACK must carry.
+    let mut net = Net::new(199);
+    net.at(0);
+    let mut discover = client(1, MessageType::Discover, 1);
+    discover.giaddr = RELAY;
+    let rx = Received {
+        src: SocketAddrV4::new(RELAY, 67),
+        broadcast: false,
+        interface: SERVER,
+    };
+    net.server.handle_dhcp(net.now, rx, &discover.to_bytes());
+    let (_, offer) = one(net.drain());
+    let mut req = with(
+        with(
+            client(1, MessageType::Request, 2),
+            DhcpOption::ServerId(SERVER),
+        ),
+        DhcpOption::RequestedIp(offer.yiaddr),
+    );
+    req.giaddr = RELAY;
+    net.server.handle_dhcp(net.now, rx, &req.to_bytes());
+    let (_, ack) = one(net.drain());
+    assert_eq!(ack.message_type(), Some(MessageType::Ack));
+    net.at(1800);
+    let mut renew = client(1, MessageType::Request, 3);
+    renew.ciaddr = ack.yiaddr;
+    let (tx, renewed) = one(net.send(&renew, false));
+    assert_eq!(renewed.message_type(), Some(MessageType::Ack));
+    assert_eq!(tx.to, SocketAddrV4::new(ack.yiaddr, 68));
+    assert!(renewed.options.contains(&DhcpOption::Routers(vec![RELAY])));
+}
+
+#[test]
+fn an_empty_client_identifier_is_no_identity() {
+    // Goal: RFC 2132 §9.14 — option 61 shorter than two bytes identifies nobody, so two clients
+    // sending it are told apart by their hardware addresses.
+    let mut net = Net::new(199);
+    net.at(0);
+    let mut a = with(
+        client(1, MessageType::Discover, 1),
+        DhcpOption::ClientId(vec![]),
+    );
+    let first = one(net.send(&a, true)).1.yiaddr;
+    a.chaddr[5] = 2;
+    let second = one(net.send(&a, true)).1.yiaddr;
+    assert_ne!(first, second);
+}
