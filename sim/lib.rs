@@ -7,5 +7,6 @@
 #![warn(missing_docs)]
 
 pub mod capture;
+pub mod client;
 pub mod decode;
 pub mod exit;

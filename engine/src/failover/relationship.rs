@@ -33,11 +33,15 @@ pub enum Timer {
     Rebalance,
     /// A new connection that saw no CONNECT or CONNECTACK in time.
     Handshake,
+    /// An update request made no progress (MS-DHCPF §3.1.2.6).
+    Sync,
+    /// Record that this server is still operating (see [`Relationship::down_at`]).
+    Heartbeat,
 }
 
 impl Timer {
     /// Every timer, in scan order.
-    pub const ALL: [Timer; 8] = [
+    pub const ALL: [Timer; 10] = [
         Timer::Startup,
         Timer::Receive,
         Timer::Contact,
@@ -46,6 +50,8 @@ impl Timer {
         Timer::RecoverWait,
         Timer::Rebalance,
         Timer::Handshake,
+        Timer::Sync,
+        Timer::Heartbeat,
     ];
 }
 
@@ -73,6 +79,20 @@ pub struct Link {
     pub partner_max_unacked: u32,
     /// The partner's receive timer; tSend is a third of it (draft-12 §8.3).
     pub partner_receive_timer: Duration,
+    /// A connection still in its handshake is closed at this time.
+    pub handshake_by: Time,
+}
+
+/// One binding as a BNDUPD carried it: a BNDACK acknowledges this, not whatever the binding
+/// has become since (draft-12 §7.2.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Sent {
+    /// The address.
+    pub address: Ipv4Addr,
+    /// The state sent.
+    pub state: crate::lease::BindingState,
+    /// The potential expiration time sent.
+    pub pet: Time,
 }
 
 /// An update request the partner made that we are answering (draft-12 §7.3, §7.4).
@@ -105,9 +125,16 @@ pub struct Relationship {
     pub mclt: Duration,
     /// The hash buckets the primary serves (load balancing), as configured or learned.
     pub primary_buckets: Option<HashBuckets>,
-    /// The last time this server operated in the relationship (for PARTNER-DOWN comparisons and
-    /// RECOVER-WAIT).
+    /// The last time this server is known to have operated in the relationship: recorded at
+    /// every state change and every heartbeat.
     pub operating_at: Time,
+    /// The `operating_at` storage held at boot: when this server went down (draft-12 §9.3.3,
+    /// §9.6), or `None` when storage held nothing. Precise to one heartbeat.
+    pub down_at: Option<Time>,
+    /// When this server started.
+    pub started_at: Time,
+    /// The state before PAUSED or SHUTDOWN, which a restart returns to (draft-12 §9.13, §9.14).
+    pub before_pause: Option<FoState>,
     /// The established or establishing connection.
     pub link: Option<Link>,
     /// Connections that have not finished CONNECT/CONNECTACK.
@@ -117,13 +144,13 @@ pub struct Relationship {
     /// The next xid we originate.
     pub next_xid: u32,
     /// Deadlines, one per [`Timer`].
-    pub deadlines: [Option<Time>; 8],
+    pub deadlines: [Option<Time>; 10],
     /// Addresses whose binding must be sent in a BNDUPD, in order, without repeats.
     pub queue: VecDeque<Ipv4Addr>,
     /// Addresses in `queue`.
     pub queued: BTreeSet<Ipv4Addr>,
-    /// BNDUPDs awaiting their BNDACK: xid → the addresses it carried, in order.
-    pub in_flight: BTreeMap<u32, Vec<Ipv4Addr>>,
+    /// BNDUPDs awaiting their BNDACK: xid → the bindings it carried, in order.
+    pub in_flight: BTreeMap<u32, Vec<Sent>>,
     /// The request we are answering.
     pub serving: Option<Serving>,
     /// The xid of the UPDREQ/UPDREQALL we sent and await UPDDONE for, and whether it was ALL.
@@ -145,10 +172,13 @@ impl Relationship {
             // draft-12 §9.3.1: no stored state means RECOVER, time of failure unknown.
             None => (FoState::Recover, now, config.mclt_s, Time::EPOCH, true),
         };
-        let mclt_s = if config.role == Role::Primary {
-            config.mclt_s
-        } else {
-            mclt_s.max(1)
+        // A secondary that never heard the primary's MCLT and has none configured uses an
+        // hour (the value the ISC man page suggests) until CONNECT tells it the real one.
+        const UNKNOWN_MCLT_S: u32 = 3600;
+        let mclt_s = match (config.role, mclt_s) {
+            (Role::Primary, _) => config.mclt_s,
+            (Role::Secondary, 0) => UNKNOWN_MCLT_S,
+            (Role::Secondary, m) => m,
         };
         let primary_buckets = config.primary_buckets();
         Relationship {
@@ -161,11 +191,14 @@ impl Relationship {
             mclt: Duration::from_secs(u64::from(mclt_s)),
             primary_buckets,
             operating_at,
+            down_at: (!lost).then_some(operating_at),
+            started_at: now,
+            before_pause: None,
             link: None,
             pending: BTreeMap::new(),
             dialing: false,
             next_xid: 0,
-            deadlines: [None; 8],
+            deadlines: [None; 10],
             queue: VecDeque::new(),
             queued: BTreeSet::new(),
             in_flight: BTreeMap::new(),
@@ -224,6 +257,12 @@ impl Relationship {
     /// The established link, if any.
     pub fn established(&self) -> Option<&Link> {
         self.link.as_ref().filter(|l| l.established)
+    }
+
+    /// How often the heartbeat records that this server is operating: often enough that a
+    /// restart knows when it went down to within a small part of the MCLT.
+    pub fn heartbeat(&self) -> Duration {
+        Duration::from_millis((self.mclt.as_millis() / 4).clamp(1_000, 60_000))
     }
 
     /// The partner's address to dial.

@@ -166,7 +166,7 @@ fn lease_length<S>(s: &Server<S>, msg: &DhcpMessage) -> Duration {
 
 /// Whether `slot` may be leased to `client` now: its reservation, its own binding, or an
 /// available address nobody else holds an offer on.
-fn may_lease<S: Storage>(s: &Server<S>, slot: Slot, client: &Client) -> bool {
+fn may_lease<S: Storage>(s: &Server<S>, slot: Slot, client: &Client, now: Time) -> bool {
     let b = s.db.get(slot);
     if b.reserved {
         return s.db.reservation(client.id.as_deref(), &client.hw) == Some(slot);
@@ -177,14 +177,18 @@ fn may_lease<S: Storage>(s: &Server<S>, slot: Slot, client: &Client) -> bool {
         return false;
     }
     let own = b.is_for(&client.key)
-        && matches!(
-            b.state,
-            BindingState::Active
-                | BindingState::Expired
-                | BindingState::Released
-                | BindingState::Free
-        );
-    own || s.db.is_available(b)
+        && if s.failover.is_some() {
+            b.state == BindingState::Active
+        } else {
+            matches!(
+                b.state,
+                BindingState::Active
+                    | BindingState::Expired
+                    | BindingState::Released
+                    | BindingState::Free
+            )
+        };
+    own || s.db.available_from(b).is_some_and(|t| t <= now)
 }
 
 /// Whether another client holds `slot`: an unexpired lease, an offer, or a reservation.
@@ -216,7 +220,7 @@ fn discover<S: Storage>(
             .filter(|&slot| in_subnet(s, slot, subnet));
     let current = || {
         s.db.by_client(&client.key)
-            .filter(|&slot| in_subnet(s, slot, subnet) && may_lease(s, slot, client))
+            .filter(|&slot| in_subnet(s, slot, subnet) && may_lease(s, slot, client, now))
     };
     let offered = || {
         s.db.offer_for(&client.key)
@@ -225,7 +229,7 @@ fn discover<S: Storage>(
     let asked = || {
         msg.requested_ip()
             .and_then(|a| s.db.slot(a))
-            .filter(|&slot| in_subnet(s, slot, subnet) && may_lease(s, slot, client))
+            .filter(|&slot| in_subnet(s, slot, subnet) && may_lease(s, slot, client, now))
     };
     let Some(slot) = reserved
         .or_else(current)
@@ -275,7 +279,7 @@ fn request<S: Storage>(
             return;
         };
         match s.db.slot(addr).filter(|&slot| in_subnet(s, slot, subnet)) {
-            Some(slot) if may_lease(s, slot, client) => {
+            Some(slot) if may_lease(s, slot, client, now) => {
                 grant(s, now, rx, msg, subnet, client, slot)
             }
             _ => nak(s, rx, msg),
@@ -290,7 +294,7 @@ fn request<S: Storage>(
         let slot = s.db.slot(addr);
         let ours = slot.filter(|&slot| s.db.get(slot).is_for(&client.key));
         match (slot, ours) {
-            (Some(slot), Some(_)) if may_lease(s, slot, client) => {
+            (Some(slot), Some(_)) if may_lease(s, slot, client, now) => {
                 grant(s, now, rx, msg, subnet, client, slot)
             }
             (Some(slot), _) if held_by_another(s, slot, client, now) => nak(s, rx, msg),
@@ -303,7 +307,7 @@ fn request<S: Storage>(
         // RENEWING (unicast to us) or REBINDING (broadcast): extend the lease on ciaddr.
         let slot = s.db.slot(msg.ciaddr);
         match slot {
-            Some(slot) if s.db.get(slot).is_for(&client.key) && may_lease(s, slot, client) => {
+            Some(slot) if s.db.get(slot).is_for(&client.key) && may_lease(s, slot, client, now) => {
                 grant(s, now, rx, msg, subnet, client, slot)
             }
             Some(slot) if held_by_another(s, slot, client, now) => nak(s, rx, msg),
@@ -349,6 +353,9 @@ fn grant<S: Storage>(
     b.expires_at = now + lease;
     b.cltt = now;
     b.sent_pet = pet;
+    // A lower PET on its way will replace the partner's record: until it is acknowledged, the
+    // old, higher one must not be counted on (ISC: "if tstp < tsfp, tsfp = tstp").
+    b.acked_pet = b.acked_pet.min(pet);
     b.unacked = s.failover.is_some();
     // One lease per client per subnet: a lease the client held on another address ends now
     // (the client has moved; RFC 2131 §4.3.1 "a client ... SHOULD have only one address").

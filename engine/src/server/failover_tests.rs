@@ -137,6 +137,12 @@ struct Net {
     seen: Vec<Seen>,
     dhcp_out: [VecDeque<DhcpMessage>; 2],
     clocks_s: [i64; 2],
+    /// Hold what crosses a partition and deliver it on heal (TCP retransmits), instead of
+    /// losing it.
+    hold: bool,
+    held: Vec<Event>,
+    /// `run_until` gave up: the pair kept exchanging messages without end.
+    looped: bool,
 }
 
 const LATENCY: Duration = Duration::from_millis(1);
@@ -161,6 +167,9 @@ impl Net {
             seen: Vec::new(),
             dhcp_out: [VecDeque::new(), VecDeque::new()],
             clocks_s: [0, 0],
+            hold: false,
+            held: Vec::new(),
+            looped: false,
         };
         net.boot(P);
         net.boot(S);
@@ -260,6 +269,8 @@ impl Net {
                         let to = if a == node { b } else { a };
                         if !self.partitioned {
                             self.schedule(at, Event::Closed { node: to, conn });
+                        } else if self.hold {
+                            self.held.push(Event::Closed { node: to, conn });
                         }
                     }
                 }
@@ -285,7 +296,10 @@ impl Net {
                 (Some((t, _)), Some(e)) => t.min(e),
                 (Some((t, _)), None) => t,
                 (None, Some(e)) => e,
-                (None, None) => until,
+                (None, None) => {
+                    self.now = until;
+                    return;
+                }
             };
             if next > until {
                 self.now = until;
@@ -300,6 +314,12 @@ impl Net {
                 self.nodes[n].as_mut().unwrap().handle_timeout(clock);
                 self.drain(n);
             }
+        }
+        if self.hold {
+            self.looped = true;
+            self.now = until;
+            self.queue.clear();
+            return;
         }
         panic!("the network did not settle");
     }
@@ -775,5 +795,664 @@ fn a_missing_or_wrong_digest_drops_the_connection() {
         if !ok {
             assert!(net.node(S).counters().peer_bad_digest > 0);
         }
+    }
+}
+
+/// Regression tests from an independent review of the first cut: each reproduces a bug that
+/// was found and fixed.
+mod review {
+    use super::*;
+
+    fn ack_of(msgs: Vec<DhcpMessage>) -> Option<DhcpMessage> {
+        msgs.into_iter()
+            .find(|m| m.message_type() == Some(MessageType::Ack))
+    }
+
+    fn dora_with(
+        net: &mut Net,
+        node: usize,
+        mac: u8,
+        secs_field: u16,
+        asked: Option<Ipv4Addr>,
+        lease: Option<u32>,
+    ) -> Option<DhcpMessage> {
+        let mut d = client(mac, MessageType::Discover);
+        d.secs = secs_field;
+        if let Some(a) = asked {
+            d = with(d, DhcpOption::RequestedIp(a));
+        }
+        let offer = net.client(node, &d).pop()?;
+        let mut req = with(
+            with(
+                client(mac, MessageType::Request),
+                DhcpOption::ServerId(ADDR[node]),
+            ),
+            DhcpOption::RequestedIp(offer.yiaddr),
+        );
+        req.secs = secs_field;
+        if let Some(l) = lease {
+            req = with(req, DhcpOption::LeaseTime(l));
+        }
+        ack_of(net.client(node, &req))
+    }
+
+    fn init_reboot(net: &mut Net, node: usize, mac: u8, addr: Ipv4Addr) -> Vec<DhcpMessage> {
+        let r = with(
+            client(mac, MessageType::Request),
+            DhcpOption::RequestedIp(addr),
+        );
+        net.client(node, &r)
+    }
+
+    fn release(net: &mut Net, node: usize, mac: u8, addr: Ipv4Addr) {
+        let mut r = with(
+            client(mac, MessageType::Release),
+            DhcpOption::ServerId(ADDR[node]),
+        );
+        r.ciaddr = addr;
+        net.client(node, &r);
+    }
+
+    fn renew_with(
+        net: &mut Net,
+        node: usize,
+        mac: u8,
+        addr: Ipv4Addr,
+        lease: Option<u32>,
+    ) -> Option<DhcpMessage> {
+        let mut r = client(mac, MessageType::Request);
+        r.ciaddr = addr;
+        if let Some(l) = lease {
+            r = with(r, DhcpOption::LeaseTime(l));
+        }
+        net.client(node, &r).pop()
+    }
+
+    fn admin(net: &mut Net, node: usize, cmd: Admin) {
+        let clock = net.clock(node);
+        net.nodes[node].as_mut().unwrap().handle_admin(clock, cmd);
+        net.drain(node);
+    }
+
+    /// A: the secondary keeps the client on an address that went FREE (the primary's pool) and
+    /// may_lease lets that client have it back: no fault needed.
+    #[test]
+    fn review_a_secondary_regrants_a_free_address_to_its_old_client() {
+        let mut net = normal_pair(Mode::HotStandby, 101);
+        let x = net.dora(P, 1).expect("P serves").yiaddr;
+        net.run_for(secs(1));
+        net.run_for(secs(40)); // A's 30 s lease runs out on both
+        let on_s = net.node(S).leases().binding(x).unwrap().clone();
+        eprintln!(
+            "S after expiry: {:?} client {:?}",
+            on_s.state,
+            on_s.client()
+        );
+        let b2 = net.dora(P, 2).expect("P re-allocates its FREE address");
+        assert_eq!(b2.yiaddr, x);
+        // Client 1 reboots and asks for its old address; the secondary answers first.
+        let r = init_reboot(&mut net, S, 1, x);
+        let got = r
+            .iter()
+            .find(|m| m.message_type() == Some(MessageType::Ack));
+        net.run_for(secs(1));
+        eprintln!(
+            "S replied {:?}; P={:?} S={:?}",
+            r.iter().map(|m| m.message_type()).collect::<Vec<_>>(),
+            net.node(P)
+                .leases()
+                .binding(x)
+                .map(|b| (b.state, b.client())),
+            net.node(S)
+                .leases()
+                .binding(x)
+                .map(|b| (b.state, b.client()))
+        );
+        assert!(
+            got.is_none(),
+            "DUPLICATE: client 2 holds {x} from P, client 1 got an ACK for it from S"
+        );
+    }
+
+    /// B: rewind after the BNDUPD(RELEASED) was sent and accepted: the secondary gives the
+    /// released address back to its client while the primary has already reused it.
+    #[test]
+    fn review_b_rewind_after_bndupd_sent() {
+        let mode = Mode::LoadBalance {
+            split: Some(256),
+            hba: None,
+            max_secs: 3,
+        };
+        let mut net = normal_pair(mode, 101);
+        let y = net.dora(P, 3).expect("P").yiaddr;
+        let x = dora_with(&mut net, S, 1, 10, None, None)
+            .expect("S serves a waited client")
+            .yiaddr;
+        assert_ne!(x, y);
+        net.run_for(secs(1));
+        release(&mut net, S, 1, x);
+        net.partitioned = true; // the BNDUPD(RELEASED) is on its way; its BNDACK is lost
+        net.run_for(Duration::from_millis(10));
+        eprintln!(
+            "P's view of x: {:?}",
+            net.node(P).leases().binding(x).map(|b| b.state)
+        );
+        let b2 = net.dora(P, 2).expect("P reuses x");
+        assert_eq!(b2.yiaddr, x);
+        let again = dora_with(&mut net, S, 1, 10, None, None);
+        eprintln!("S gave client 1: {:?}", again.as_ref().map(|m| m.yiaddr));
+        assert!(
+            again.is_none_or(|m| m.yiaddr != x),
+            "DUPLICATE: {x} held by client 2 (P) and client 1 (S)"
+        );
+    }
+
+    /// C: in PARTNER-DOWN a client that names an address gets the partner's pool at once.
+    #[test]
+    fn review_c_partner_down_requested_address_skips_the_mclt_wait() {
+        let mut net = normal_pair(Mode::HotStandby, 101);
+        net.partitioned = true;
+        net.run_for(secs(40));
+        assert_eq!(net.state(S), Some(FoState::CommunicationsInterrupted));
+        admin(&mut net, S, Admin::PartnerDown);
+        assert_eq!(net.state(S), Some(FoState::PartnerDown));
+        let y = net
+            .dora(P, 1)
+            .expect("P in COMM-INT serves its FREE address")
+            .yiaddr;
+        let got = dora_with(&mut net, S, 2, 0, Some(y), None);
+        eprintln!(
+            "S in PARTNER-DOWN gave {:?} right away",
+            got.as_ref().map(|m| m.yiaddr)
+        );
+        assert!(
+            got.is_none_or(|m| m.yiaddr != y),
+            "DUPLICATE: {y} from the partner's pool before entry+MCLT"
+        );
+    }
+
+    /// D: a BNDACK for an older BNDUPD marks the newer sent PET as acknowledged.
+    #[test]
+    fn review_d_ack_of_old_update_acks_newer_pet() {
+        let mut net = normal_pair(Mode::HotStandby, 101);
+        let x = dora_with(&mut net, P, 1, 0, None, Some(10))
+            .expect("P")
+            .yiaddr;
+        let r = renew_with(&mut net, P, 1, x, Some(7200)).unwrap();
+        assert_eq!(r.message_type(), Some(MessageType::Ack));
+        // The path breaks between the two BNDUPDs: drop the second in transit.
+        let last = net
+            .queue
+            .iter()
+            .filter(|(_, e)| matches!(e, Event::Bytes { node, .. } if *node == S))
+            .map(|(k, _)| *k)
+            .max()
+            .unwrap();
+        net.queue.remove(&last);
+        net.run_for(Duration::from_millis(10));
+        net.partitioned = true;
+        let b = net.node(P).leases().binding(x).unwrap().clone();
+        let s_pet = net.node(S).leases().binding(x).unwrap().received_pet;
+        eprintln!(
+            "P acked_pet={:?} sent_pet={:?}; S knows PET {:?}",
+            b.acked_pet, b.sent_pet, s_pet
+        );
+        net.run_for(secs(5));
+        let r = renew_with(&mut net, P, 1, x, Some(7200)).unwrap();
+        let lease = lease_time(&r);
+        let end = u64::from(net.now.as_unix_secs()) + u64::from(lease);
+        eprintln!(
+            "renewal lease {lease}s ends {end}; S's PET + MCLT = {}",
+            u64::from(s_pet.as_unix_secs()) + u64::from(MCLT_S)
+        );
+        // S goes PARTNER-DOWN and reuses x after its MCLT waits.
+        net.run_for(secs(40));
+        admin(&mut net, S, Admin::PartnerDown);
+        assert_eq!(net.state(S), Some(FoState::PartnerDown));
+        net.dora(S, 3); // S's own BACKUP address
+        net.run_for(secs(35));
+        let got = net.dora(S, 2);
+        eprintln!(
+            "S gave client 2 {:?} at {}",
+            got.as_ref().map(|m| m.yiaddr),
+            net.now.as_unix_secs()
+        );
+        assert!(
+            end <= u64::from(s_pet.as_unix_secs()) + u64::from(MCLT_S),
+            "MCLT VIOLATION: lease to {end} > partner PET + MCLT"
+        );
+    }
+
+    /// E: a paused (or shut down) server comes back to PAUSED after a restart and stays there.
+    #[test]
+    fn review_e_paused_restart_is_stuck() {
+        let mut net = normal_pair(Mode::HotStandby, 199);
+        admin(&mut net, S, Admin::Pause);
+        net.run_for(secs(1));
+        net.crash(S, CrashMode::LoseUnsynced);
+        net.run_for(secs(1));
+        net.boot(S);
+        net.run_for(secs(600));
+        eprintln!("P={:?} S={:?}", net.state(P), net.state(S));
+        assert_eq!(
+            net.state(S),
+            Some(FoState::Normal),
+            "S never leaves {:?}",
+            net.state(S)
+        );
+    }
+
+    /// F: after a refused handshake nobody dials again (clock fixed later).
+    #[test]
+    fn review_f_no_reconnect_after_a_refused_handshake() {
+        let mut net = Net::new(Mode::HotStandby, 199);
+        net.clocks_s[P] = 120;
+        net.nodes = [None, None];
+        net.boot(P);
+        net.boot(S);
+        net.run_for(secs(30));
+        // NTP fixes the clock.
+        net.clocks_s[P] = 0;
+        let before = net.seen.len();
+        net.run_for(secs(600));
+        eprintln!(
+            "messages after the fix: {}; P={:?} S={:?}",
+            net.seen.len() - before,
+            net.state(P),
+            net.state(S)
+        );
+        assert_eq!(net.state(P), Some(FoState::Normal));
+    }
+}
+
+mod review_g {
+    use super::*;
+    /// G: both in PARTNER-DOWN, the secondary restarts: RECOVER's UPDREQ is answered while the
+    /// secondary is already in POTENTIAL-CONFLICT, its UPDDONE ends POTENTIAL-CONFLICT early,
+    /// and the pair oscillates NORMAL <-> POTENTIAL-CONFLICT <-> CONFLICT-DONE forever.
+    #[test]
+    fn review_g_potential_conflict_livelock_after_restart_in_partner_down() {
+        let mut net = normal_pair(Mode::HotStandby, 199);
+        net.partitioned = true;
+        net.run_for(secs(40));
+        for n in [S, P] {
+            let clock = net.clock(n);
+            net.nodes[n]
+                .as_mut()
+                .unwrap()
+                .handle_admin(clock, Admin::PartnerDown);
+            net.drain(n);
+            net.run_for(secs(1));
+        }
+        assert_eq!(net.state(P), Some(FoState::PartnerDown));
+        assert_eq!(net.state(S), Some(FoState::PartnerDown));
+        net.crash(S, CrashMode::LoseUnsynced);
+        net.crash(P, CrashMode::LoseUnsynced);
+        net.partitioned = false;
+        net.run_for(secs(30));
+        net.boot(P);
+        net.boot(S);
+        let before = net.seen.len();
+        net.run_for(Duration::from_millis(200));
+        let n = net.seen.len() - before;
+        let states: Vec<String> = net.seen[before..]
+            .iter()
+            .filter(|s| s.msg.msg_type == Fo::State)
+            .take(30)
+            .map(|s| {
+                format!(
+                    "{}:{}",
+                    if s.from == P { "P" } else { "S" },
+                    s.msg.server_state().unwrap().name()
+                )
+            })
+            .collect();
+        eprintln!(
+            "{n} failover messages in 200 ms; STATEs: {states:?}; now P={:?} S={:?}",
+            net.state(P),
+            net.state(S)
+        );
+        assert!(n < 200, "message storm");
+    }
+}
+/// Random client traffic, partitions, crashes and operator commands against a pair, checking
+/// after every step that no two clients hold an unexpired lease on one address (ground truth:
+/// the ACKs the test's clients received) and, at the end, that the healed pair reaches NORMAL.
+mod review_random {
+    use super::*;
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    const CLIENTS: usize = 12;
+
+    fn heal(net: &mut Net) {
+        net.partitioned = false;
+        let at = net.now + LATENCY;
+        for e in std::mem::take(&mut net.held) {
+            net.schedule(at, e);
+        }
+    }
+
+    /// Returns the first violation found, as text.
+    fn run_seed(seed: u64, steps: usize, allow_admin: bool, log: bool) -> Option<String> {
+        let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let mode = Mode::LoadBalance {
+            split: Some(128),
+            hba: None,
+            max_secs: 3,
+        };
+        let mut net = Net::new(mode, 107);
+        net.hold = true;
+        net.run_for(secs(6));
+        // client mac -> (addr, expiry ms, from node)
+        let mut lease: [Option<(Ipv4Addr, u64, usize, usize)>; CLIENTS] = [None; CLIENTS];
+        let mut last: [Option<Ipv4Addr>; CLIENTS] = [None; CLIENTS];
+        let mut down: [bool; 2] = [false, false];
+        for step in 0..steps {
+            let now_ms = net.now.as_millis();
+            let c = rng.below(CLIENTS as u64) as usize;
+            let mac = c as u8 + 1;
+            let node = rng.below(2) as usize;
+            let asked_lease = match rng.below(3) {
+                0 => None,
+                1 => Some(60),
+                _ => Some(20),
+            };
+            let secs_field = if rng.below(3) == 0 { 10 } else { 0 };
+            let action = rng.below(100);
+            let mut what = String::new();
+            let mut got: Option<DhcpMessage> = None;
+            let mut nak = false;
+            if action < 25 {
+                if !down[node] {
+                    let asked = if rng.below(2) == 0 { last[c] } else { None };
+                    let mut d = client(mac, MessageType::Discover);
+                    d.secs = secs_field;
+                    if let Some(a) = asked {
+                        d = with(d, DhcpOption::RequestedIp(a));
+                    }
+                    if let Some(offer) = net.client(node, &d).pop() {
+                        let mut req = with(
+                            with(
+                                client(mac, MessageType::Request),
+                                DhcpOption::ServerId(ADDR[node]),
+                            ),
+                            DhcpOption::RequestedIp(offer.yiaddr),
+                        );
+                        req.secs = secs_field;
+                        if let Some(l) = asked_lease {
+                            req = with(req, DhcpOption::LeaseTime(l));
+                        }
+                        let r = net.client(node, &req);
+                        got = r
+                            .iter()
+                            .find(|m| m.message_type() == Some(MessageType::Ack))
+                            .cloned();
+                        nak = r.iter().any(|m| m.message_type() == Some(MessageType::Nak));
+                    }
+                    lease[c] = None; // INIT: the client gave up any old lease
+                    what = format!("DORA c{mac}@{node}");
+                }
+            } else if action < 45 {
+                if let Some((a, exp, _, _)) = lease[c]
+                    && exp > now_ms
+                    && !down[node]
+                {
+                    let mut r = client(mac, MessageType::Request);
+                    r.ciaddr = a;
+                    if let Some(l) = asked_lease {
+                        r = with(r, DhcpOption::LeaseTime(l));
+                    }
+                    let rep = net.client(node, &r);
+                    got = rep
+                        .iter()
+                        .find(|m| m.message_type() == Some(MessageType::Ack))
+                        .cloned();
+                    nak = rep
+                        .iter()
+                        .any(|m| m.message_type() == Some(MessageType::Nak));
+                    what = format!("RENEW c{mac}@{node} {a}");
+                }
+            } else if action < 55 {
+                if let Some(a) = last[c]
+                    && !down[node]
+                {
+                    let mut r = with(
+                        client(mac, MessageType::Request),
+                        DhcpOption::RequestedIp(a),
+                    );
+                    if let Some(l) = asked_lease {
+                        r = with(r, DhcpOption::LeaseTime(l));
+                    }
+                    let rep = net.client(node, &r);
+                    got = rep
+                        .iter()
+                        .find(|m| m.message_type() == Some(MessageType::Ack))
+                        .cloned();
+                    nak = rep
+                        .iter()
+                        .any(|m| m.message_type() == Some(MessageType::Nak));
+                    if got.is_none() && !nak { /* silence: client keeps trying later */ }
+                    what = format!("REBOOT c{mac}@{node} {a}");
+                }
+            } else if action < 62 {
+                if let Some((a, exp, from, _)) = lease[c]
+                    && exp > now_ms
+                {
+                    // release to the server that granted it
+                    if !down[from] {
+                        let mut r = with(
+                            client(mac, MessageType::Release),
+                            DhcpOption::ServerId(ADDR[from]),
+                        );
+                        r.ciaddr = a;
+                        net.client(from, &r);
+                    }
+                    lease[c] = None;
+                    what = format!("RELEASE c{mac}@{from} {a}");
+                }
+            } else if action < 67 {
+                if net.partitioned {
+                    heal(&mut net);
+                    what = "HEAL".into();
+                } else {
+                    net.partitioned = true;
+                    what = "PARTITION".into();
+                }
+            } else if action < 70 {
+                if down[node] {
+                    if !(net.partitioned && net.state(1 - node) == Some(FoState::PartnerDown)) {
+                        net.boot(node);
+                        down[node] = false;
+                        what = format!("BOOT {node}");
+                    }
+                } else {
+                    net.crash(node, CrashMode::LoseUnsynced);
+                    down[node] = true;
+                    what = format!("CRASH {node}");
+                }
+            } else if action < 72 && allow_admin {
+                let safe_only = std::env::var("RV_UNSAFE_ADMIN").is_err();
+                if !down[node]
+                    && (down[1 - node] || !safe_only)
+                    && net.state(node) == Some(FoState::CommunicationsInterrupted)
+                {
+                    let clock = net.clock(node);
+                    net.nodes[node]
+                        .as_mut()
+                        .unwrap()
+                        .handle_admin(clock, Admin::PartnerDown);
+                    net.drain(node);
+                    what = format!("PARTNER-DOWN on {node}");
+                }
+            } else {
+                let d = rng.below(30_000);
+                net.run_for(Duration::from_millis(d));
+                what = format!("WAIT {d}ms");
+            }
+            if nak {
+                lease[c] = None;
+            }
+            if let Some(ack) = got {
+                let l = u64::from(ack.lease_time_s().unwrap_or(0));
+                let now_ms = net.now.as_millis();
+                lease[c] = Some((ack.yiaddr, now_ms + l * 1000, node, step));
+                last[c] = Some(ack.yiaddr);
+                what = format!("{what} -> ACK {} {l}s", ack.yiaddr);
+                for (o, other) in lease.iter().enumerate() {
+                    if o != c
+                        && let Some((a, exp, from, st)) = other
+                        && *a == ack.yiaddr
+                        && *exp > now_ms
+                    {
+                        let view = |n: usize| {
+                            net.nodes[n]
+                                .as_ref()
+                                .and_then(|s| s.leases().binding(*a))
+                                .map(|b| (b.state, b.client(), b.expires_at, b.unacked))
+                        };
+                        return Some(format!(
+                            "seed {seed} step {step}: {what}: c{} also holds {a} until +{}s (granted by node {from} at step {st}); states P={:?} S={:?}; P has {:?}; S has {:?}",
+                            o + 1,
+                            (exp - now_ms) / 1000,
+                            net.state(P),
+                            net.state(S),
+                            view(P),
+                            view(S)
+                        ));
+                    }
+                }
+            }
+            if net.looped {
+                return Some(format!(
+                    "seed {seed} step {step}: LIVELOCK (message storm) after {what}; P={:?} S={:?}",
+                    net.state(P),
+                    net.state(S)
+                ));
+            }
+            if log && std::env::var("RV_ADDR").is_ok() {
+                let a: Ipv4Addr = std::env::var("RV_ADDR").unwrap().parse().unwrap();
+                let view = |n: usize| {
+                    net.nodes[n]
+                        .as_ref()
+                        .and_then(|s| s.leases().binding(a))
+                        .map(|b| {
+                            (
+                                b.state,
+                                b.client().map(|c| c.hash_key().last().copied()),
+                                b.expires_at.as_unix_secs() as i64 - net.now.as_unix_secs() as i64,
+                                b.unacked,
+                                b.acked_pet.as_unix_secs() as i64 - net.now.as_unix_secs() as i64,
+                            )
+                        })
+                };
+                eprintln!("   [{step}] {a}: P {:?} S {:?}", view(P), view(S));
+                for m in net.seen.drain(..) {
+                    if m.msg.bindings().any(|b| b.address == a) {
+                        eprintln!(
+                            "      msg from {} {:?} xid={} {:?}",
+                            m.from,
+                            m.msg.msg_type,
+                            m.msg.xid,
+                            m.msg
+                                .options
+                                .iter()
+                                .filter(|o| matches!(
+                                    o,
+                                    crate::wire::failover::FoOption::BindingStatus(_)
+                                        | crate::wire::failover::FoOption::RejectReason(_)
+                                ))
+                                .collect::<Vec<_>>()
+                        );
+                    }
+                }
+            }
+            if log && !what.is_empty() {
+                eprintln!(
+                    "[{step}] t={} {what} P={:?} S={:?}",
+                    (net.now.as_millis() - T0 * 1000) / 1000,
+                    net.state(P),
+                    net.state(S)
+                );
+            }
+        }
+        // liveness at the end: heal, boot, wait
+        if net.partitioned {
+            heal(&mut net);
+        }
+        for (n, was_down) in down.into_iter().enumerate() {
+            if was_down {
+                net.boot(n);
+            }
+        }
+        net.run_for(secs(600));
+        if net.state(P) != Some(FoState::Normal) || net.state(S) != Some(FoState::Normal) {
+            if log {
+                for m in net
+                    .seen
+                    .iter()
+                    .rev()
+                    .take(40)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                {
+                    eprintln!(
+                        "END from {} {:?} {:?} xid={}",
+                        m.from,
+                        m.msg.msg_type,
+                        m.msg.server_state().map(|x| x.name()),
+                        m.msg.xid
+                    );
+                }
+            }
+            return Some(format!(
+                "seed {seed}: STUCK after heal: P={:?} S={:?}",
+                net.state(P),
+                net.state(S)
+            ));
+        }
+        None
+    }
+
+    #[test]
+    fn review_random_no_duplicates() {
+        let seeds: u64 = std::env::var("RV_SEEDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(100);
+        let first: u64 = std::env::var("RV_FIRST")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let admin = std::env::var("RV_ADMIN").is_ok();
+        let mut found = Vec::new();
+        for seed in first..seeds {
+            if std::env::var("RV_PRINT").is_ok() {
+                eprintln!("seed {seed} start");
+            }
+            if let Some(v) = run_seed(seed, 300, admin, false) {
+                found.push(v);
+            }
+        }
+        for f in &found {
+            eprintln!("{f}");
+        }
+        eprintln!("{} of {seeds} seeds failed", found.len());
+        if let Ok(s) = std::env::var("RV_LOG") {
+            run_seed(s.parse().unwrap(), 300, admin, true);
+        }
+        assert!(found.is_empty());
     }
 }

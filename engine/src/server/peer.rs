@@ -11,7 +11,9 @@ use super::{Output, Server};
 use crate::failover::Role;
 use crate::failover::acceptance::{self, Verdict};
 use crate::failover::messages::{self, Incoming};
-use crate::failover::relationship::{ConnId, Link, PartnerView, Relationship, Serving, Timer};
+use crate::failover::relationship::{
+    ConnId, Link, PartnerView, Relationship, Sent, Serving, Timer,
+};
 use crate::failover::state::{self, FoState};
 use crate::lease::{Binding, BindingState, FailoverRecord, PoolRole, Record};
 use crate::storage::Storage;
@@ -60,6 +62,8 @@ impl<S: Storage> Server<S> {
         };
         let startup = rel.timers.startup;
         rel.set_timer(Timer::Startup, Some(now + startup));
+        let beat = rel.heartbeat();
+        rel.set_timer(Timer::Heartbeat, Some(now + beat));
         self.dial(now);
         self.apply_pool_role(now);
     }
@@ -97,16 +101,20 @@ impl<S: Storage> Server<S> {
             self.push_output(Output::PeerClose { conn });
             return;
         }
+        let handshake_by = now + rel.timers.handshake;
         let link = Link {
             conn,
             framer: Framer::new(),
             established: false,
             partner_max_unacked: 1,
             partner_receive_timer: rel.timers.receive,
+            handshake_by,
         };
         rel.pending.insert(conn, link);
-        let handshake = rel.timers.handshake;
-        rel.set_timer(Timer::Handshake, Some(now + handshake));
+        let next = rel
+            .timer(Timer::Handshake)
+            .map_or(handshake_by, |t| t.min(handshake_by));
+        rel.set_timer(Timer::Handshake, Some(next));
         // draft-12 §8.2 as ISC does it: the primary sends CONNECT on every connection.
         if rel.is_primary() {
             let xid = rel.xid();
@@ -145,6 +153,25 @@ impl<S: Storage> Server<S> {
         rel.pending.remove(&conn);
         if rel.link.as_ref().is_some_and(|l| l.conn == conn) {
             self.link_lost(now);
+        }
+        self.ensure_reconnect(now);
+    }
+
+    /// With no connection, none being made and none planned, plan one: a refused handshake or
+    /// a dropped half-open connection must not end the dialing for good.
+    fn ensure_reconnect(&mut self, now: Time) {
+        let Some(rel) = self.failover.as_mut() else {
+            return;
+        };
+        let paused = matches!(rel.state, FoState::Paused | FoState::Shutdown);
+        if rel.link.is_none()
+            && rel.pending.is_empty()
+            && !rel.dialing
+            && rel.timer(Timer::ConnectRetry).is_none()
+            && !paused
+        {
+            let retry = rel.timers.connect_retry;
+            rel.set_timer(Timer::ConnectRetry, Some(now + retry));
         }
     }
 
@@ -199,13 +226,23 @@ impl<S: Storage> Server<S> {
                     self.transition(now, FoState::PartnerDown);
                 }
             }
+            // draft-12 §9.13: STATE(PAUSED), close, stop; a restart returns to the state before.
             Admin::Pause => {
+                let before = rel.state;
+                if let Some(rel) = self.failover.as_mut() {
+                    rel.before_pause = Some(before);
+                }
                 self.transition(now, FoState::Paused);
                 self.drop_link(now);
             }
+            // draft-12 §9.14: STATE(SHUTDOWN), and stay connected a while so the partner can
+            // answer PARTNER-DOWN, which lets the restart skip to RECOVER.
             Admin::Shutdown => {
+                let before = rel.state;
+                if let Some(rel) = self.failover.as_mut() {
+                    rel.before_pause = Some(before);
+                }
                 self.transition(now, FoState::Shutdown);
-                self.drop_link(now);
             }
         }
     }
@@ -263,11 +300,37 @@ impl<S: Storage> Server<S> {
                         }
                     }
                 }
+                Timer::Sync => {
+                    // MS-DHCPF §3.1.6.6: a stalled update request closes the connection; the
+                    // request is made again on the next one.
+                    if rel.awaiting.is_some() {
+                        self.counters.peer_timeouts += 1;
+                        self.drop_link(now);
+                    }
+                }
                 Timer::Handshake => {
-                    let stale: Vec<ConnId> = rel.pending.keys().copied().collect();
+                    let stale: Vec<ConnId> = rel
+                        .pending
+                        .iter()
+                        .filter(|(_, l)| l.handshake_by <= now)
+                        .map(|(c, _)| *c)
+                        .collect();
+                    let next = rel
+                        .pending
+                        .values()
+                        .map(|l| l.handshake_by)
+                        .filter(|&t| t > now)
+                        .min();
+                    rel.set_timer(Timer::Handshake, next);
                     for conn in stale {
                         self.close_conn(now, conn);
                     }
+                }
+                Timer::Heartbeat => {
+                    rel.operating_at = now;
+                    let beat = rel.heartbeat();
+                    rel.set_timer(Timer::Heartbeat, Some(now + beat));
+                    self.persist_failover();
                 }
             }
         }
@@ -494,6 +557,10 @@ impl<S: Storage> Server<S> {
             }
             _ => now,
         };
+        if rel.state == FoState::Shutdown && partner == FoState::PartnerDown {
+            // draft-12 §9.14.2: the partner took over; the restart is a RECOVER.
+            rel.before_pause = Some(FoState::Recover);
+        }
         let before = rel.partner.map(|p| p.state);
         rel.partner = Some(PartnerView {
             state: partner,
@@ -512,7 +579,9 @@ impl<S: Storage> Server<S> {
             }
         }
         if rel.state == FoState::Startup {
-            let went_down_after_us = since > rel.operating_at;
+            // draft-12 §9.3.3: the partner went into PARTNER-DOWN after we stopped operating.
+            // Our record of that is one heartbeat coarse, so only a later time counts.
+            let went_down_after_us = rel.down_at.is_none_or(|d| since > d + rel.heartbeat());
             let next = state::leave_startup(rel.previous, partner, went_down_after_us);
             rel.set_timer(Timer::Startup, None);
             self.transition(now, next);
@@ -551,12 +620,17 @@ impl<S: Storage> Server<S> {
         let Some(rel) = self.failover.as_mut() else {
             return;
         };
-        if rel.awaiting.is_some() {
+        // Without a link there is nobody to ask; the request is made when the partner's STATE
+        // arrives on the next one.
+        if rel.awaiting.is_some() || rel.established().is_none() {
             return;
         }
         let all = rel.state == FoState::Recover && rel.storage_lost;
         let xid = rel.xid();
         rel.awaiting = Some((xid, all));
+        if let Some(sync) = rel.timers.sync {
+            rel.set_timer(Timer::Sync, Some(now + sync));
+        }
         let m = if all {
             messages::updreqall(now.as_unix_secs(), xid)
         } else {
@@ -576,21 +650,12 @@ impl<S: Storage> Server<S> {
         }
         rel.state = next;
         rel.since = now;
-        if next != FoState::Startup {
-            rel.operating_at = now;
-        }
+        rel.operating_at = now;
+        // A request made in the state we leave is void: its UPDDONE must not move the new one.
+        rel.awaiting = None;
+        rel.set_timer(Timer::Sync, None);
         self.counters.failover_transitions += 1;
-        let record = self.failover_record();
-        // A state we cannot record is still taken: refusing it would leave the server in a
-        // state the partner no longer agrees with. The failure is counted.
-        if self
-            .storage
-            .append(&record.to_bytes())
-            .and_then(|()| self.storage.sync())
-            .is_err()
-        {
-            self.counters.storage_failures += 1;
-        }
+        self.persist_failover();
         self.push_output(Output::FailoverState { from, to: next });
         self.apply_pool_role(now);
         let Some(rel) = self.failover.as_mut() else {
@@ -607,8 +672,11 @@ impl<S: Storage> Server<S> {
                 }
             }
             FoState::RecoverWait => {
-                let down = (!rel.storage_lost).then_some(rel.operating_at);
-                let until = crate::failover::mclt::recover_wait_until(down, rel.since, rel.mclt);
+                let until = crate::failover::mclt::recover_wait_until(
+                    rel.down_at,
+                    rel.started_at,
+                    rel.mclt,
+                );
                 rel.set_timer(Timer::RecoverWait, Some(until.max(now)));
             }
             FoState::Normal => {
@@ -648,14 +716,33 @@ impl<S: Storage> Server<S> {
         self.pump(now);
     }
 
-    fn failover_record(&self) -> Record {
-        let rel = self.failover.as_ref().expect("called with a relationship");
-        let state = if rel.state == FoState::Startup {
-            rel.previous
-        } else {
-            rel.state
+    /// Write the relationship's record. A state we cannot record is still taken: refusing it
+    /// would leave the server in a state the partner no longer agrees with. The failure is
+    /// counted.
+    fn persist_failover(&mut self) {
+        let Some(record) = self.failover_record() else {
+            return;
         };
-        Record::Failover(FailoverRecord {
+        if self
+            .storage
+            .append(&record.to_bytes())
+            .and_then(|()| self.storage.sync())
+            .is_err()
+        {
+            self.counters.storage_failures += 1;
+        }
+    }
+
+    fn failover_record(&self) -> Option<Record> {
+        let rel = self.failover.as_ref()?;
+        let state = match rel.state {
+            FoState::Startup => rel.previous,
+            // draft-12 §9.13, §9.14: a restart resumes from the state before the pause, or
+            // RECOVER after a shutdown the partner answered with PARTNER-DOWN.
+            FoState::Paused | FoState::Shutdown => rel.before_pause.unwrap_or(rel.state),
+            s => s,
+        };
+        Some(Record::Failover(FailoverRecord {
             name: rel.config.name.clone(),
             state: state.to_wire().to_wire(),
             state_since: rel.since,
@@ -663,7 +750,7 @@ impl<S: Storage> Server<S> {
             partner_since: rel.partner.map_or(Time::EPOCH, |p| p.since),
             mclt_s: rel.mclt.as_secs() as u32,
             operating_at: rel.operating_at,
-        })
+        }))
     }
 
     /// Send STATE if the link is up.
@@ -779,7 +866,14 @@ impl<S: Storage> Server<S> {
                 rel.queued.insert(b.address);
                 rel.queue.push_front(b.address);
             }
-            let sent: Vec<Ipv4Addr> = refs[..n].iter().map(|(b, _, _)| b.address).collect();
+            let sent: Vec<Sent> = refs[..n]
+                .iter()
+                .map(|&(b, pet, _)| Sent {
+                    address: b.address,
+                    state: b.state,
+                    pet,
+                })
+                .collect();
             let xid = rel.xid();
             rel.in_flight.insert(xid, sent);
             let refs = &refs[..n];
@@ -819,7 +913,18 @@ impl<S: Storage> Server<S> {
                 continue;
             };
             let current = self.db.get(slot).clone();
-            match acceptance::check(&current, &to_acceptance(&incoming), role, now) {
+            let dueling = self.failover.as_ref().and_then(|r| {
+                r.in_flight
+                    .values()
+                    .flatten()
+                    .find(|s| s.address == incoming.address)
+                    .copied()
+            });
+            let verdict = match dueling.map(|mine| duel(&current, mine.state, &incoming, role)) {
+                Some(Verdict::Reject(r)) => Verdict::Reject(r),
+                _ => acceptance::check(&current, &to_acceptance(&incoming), role, now),
+            };
+            match verdict {
                 Verdict::Reject(reason) => {
                     self.counters.bndupd_rejected += 1;
                     results.push((incoming.address, Some(reason)));
@@ -838,11 +943,15 @@ impl<S: Storage> Server<S> {
             }
             let addr = b.address;
             self.db.put(*slot, b.clone());
-            // An accepted update supersedes our own pending one for the address.
-            if let Some(rel) = self.failover.as_mut()
-                && rel.queued.remove(&addr)
-            {
-                rel.queue.retain(|a| *a != addr);
+            // An accepted update supersedes our own pending one for the address, and answers
+            // the partner's request for it.
+            if let Some(rel) = self.failover.as_mut() {
+                if rel.queued.remove(&addr) {
+                    rel.queue.retain(|a| *a != addr);
+                }
+                if let Some(serving) = rel.serving.as_mut() {
+                    serving.remaining.remove(&addr);
+                }
             }
             self.db.lapse_offers(now);
         }
@@ -858,6 +967,7 @@ impl<S: Storage> Server<S> {
             .collect();
         let ack = messages::bndack(now.as_unix_secs(), msg.xid, &texts);
         self.send_link(now, &ack);
+        self.finish_serving(now);
     }
 
     /// A BNDACK (draft-12 §7.2.2): the partner has our update, or refused it.
@@ -872,15 +982,18 @@ impl<S: Storage> Server<S> {
         let acks = messages::decode_bndack(msg);
         // MS-DHCPF §3.1.5.3: a batch must be acknowledged in the order it was sent.
         if rel.config.dialect() == Dialect::Microsoft
-            && acks.iter().map(|(a, _)| *a).collect::<Vec<_>>() != sent
+            && !acks
+                .iter()
+                .map(|(a, _)| *a)
+                .eq(sent.iter().map(|s| s.address))
         {
             rel.in_flight.insert(msg.xid, sent);
             return;
         }
         for (addr, reject) in acks {
-            if !sent.contains(&addr) {
+            let Some(what) = sent.iter().find(|s| s.address == addr).copied() else {
                 continue;
-            }
+            };
             if let Some(serving) = self.failover.as_mut().and_then(|r| r.serving.as_mut()) {
                 serving.remaining.remove(&addr);
             }
@@ -890,16 +1003,25 @@ impl<S: Storage> Server<S> {
             let mut b = self.db.get(slot).clone();
             match reject {
                 None => {
-                    b.acked_pet = b.sent_pet;
-                    b.unacked = false;
-                    // draft-12 §5.11: released and expired addresses return to the primary's
-                    // pool (FREE) once the partner has acknowledged them.
-                    if matches!(
-                        b.state,
-                        BindingState::Expired | BindingState::Released | BindingState::Reset
-                    ) {
-                        b.state = BindingState::Free;
-                        b.state_since = now;
+                    // The partner now holds the PET this BNDUPD carried (draft-12 §7.2.2: the
+                    // *latest* acknowledged PET, which may be lower than an earlier one: the
+                    // partner replaced its record, so a higher old value no longer protects).
+                    b.acked_pet = what.pet;
+                    // Only if nothing changed since it was sent is the binding settled; a newer
+                    // change is queued and acknowledged on its own.
+                    let unchanged =
+                        b.state == what.state && b.sent_pet.max(b.expires_at) == what.pet;
+                    if unchanged {
+                        b.unacked = false;
+                        // draft-12 §5.11: released and expired addresses return to the
+                        // primary's pool (FREE) once the partner has acknowledged them.
+                        if matches!(
+                            b.state,
+                            BindingState::Expired | BindingState::Released | BindingState::Reset
+                        ) {
+                            b.state = BindingState::Free;
+                            b.state_since = now;
+                        }
                     }
                 }
                 Some(_) => {
@@ -917,7 +1039,10 @@ impl<S: Storage> Server<S> {
             }
             self.db.put(slot, b);
         }
-        let _ = self.storage.sync();
+        if self.storage.sync().is_err() {
+            // Not durable: after a crash the binding is still unacked and simply goes again.
+            self.counters.storage_failures += 1;
+        }
         self.finish_serving(now);
         self.pump(now);
     }
@@ -973,10 +1098,12 @@ impl<S: Storage> Server<S> {
         let Some(rel) = self.failover.as_mut() else {
             return;
         };
-        if rel.awaiting.is_some_and(|(x, _)| x != xid) {
+        // Only the UPDDONE of the request we are waiting for counts (draft-12 §7.5.2).
+        if rel.awaiting.map(|(x, _)| x) != Some(xid) {
             return;
         }
         rel.awaiting = None;
+        rel.set_timer(Timer::Sync, None);
         let partner = rel.partner.map(|p| p.state);
         match (rel.state, rel.is_primary()) {
             (FoState::Recover, _) => {
@@ -1000,7 +1127,7 @@ impl<S: Storage> Server<S> {
     /// until it holds half of what is available. Returns how many were given.
     fn balance_pools(&mut self, now: Time) -> usize {
         let subnets = self.config.subnets.len();
-        let mut given = 0;
+        let mut gifts = Vec::new();
         for subnet in 0..subnets {
             let (free, backup): (Vec<Ipv4Addr>, usize) = {
                 let mut free = Vec::new();
@@ -1042,14 +1169,23 @@ impl<S: Storage> Server<S> {
                     self.counters.storage_failures += 1;
                     continue;
                 }
-                self.db.put(slot, b);
-                if let Some(rel) = self.failover.as_mut() {
-                    rel.enqueue(addr);
-                }
-                given += 1;
+                gifts.push((slot, b));
             }
         }
-        let _ = self.storage.sync();
+        // draft-12 §5.4: once a BNDUPD(BACKUP) is sent the primary must not use the address;
+        // the change is durable before it is installed and sent.
+        if self.storage.sync().is_err() {
+            self.counters.storage_failures += 1;
+            return 0;
+        }
+        let given = gifts.len();
+        for (slot, b) in gifts {
+            let addr = b.address;
+            self.db.put(slot, b);
+            if let Some(rel) = self.failover.as_mut() {
+                rel.enqueue(addr);
+            }
+        }
         self.pump(now);
         given
     }
@@ -1066,6 +1202,7 @@ impl<S: Storage> Server<S> {
         let in_flight: Vec<Ipv4Addr> = std::mem::take(&mut rel.in_flight)
             .into_values()
             .flatten()
+            .map(|s| s.address)
             .collect();
         for a in in_flight {
             rel.enqueue(a);
@@ -1128,6 +1265,31 @@ impl<S: Storage> Server<S> {
         }
         self.counters.peer_messages_out += 1;
         self.push_output(Output::PeerSend { conn, bytes });
+    }
+}
+
+/// Both servers sent an update for the same address at once ("dueling updates", draft-12.md
+/// §6.3 as ISC resolves them): without a rule each would accept the other's and the two would
+/// disagree. Exactly one side's update must win on both sides: ACTIVE beats anything else, the
+/// later client transaction wins between two ACTIVEs, an ACTIVE yields to its own EXPIRED, and
+/// otherwise the primary's update wins (the primary rejects, the secondary accepts).
+fn duel(current: &Binding, mine: BindingState, theirs: &Incoming, role: Role) -> Verdict {
+    let primary_keeps = || match role {
+        Role::Primary => Verdict::Reject(RejectReason::LESS_CRITICAL_BINDING),
+        Role::Secondary => Verdict::Accept,
+    };
+    match (mine, theirs.state) {
+        (BindingState::Active, BindingState::Active) => {
+            let theirs_cltt = theirs.cltt.unwrap_or(Time::EPOCH);
+            match theirs_cltt.cmp(&current.cltt) {
+                std::cmp::Ordering::Less => Verdict::Reject(RejectReason::LESS_CRITICAL_BINDING),
+                std::cmp::Ordering::Greater => Verdict::Accept,
+                std::cmp::Ordering::Equal => primary_keeps(),
+            }
+        }
+        (BindingState::Active, BindingState::Expired) => Verdict::Accept,
+        (_, BindingState::Active) => Verdict::Accept,
+        _ => primary_keeps(),
     }
 }
 
