@@ -1050,13 +1050,19 @@ impl<S: Storage> Server<S> {
     /// The partner asked for updates (draft-12 §7.3.2, §7.4.2): queue them, answer UPDDONE
     /// once all are acknowledged.
     fn on_update_request(&mut self, now: Time, xid: u32, all: bool) {
+        // draft-12 §5.16 lets never-used FREE addresses be left out of an UPDREQALL answer;
+        // ISC sends every address of every pool (draft-12.md §6.4), and so do we in its dialect.
+        let skip_pristine = self
+            .failover
+            .as_ref()
+            .is_some_and(|r| r.config.dialect() == Dialect::Microsoft);
         let wanted: Vec<Ipv4Addr> = self
             .db
             .iter()
             .filter(|b| {
                 if all {
-                    // draft-12 §5.16: never-used FREE addresses need not be sent.
-                    !(b.state == BindingState::Free
+                    !(skip_pristine
+                        && b.state == BindingState::Free
                         && b.client().is_none()
                         && b.state_since == Time::EPOCH)
                 } else {
