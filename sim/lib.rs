@@ -1,12 +1,19 @@
 //! dhcpfo: the deterministic simulation testbed for DHCPv4 failover, and its command line.
 //!
-//! Today this crate holds the capture tooling (`dhcpfo decode`); the simulator kernel, network,
-//! clients, faults and checkers arrive on top of the engine (see DESIGN.md).
+//! The simulator runs the real engine (crate `dhcpfo-engine`) on a virtual clock: [`world`]
+//! (kernel, network, faults), [`client`] (RFC 2131 clients), [`check`] (the properties),
+//! [`scenario`] (YAML), [`trace`] (the run's record) and [`run`] (`dhcpfo run`). The capture
+//! tooling (`dhcpfo decode`) lives in [`capture`] and [`decode`].
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod capture;
+pub mod check;
 pub mod client;
 pub mod decode;
 pub mod exit;
+pub mod run;
+pub mod scenario;
+pub mod trace;
+pub mod world;

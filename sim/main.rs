@@ -21,13 +21,36 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run one seeded scenario (not yet: the testbed arrives with issue 5).
+    /// Run one seeded scenario: summary on stdout; trace.jsonl, summary.json and (on a
+    /// violation) repro.yaml in the output directory.
     Run {
         /// The scenario file (YAML).
         scenario: PathBuf,
         /// The run seed.
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// Output directory (default: out/<scenario>-seed<N>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Rerun a failure exactly, from the repro.yaml a run wrote.
+    Replay {
+        /// The repro.yaml file.
+        file: PathBuf,
+        /// Output directory (default: next to the repro file, in replay/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Check a scenario file without running it.
+    Check {
+        /// The scenario file (YAML).
+        scenario: PathBuf,
+    },
+    /// List the scenarios of a directory with their one-line descriptions.
+    Scenarios {
+        /// The directory.
+        #[arg(default_value = "scenarios")]
+        dir: PathBuf,
     },
     /// Read a capture (classic pcap) and print every DHCP and failover message in it.
     ///
@@ -64,13 +87,68 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Run { scenario, seed } => {
-            eprintln!(
-                "dhcpfo run {} --seed {seed}: not yet — the simulator is not built; \
-                 `dhcpfo decode` works today",
-                scenario.display()
-            );
-            ExitCode::from(exit::BAD_INPUT)
+        Command::Run {
+            scenario,
+            seed,
+            out,
+        } => {
+            let loaded = match dhcpfo::scenario::Scenario::load(&scenario) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("dhcpfo run: {e}");
+                    return ExitCode::from(exit::BAD_INPUT);
+                }
+            };
+            let args = dhcpfo::run::RunArgs {
+                seed,
+                out,
+                reproduce: format!("dhcpfo run {} --seed {seed}", scenario.display()),
+            };
+            run_one(loaded, &args)
+        }
+        Command::Replay { file, out } => {
+            let repro = match dhcpfo::run::load_repro(&file) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("dhcpfo replay: {e}");
+                    return ExitCode::from(exit::BAD_INPUT);
+                }
+            };
+            let out = out.or_else(|| file.parent().map(|p| p.join("replay")));
+            let args = dhcpfo::run::RunArgs {
+                seed: repro.seed,
+                out,
+                reproduce: format!("dhcpfo replay {}", file.display()),
+            };
+            run_one(repro.scenario, &args)
+        }
+        Command::Check { scenario } => match dhcpfo::scenario::Scenario::load(&scenario) {
+            Ok(s) => {
+                println!("{}: ok — {}", scenario.display(), s.description);
+                ExitCode::from(exit::OK)
+            }
+            Err(e) => {
+                eprintln!("dhcpfo check: {e}");
+                ExitCode::from(exit::BAD_INPUT)
+            }
+        },
+        Command::Scenarios { dir } => {
+            let list = dhcpfo::run::list_scenarios(&dir);
+            if list.is_empty() {
+                eprintln!("dhcpfo scenarios: no *.yaml in {}", dir.display());
+                return ExitCode::from(exit::BAD_INPUT);
+            }
+            let mut bad = false;
+            for (path, s) in list {
+                match s {
+                    Ok(s) => println!("{:<48} {}", path.display(), s.description),
+                    Err(e) => {
+                        bad = true;
+                        println!("{:<48} INVALID: {e}", path.display());
+                    }
+                }
+            }
+            ExitCode::from(if bad { exit::BAD_INPUT } else { exit::OK })
         }
         Command::Decode {
             file,
@@ -95,4 +173,17 @@ fn main() -> ExitCode {
             ExitCode::from(code)
         }
     }
+}
+
+/// Run one scenario with the summary on stdout. The wall clock is read here, at the edge, only
+/// to report speed: nothing the run computes depends on it.
+fn run_one(scenario: dhcpfo::scenario::Scenario, args: &dhcpfo::run::RunArgs) -> ExitCode {
+    #[allow(clippy::disallowed_methods)]
+    let start = std::time::Instant::now();
+    let mut wall = || start.elapsed().as_secs_f64();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let (code, _) =
+        dhcpfo::run::run_scenario(scenario, args, &mut wall, &mut out, &mut std::io::stderr());
+    ExitCode::from(code)
 }

@@ -1,0 +1,232 @@
+//! The checkers: observers that judge a run from what the clients believe and what crosses the
+//! wire, never from the engine's own bookkeeping.
+//!
+//! * **No duplicate lease** — at no instant do two clients hold an unexpired lease on one
+//!   address (ground truth: each client's accepted ACKs and the leases it gave up).
+//! * **MCLT** — every DHCPACK a server sends ends no later than the MCLT past the latest
+//!   potential expiration time the partners acknowledged for that address before that moment
+//!   (or past now), except in PARTNER-DOWN, where draft-12.md §5.1 lets leases run unlimited.
+//!   Judged from BNDUPD/BNDACK on the wire.
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+use dhcpfo_engine::failover::state::FoState;
+use dhcpfo_engine::time::{Duration, Time};
+use dhcpfo_engine::wire::failover::{FoOption, Message, MessageType};
+
+/// One broken property.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// When it was seen.
+    pub at: Time,
+    /// Which property.
+    pub property: &'static str,
+    /// What happened, for a person.
+    pub detail: String,
+}
+
+/// The checkers' state.
+#[derive(Debug, Clone, Default)]
+pub struct Checker {
+    /// address → client → lease end (client clock).
+    holders: BTreeMap<Ipv4Addr, BTreeMap<usize, Time>>,
+    /// (sender, xid) → the (address, PET) pairs a BNDUPD carried.
+    updates: BTreeMap<(usize, u32), Vec<(Ipv4Addr, Time)>>,
+    /// address → the latest PET the partners acknowledged.
+    acked_pet: BTreeMap<Ipv4Addr, Time>,
+    /// Each server's failover state as last announced.
+    states: [Option<FoState>; 2],
+    /// Violations found.
+    pub violations: Vec<Violation>,
+    /// Leases accepted by clients.
+    pub leases: u64,
+    /// DHCPACKs checked against the MCLT rule.
+    pub mclt_checked: u64,
+}
+
+impl Checker {
+    /// A client accepted a lease.
+    pub fn leased(&mut self, now: Time, client: usize, address: Ipv4Addr, until: Time) {
+        self.leases += 1;
+        let holders = self.holders.entry(address).or_default();
+        holders.retain(|_, end| *end > now);
+        if let Some((other, end)) = holders.iter().find(|(c, _)| **c != client) {
+            self.violations.push(Violation {
+                at: now,
+                property: "no-duplicate-lease",
+                detail: format!(
+                    "client {client} was given {address}, which client {other} holds until {end}"
+                ),
+            });
+        }
+        holders.insert(client, until);
+    }
+
+    /// A client gave up an address.
+    pub fn lost(&mut self, client: usize, address: Ipv4Addr) {
+        if let Some(h) = self.holders.get_mut(&address) {
+            h.remove(&client);
+            if h.is_empty() {
+                self.holders.remove(&address);
+            }
+        }
+    }
+
+    /// A server announced a failover state.
+    pub fn state(&mut self, server: usize, state: FoState) {
+        if let Some(s) = self.states.get_mut(server) {
+            *s = Some(state);
+        }
+    }
+
+    /// A failover message was sent by `from`.
+    pub fn failover_message(&mut self, from: usize, msg: &Message) {
+        match msg.msg_type {
+            MessageType::BndUpd => {
+                let carried: Vec<(Ipv4Addr, Time)> = msg
+                    .bindings()
+                    .filter_map(|b| {
+                        b.options.iter().find_map(|o| match o {
+                            FoOption::PotentialExpirationTime(p) => {
+                                Some((b.address, Time::from_secs(u64::from(*p))))
+                            }
+                            _ => None,
+                        })
+                    })
+                    .collect();
+                // Bound: at most one entry per outstanding xid; answered ones are removed.
+                if self.updates.len() < 100_000 {
+                    self.updates.insert((from, msg.xid), carried);
+                }
+            }
+            MessageType::BndAck => {
+                let sender = 1 - from.min(1);
+                let Some(carried) = self.updates.remove(&(sender, msg.xid)) else {
+                    return;
+                };
+                for b in msg.bindings() {
+                    let rejected = b
+                        .options
+                        .iter()
+                        .any(|o| matches!(o, FoOption::RejectReason(_)));
+                    if rejected {
+                        continue;
+                    }
+                    if let Some(&(_, pet)) = carried.iter().find(|(a, _)| *a == b.address) {
+                        self.acked_pet.insert(b.address, pet);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A server sent a DHCPACK granting `address` until `lease_end` (its clock).
+    pub fn granted(
+        &mut self,
+        now: Time,
+        server: usize,
+        address: Ipv4Addr,
+        lease_end: Time,
+        mclt: Duration,
+    ) {
+        if self.states.get(server).copied().flatten() == Some(FoState::PartnerDown) {
+            return;
+        }
+        self.mclt_checked += 1;
+        let pet = self.acked_pet.get(&address).copied().unwrap_or(Time::EPOCH);
+        // One second of slack: wire times are whole seconds.
+        let limit = pet.max(now) + mclt + Duration::from_secs(1);
+        if lease_end > limit {
+            self.violations.push(Violation {
+                at: now,
+                property: "mclt",
+                detail: format!(
+                    "server {server} granted {address} until {lease_end}, past the acknowledged \
+                     PET {pet} (or now) + MCLT = {limit}"
+                ),
+            });
+        }
+    }
+
+    /// Forget a server's outstanding updates (its connection died).
+    pub fn connection_lost(&mut self) {
+        self.updates.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+
+    #[test]
+    fn a_duplicate_lease_is_reported() {
+        let mut c = Checker::default();
+        c.leased(Time::from_secs(10), 1, A, Time::from_secs(100));
+        c.leased(Time::from_secs(20), 2, A, Time::from_secs(200));
+        assert_eq!(c.violations.len(), 1);
+        assert_eq!(c.violations[0].property, "no-duplicate-lease");
+    }
+
+    #[test]
+    fn an_expired_or_released_lease_is_no_duplicate() {
+        let mut c = Checker::default();
+        c.leased(Time::from_secs(10), 1, A, Time::from_secs(100));
+        c.leased(Time::from_secs(100), 2, A, Time::from_secs(200));
+        c.lost(2, A);
+        c.leased(Time::from_secs(150), 3, A, Time::from_secs(300));
+        assert!(c.violations.is_empty(), "{:?}", c.violations);
+        // Renewal by the same client is no duplicate either.
+        c.leased(Time::from_secs(160), 3, A, Time::from_secs(400));
+        assert!(c.violations.is_empty());
+    }
+
+    #[test]
+    fn an_mclt_overrun_is_reported_and_partner_down_is_exempt() {
+        let mclt = Duration::from_secs(30);
+        let mut c = Checker::default();
+        // Nothing acknowledged: at most now + MCLT.
+        c.granted(Time::from_secs(100), 0, A, Time::from_secs(130), mclt);
+        assert!(c.violations.is_empty());
+        c.granted(Time::from_secs(100), 0, A, Time::from_secs(200), mclt);
+        assert_eq!(c.violations.len(), 1);
+        assert_eq!(c.violations[0].property, "mclt");
+        // After the partner acknowledged a PET of 1000, up to 1030 is fine.
+        let upd = Message::new(MessageType::BndUpd, 0, 7)
+            .with(FoOption::AssignedIpAddress(A))
+            .with(FoOption::PotentialExpirationTime(1000));
+        c.failover_message(0, &upd);
+        let ack = Message::new(MessageType::BndAck, 0, 7).with(FoOption::AssignedIpAddress(A));
+        c.failover_message(1, &ack);
+        c.granted(Time::from_secs(200), 0, A, Time::from_secs(1030), mclt);
+        assert_eq!(c.violations.len(), 1);
+        c.state(0, FoState::PartnerDown);
+        c.granted(Time::from_secs(200), 0, A, Time::from_secs(99_999), mclt);
+        assert_eq!(
+            c.violations.len(),
+            1,
+            "PARTNER-DOWN may grant unlimited leases"
+        );
+    }
+
+    #[test]
+    fn a_rejected_update_acknowledges_nothing() {
+        let mclt = Duration::from_secs(30);
+        let mut c = Checker::default();
+        let upd = Message::new(MessageType::BndUpd, 0, 7)
+            .with(FoOption::AssignedIpAddress(A))
+            .with(FoOption::PotentialExpirationTime(1000));
+        c.failover_message(0, &upd);
+        let nak = Message::new(MessageType::BndAck, 0, 7)
+            .with(FoOption::AssignedIpAddress(A))
+            .with(FoOption::RejectReason(
+                dhcpfo_engine::wire::failover::RejectReason(15),
+            ));
+        c.failover_message(1, &nak);
+        c.granted(Time::from_secs(200), 0, A, Time::from_secs(1030), mclt);
+        assert_eq!(c.violations.len(), 1);
+    }
+}

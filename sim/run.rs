@@ -1,0 +1,223 @@
+//! `dhcpfo run`, `replay`, `check` and `scenarios`: one seeded run of a scenario, its summary,
+//! its output files, and the one line that reproduces it.
+//!
+//! A run writes to its output directory `trace.jsonl` (the lean trace), `summary.json`, and on
+//! a violation `repro.yaml` (scenario, seed, dhcpfo version), which `dhcpfo replay` reruns
+//! exactly. Exit codes: 0 every check held, 1 a property was violated, 2 bad usage or input,
+//! 3 the run did not finish within its event bound.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::exit;
+use crate::scenario::{Expect, Scenario};
+use crate::world::{Outcome, World};
+
+/// What `run` was asked to do.
+#[derive(Debug, Clone)]
+pub struct RunArgs {
+    /// The seed.
+    pub seed: u64,
+    /// Where to write the output files; `out/<name>-seed<N>` by default.
+    pub out: Option<PathBuf>,
+    /// The command line that reproduces the run (printed).
+    pub reproduce: String,
+}
+
+/// A run's result, for callers that want more than the exit code.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    /// How it ended.
+    pub outcome: Outcome,
+    /// The trace hash.
+    pub trace_hash: u64,
+    /// Events processed.
+    pub events: u64,
+}
+
+/// The file `dhcpfo replay` reads.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Repro {
+    /// The dhcpfo version that found it.
+    pub dhcpfo_version: String,
+    /// The seed.
+    pub seed: u64,
+    /// The whole scenario, so the file stands alone.
+    pub scenario: Scenario,
+}
+
+/// Run a scenario once. `wall_s` measures the run's wall time for the summary (the caller owns
+/// the clock: the simulator never reads one).
+pub fn run_scenario(
+    scenario: Scenario,
+    args: &RunArgs,
+    wall_s: &mut dyn FnMut() -> f64,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> (u8, Option<RunReport>) {
+    let started = wall_s();
+    let mut world = World::new(scenario.clone(), args.seed);
+    let outcome = world.run();
+    let wall = (wall_s() - started).max(1e-9);
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("out/{}-seed{}", scenario.name, args.seed)));
+    let hash = world.trace.hash();
+    let virtual_s = world
+        .now()
+        .saturating_since(crate::world::START)
+        .as_millis() as f64
+        / 1000.0;
+    let verdict = match &outcome {
+        Outcome::Pass => "PASS",
+        Outcome::Violation(_) => "VIOLATION",
+        Outcome::Unfinished => "UNFINISHED",
+    };
+    let expected = match scenario.expect {
+        Expect::Pass => "pass",
+        Expect::Violation => "violation",
+    };
+    let _ = writeln!(
+        out,
+        "{verdict}  {} seed={} (expected {expected})",
+        scenario.name, args.seed
+    );
+    if let Outcome::Violation(v) = &outcome {
+        let at = v.at.saturating_since(crate::world::START);
+        let _ = writeln!(out, "  {} at +{at}: {}", v.property, v.detail);
+    }
+    let c = world.counts;
+    let _ = writeln!(
+        out,
+        "  {virtual_s:.0} s virtual in {wall:.3} s wall: {:.0}x real time, {} events ({:.0} events/s)",
+        virtual_s / wall,
+        c.events,
+        c.events as f64 / wall
+    );
+    let _ = writeln!(
+        out,
+        "  {} clients, {} leases, {} DHCP and {} failover messages, {} faults, {} ACKs checked against the MCLT",
+        scenario.clients.count,
+        world.checker.leases,
+        c.dhcp_messages,
+        c.failover_messages,
+        c.faults,
+        world.checker.mclt_checked
+    );
+    let _ = writeln!(
+        out,
+        "  trace {hash:016x} -> {}",
+        dir.join("trace.jsonl").display()
+    );
+    let _ = writeln!(out, "reproduce: {}", args.reproduce);
+    let summary = json!({
+        "scenario": scenario.name,
+        "seed": args.seed,
+        "outcome": verdict.to_lowercase(),
+        "expected": expected,
+        "violation": match &outcome {
+            Outcome::Violation(v) => json!({"property": v.property, "detail": v.detail,
+                "at_ms": v.at.saturating_since(crate::world::START).as_millis()}),
+            _ => serde_json::Value::Null,
+        },
+        "trace_hash": format!("{hash:016x}"),
+        "virtual_s": virtual_s,
+        "events": c.events,
+        "dhcp_messages": c.dhcp_messages,
+        "failover_messages": c.failover_messages,
+        "leases": world.checker.leases,
+        "faults": c.faults,
+        "reproduce": args.reproduce,
+    });
+    if let Err(e) = write_outputs(&dir, &world, &summary, &outcome, &scenario, args.seed) {
+        let _ = writeln!(err, "dhcpfo run: writing {}: {e}", dir.display());
+        return (exit::BAD_INPUT, None);
+    }
+    let code = match outcome {
+        Outcome::Pass => exit::OK,
+        Outcome::Violation(_) => exit::VIOLATION,
+        Outcome::Unfinished => exit::UNFINISHED,
+    };
+    let report = RunReport {
+        outcome,
+        trace_hash: hash,
+        events: c.events,
+    };
+    (code, Some(report))
+}
+
+fn write_outputs(
+    dir: &Path,
+    world: &World,
+    summary: &serde_json::Value,
+    outcome: &Outcome,
+    scenario: &Scenario,
+    seed: u64,
+) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut trace = std::io::BufWriter::new(std::fs::File::create(dir.join("trace.jsonl"))?);
+    for l in world.trace.lines() {
+        writeln!(trace, "{l}")?;
+    }
+    trace.flush()?;
+    std::fs::write(dir.join("summary.json"), format!("{summary:#}\n"))?;
+    let repro = dir.join("repro.yaml");
+    if matches!(outcome, Outcome::Violation(_)) {
+        let r = Repro {
+            dhcpfo_version: env!("CARGO_PKG_VERSION").into(),
+            seed,
+            scenario: scenario.clone(),
+        };
+        let text = serde_yaml::to_string(&r).map_err(std::io::Error::other)?;
+        std::fs::write(
+            &repro,
+            format!(
+                "# Rerun exactly with: dhcpfo replay {}\n{text}",
+                repro.display()
+            ),
+        )?;
+    } else if repro.exists() {
+        std::fs::remove_file(&repro)?;
+    }
+    Ok(())
+}
+
+/// Read a `repro.yaml`.
+pub fn load_repro(path: &Path) -> Result<Repro, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let r: Repro = serde_yaml::from_str(&text).map_err(|e| {
+        let place = e
+            .location()
+            .map(|l| format!("line {}, column {}: ", l.line(), l.column()))
+            .unwrap_or_default();
+        format!("{}: {place}{e}", path.display())
+    })?;
+    r.scenario
+        .validate()
+        .map_err(|e| format!("{}: {}", path.display(), e.0))?;
+    Ok(r)
+}
+
+/// The shipped scenarios of a directory, with their descriptions, sorted by file name.
+pub fn list_scenarios(dir: &Path) -> Vec<(PathBuf, Result<Scenario, String>)> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+                .collect()
+        })
+        .unwrap_or_default();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| {
+            let s = Scenario::load(&p).map_err(|e| e.0);
+            (p, s)
+        })
+        .collect()
+}

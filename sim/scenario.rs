@@ -1,0 +1,523 @@
+//! Scenario files: what a run simulates, in YAML (serde_yaml), checked before anything runs.
+//!
+//! ```yaml
+//! # One line saying what the scenario shows.
+//! name: hot-standby-primary-crash
+//! description: the primary crashes for 20 minutes; clients keep their addresses
+//! duration: 2h                 # virtual time; units ms, s, m, h, d
+//! expect: pass                 # or: violation
+//! why: the secondary serves from its BACKUP pool with MCLT-limited leases
+//! servers:
+//!   mode: hot_standby          # or: load_balance (split 128)
+//!   mclt: 5m
+//!   lease_time: 1h
+//!   pool_size: 200
+//! clients:
+//!   count: 100
+//!   arrive_over: 10m
+//! network:
+//!   delay_ms_mean: 1
+//!   jitter_ms: 1
+//!   loss_probability: 0.0
+//! faults:
+//!   - { at: 30m, crash: primary, storage: keep_synced }
+//!   - { at: 50m, restart: primary }
+//!   - { at: 1h, partition: servers }
+//!   - { at: 1h20m, heal: servers }
+//!   - { at: 1h5m, admin: secondary, command: partner_down }
+//! checks:
+//!   converge_within: 10m
+//! ```
+//!
+//! Unknown keys are errors; a bad file is reported with its line and column.
+
+use std::fmt;
+use std::path::Path;
+
+use dhcpfo_engine::time::Duration;
+use serde::{Deserialize, Serialize};
+
+/// A whole scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Short name, used in output paths.
+    pub name: String,
+    /// One line saying what it shows.
+    pub description: String,
+    /// How long the run lasts (virtual time).
+    pub duration: Span,
+    /// What the checks should conclude.
+    pub expect: Expect,
+    /// Why that outcome is expected.
+    pub why: String,
+    /// The failover pair.
+    #[serde(default)]
+    pub servers: Servers,
+    /// The DHCP clients.
+    #[serde(default)]
+    pub clients: Clients,
+    /// Network behaviour.
+    #[serde(default)]
+    pub network: Network,
+    /// Scheduled faults.
+    #[serde(default)]
+    pub faults: Vec<Fault>,
+    /// Checker bounds.
+    #[serde(default)]
+    pub checks: Checks,
+}
+
+/// The expected outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expect {
+    /// Every check holds.
+    Pass,
+    /// A safety property is violated.
+    Violation,
+}
+
+/// A span of virtual time written with a unit: `250ms`, `30s`, `5m`, `2h`, `1d`, `1h30m`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Span(pub Duration);
+
+impl Span {
+    /// Parse `1h30m`, `90s`, `250ms`.
+    pub fn parse(s: &str) -> Result<Span, String> {
+        let bad = || format!("`{s}` is not a duration (like 250ms, 30s, 5m, 2h, 1d, 1h30m)");
+        let mut total: u64 = 0;
+        let mut rest = s.trim();
+        if rest.is_empty() {
+            return Err(bad());
+        }
+        while !rest.is_empty() {
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            if digits == 0 {
+                return Err(bad());
+            }
+            let n: u64 = rest[..digits].parse().map_err(|_| bad())?;
+            rest = &rest[digits..];
+            let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
+            let ms = match &rest[..unit_len] {
+                "ms" => 1,
+                "s" => 1_000,
+                "m" => 60_000,
+                "h" => 3_600_000,
+                "d" => 86_400_000,
+                _ => return Err(bad()),
+            };
+            rest = &rest[unit_len..];
+            total = n
+                .checked_mul(ms)
+                .and_then(|v| total.checked_add(v))
+                .ok_or_else(bad)?;
+        }
+        Ok(Span(Duration::from_millis(total)))
+    }
+}
+
+impl fmt::Display for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.0.as_millis();
+        if ms.is_multiple_of(3_600_000) {
+            write!(f, "{}h", ms / 3_600_000)
+        } else if ms.is_multiple_of(60_000) {
+            write!(f, "{}m", ms / 60_000)
+        } else if ms.is_multiple_of(1000) {
+            write!(f, "{}s", ms / 1000)
+        } else {
+            write!(f, "{ms}ms")
+        }
+    }
+}
+
+impl Serialize for Span {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Span {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Span, D::Error> {
+        let s = String::deserialize(d)?;
+        Span::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// How the two servers share the clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PairMode {
+    /// The primary serves; the secondary stands by.
+    #[default]
+    HotStandby,
+    /// RFC 3074 load balancing, split 128.
+    LoadBalance,
+}
+
+/// The failover pair.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Servers {
+    /// Hot standby or load balancing.
+    #[serde(default)]
+    pub mode: PairMode,
+    /// Maximum client lead time.
+    #[serde(default = "default_mclt")]
+    pub mclt: Span,
+    /// The lease time clients are given.
+    #[serde(default = "default_lease")]
+    pub lease_time: Span,
+    /// Addresses in the pool.
+    #[serde(default = "default_pool")]
+    pub pool_size: u32,
+    /// tReceive.
+    #[serde(default = "default_receive")]
+    pub receive_timer: Span,
+    /// Automatic PARTNER-DOWN after this long in COMMUNICATIONS-INTERRUPTED (off if unset).
+    #[serde(default)]
+    pub safe_period: Option<Span>,
+    /// Largest tolerated clock difference between the partners.
+    #[serde(default = "default_delta")]
+    pub max_clock_delta: Span,
+}
+
+fn default_mclt() -> Span {
+    Span(Duration::from_mins(5))
+}
+fn default_lease() -> Span {
+    Span(Duration::from_mins(60))
+}
+fn default_pool() -> u32 {
+    200
+}
+fn default_receive() -> Span {
+    Span(Duration::from_secs(30))
+}
+fn default_delta() -> Span {
+    Span(Duration::from_secs(60))
+}
+
+impl Default for Servers {
+    fn default() -> Self {
+        Servers {
+            mode: PairMode::default(),
+            mclt: default_mclt(),
+            lease_time: default_lease(),
+            pool_size: default_pool(),
+            receive_timer: default_receive(),
+            safe_period: None,
+            max_clock_delta: default_delta(),
+        }
+    }
+}
+
+/// The clients.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Clients {
+    /// How many.
+    #[serde(default = "default_clients")]
+    pub count: u32,
+    /// Their arrivals are spread evenly over this span from the start.
+    #[serde(default = "default_arrive")]
+    pub arrive_over: Span,
+}
+
+fn default_clients() -> u32 {
+    50
+}
+fn default_arrive() -> Span {
+    Span(Duration::from_mins(5))
+}
+
+impl Default for Clients {
+    fn default() -> Self {
+        Clients {
+            count: default_clients(),
+            arrive_over: default_arrive(),
+        }
+    }
+}
+
+/// Network behaviour for UDP between clients and servers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Network {
+    /// Mean one-way delay.
+    #[serde(default = "default_delay")]
+    pub delay_ms_mean: u32,
+    /// Uniform jitter added to the delay, 0..=jitter.
+    #[serde(default = "default_jitter")]
+    pub jitter_ms: u32,
+    /// Probability that a datagram is lost.
+    #[serde(default)]
+    pub loss_probability: f64,
+}
+
+fn default_delay() -> u32 {
+    1
+}
+fn default_jitter() -> u32 {
+    1
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Network {
+            delay_ms_mean: default_delay(),
+            jitter_ms: default_jitter(),
+            loss_probability: 0.0,
+        }
+    }
+}
+
+/// A server of the pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Node {
+    /// The primary.
+    Primary,
+    /// The secondary.
+    Secondary,
+}
+
+impl Node {
+    /// Index in the world's server array.
+    pub fn index(self) -> usize {
+        match self {
+            Node::Primary => 0,
+            Node::Secondary => 1,
+        }
+    }
+}
+
+/// What a crash keeps of a server's storage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StorageLoss {
+    /// Everything synced survives (the engine syncs before it answers).
+    #[default]
+    KeepSynced,
+    /// The whole database is lost.
+    LoseAll,
+}
+
+/// An operator command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Command {
+    /// Declare the partner down.
+    PartnerDown,
+}
+
+/// What a partition cuts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cut {
+    /// The failover link between the servers.
+    Servers,
+    /// The primary from its clients.
+    PrimaryClients,
+    /// The secondary from its clients.
+    SecondaryClients,
+}
+
+/// One scheduled fault: `at` and exactly one verb.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    /// When, from the start of the run.
+    pub at: Span,
+    /// Crash a server.
+    #[serde(default)]
+    pub crash: Option<Node>,
+    /// What the crash keeps.
+    #[serde(default)]
+    pub storage: Option<StorageLoss>,
+    /// Restart a crashed server.
+    #[serde(default)]
+    pub restart: Option<Node>,
+    /// Cut part of the network.
+    #[serde(default)]
+    pub partition: Option<Cut>,
+    /// Heal a cut.
+    #[serde(default)]
+    pub heal: Option<Cut>,
+    /// Give an operator command to a server.
+    #[serde(default)]
+    pub admin: Option<Node>,
+    /// The command for `admin`.
+    #[serde(default)]
+    pub command: Option<Command>,
+    /// Set a server's clock offset, in seconds (to the node given).
+    #[serde(default)]
+    pub clock_offset_s: Option<i64>,
+    /// The node for `clock_offset_s`.
+    #[serde(default)]
+    pub node: Option<Node>,
+}
+
+/// Checker bounds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Checks {
+    /// After the last fault, both servers must be NORMAL within this span.
+    #[serde(default = "default_converge")]
+    pub converge_within: Span,
+}
+
+fn default_converge() -> Span {
+    Span(Duration::from_mins(10))
+}
+
+impl Default for Checks {
+    fn default() -> Self {
+        Checks {
+            converge_within: default_converge(),
+        }
+    }
+}
+
+/// A scenario that could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioError(pub String);
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+impl Scenario {
+    /// Read and check a scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ScenarioError(format!("{}: {e}", path.display())))?;
+        Scenario::parse(&text).map_err(|e| ScenarioError(format!("{}: {}", path.display(), e.0)))
+    }
+
+    /// Parse and check scenario text.
+    pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
+        let s: Scenario = serde_yaml::from_str(text).map_err(|e| {
+            let place = e
+                .location()
+                .map(|l| format!("line {}, column {}: ", l.line(), l.column()))
+                .unwrap_or_default();
+            ScenarioError(format!("{place}{e}"))
+        })?;
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// Check what the types cannot.
+    pub fn validate(&self) -> Result<(), ScenarioError> {
+        let err = |m: String| Err(ScenarioError(m));
+        if self.duration.0 == Duration::ZERO {
+            return err("duration must be positive".into());
+        }
+        if !(1..=60_000).contains(&self.servers.pool_size) {
+            return err(format!(
+                "servers.pool_size {} must be 1..=60000",
+                self.servers.pool_size
+            ));
+        }
+        if self.servers.mclt.0 < Duration::from_secs(1) {
+            return err("servers.mclt must be at least 1s".into());
+        }
+        if self.servers.lease_time.0 < Duration::from_secs(20) {
+            return err("servers.lease_time must be at least 20s".into());
+        }
+        if self.clients.count > 100_000 {
+            return err(format!(
+                "clients.count {} is above 100000",
+                self.clients.count
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.network.loss_probability) {
+            return err("network.loss_probability must be within 0..=1".into());
+        }
+        for (i, f) in self.faults.iter().enumerate() {
+            let verbs = [
+                f.crash.is_some(),
+                f.restart.is_some(),
+                f.partition.is_some(),
+                f.heal.is_some(),
+                f.admin.is_some(),
+                f.clock_offset_s.is_some(),
+            ]
+            .iter()
+            .filter(|&&v| v)
+            .count();
+            if verbs != 1 {
+                return err(format!(
+                    "faults[{i}] (at {}) must have exactly one of crash, restart, partition, heal, \
+                     admin, clock_offset_s",
+                    f.at
+                ));
+            }
+            if f.admin.is_some() && f.command.is_none() {
+                return err(format!("faults[{i}]: admin needs a command"));
+            }
+            if f.clock_offset_s.is_some() && f.node.is_none() {
+                return err(format!("faults[{i}]: clock_offset_s needs a node"));
+            }
+            if f.at > self.duration {
+                return err(format!(
+                    "faults[{i}] at {} is after the end of the run",
+                    f.at
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_parse_with_units() {
+        assert_eq!(Span::parse("90s").unwrap().0, Duration::from_secs(90));
+        assert_eq!(Span::parse("1h30m").unwrap().0, Duration::from_mins(90));
+        assert_eq!(Span::parse("250ms").unwrap().0, Duration::from_millis(250));
+        assert!(Span::parse("10").is_err());
+        assert!(Span::parse("5y").is_err());
+        assert!(Span::parse("").is_err());
+        assert!(Span::parse("99999999999999999999d").is_err());
+    }
+
+    #[test]
+    fn a_minimal_scenario_takes_defaults() {
+        let s =
+            Scenario::parse("name: x\ndescription: d\nduration: 1h\nexpect: pass\nwhy: because\n")
+                .unwrap();
+        assert_eq!(s.servers.pool_size, 200);
+        assert_eq!(s.clients.count, 50);
+    }
+
+    #[test]
+    fn errors_name_the_line_and_column() {
+        let e = Scenario::parse("name: x\ndescription: d\nduration: 1h\nexpect: maybe\nwhy: w\n")
+            .unwrap_err();
+        assert!(e.0.contains("line 4"), "{}", e.0);
+        let e = Scenario::parse(
+            "name: x\ndescription: d\nduration: 1h\nexpect: pass\nwhy: w\nbogus: 1\n",
+        )
+        .unwrap_err();
+        assert!(e.0.contains("bogus"), "{}", e.0);
+    }
+
+    #[test]
+    fn a_fault_has_exactly_one_verb() {
+        let e = Scenario::parse(
+            "name: x\ndescription: d\nduration: 1h\nexpect: pass\nwhy: w\nfaults:\n  - { at: 5m, crash: primary, restart: primary }\n",
+        )
+        .unwrap_err();
+        assert!(e.0.contains("exactly one"), "{}", e.0);
+    }
+}

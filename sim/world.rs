@@ -1,0 +1,823 @@
+//! The simulated world: two real engine servers, many simulated clients, one broadcast segment,
+//! the failover link, faults, and the checkers — on one virtual clock.
+//!
+//! **Kernel.** One event queue ordered by (virtual time, insertion sequence) (STYLE.md 14); the
+//! loop jumps to the next event (STYLE.md 15). Node timers are events too: after every input
+//! the node's `poll_timeout` is scheduled, and a timer event that no longer matches the node's
+//! armed deadline is stale and skipped.
+//!
+//! **Randomness.** One seed per run, split into named streams (network, each client) so that
+//! adding a client does not change what the network draws (STYLE.md 6).
+//!
+//! **Network.** Clients and both servers share one segment. Client broadcasts reach both
+//! servers; a reply reaches the one client whose hardware address it carries (the others
+//! would drop it on the xid/chaddr check, so it is not delivered to them: a shortcut that
+//! changes no outcome and keeps a broadcast O(1)). UDP has delay, jitter and loss; the
+//! failover link is TCP: in order, fixed delay, black-holed by a partition (only the
+//! protocol's own timers notice), closed towards the partner when a server crashes.
+//! Every message crosses as encoded bytes through the real codecs.
+
+use std::collections::BTreeMap;
+use std::net::{Ipv4Addr, SocketAddrV4};
+
+use dhcpfo_engine::config::{AddressRange, LeaseTimes, ServerConfig, Subnet};
+use dhcpfo_engine::failover::state::FoState;
+use dhcpfo_engine::failover::{BucketOwner, DialectName, Mode, RelationshipConfig, Role};
+use dhcpfo_engine::server::{Admin, Direction, Output, Received, Server};
+use dhcpfo_engine::storage::{CrashMode, MemStorage};
+use dhcpfo_engine::time::{Duration, Time};
+use dhcpfo_engine::wire::dhcp::{DhcpMessage, MessageType};
+use dhcpfo_engine::wire::failover::{Dialect, Message};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::check::Checker;
+use crate::client::{Client, ClientConfig, ClientOutput};
+use crate::scenario::{Command, Cut, Fault, PairMode, Scenario, StorageLoss};
+use crate::trace::Trace;
+
+/// The virtual epoch: runs start here (2027-01-15T08:00:00Z).
+pub const START: Time = Time::from_secs(1_800_000_000);
+const SERVER_ADDR: [Ipv4Addr; 2] = [Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2)];
+const NAMES: [&str; 2] = ["primary", "secondary"];
+/// The most events one run may process: a bound on every loop (house rules).
+pub const MAX_EVENTS: u64 = 500_000_000;
+
+/// A stream of the run's randomness, derived from the seed and a name.
+pub fn stream(seed: u64, name: &str, index: u64) -> ChaCha8Rng {
+    // FNV-1a over the name, mixed with the seed and index by SplitMix64's finaliser.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in name.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    let mut z = seed ^ h ^ index.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    ChaCha8Rng::seed_from_u64(z ^ (z >> 31))
+}
+
+enum Ev {
+    ServerTimer(usize),
+    ClientTimer(usize),
+    ClientStart(usize),
+    ToServer {
+        server: usize,
+        rx: Received,
+        bytes: Vec<u8>,
+    },
+    ToClient {
+        client: usize,
+        bytes: Vec<u8>,
+    },
+    PeerConnected {
+        node: usize,
+        conn: u64,
+        dir: Direction,
+    },
+    PeerBytes {
+        node: usize,
+        conn: u64,
+        bytes: Vec<u8>,
+    },
+    PeerClosed {
+        node: usize,
+        conn: u64,
+    },
+    PeerConnectFailed {
+        node: usize,
+    },
+    Fault(usize),
+}
+
+struct ServerSlot {
+    server: Option<Server<MemStorage>>,
+    config: ServerConfig,
+    disk: MemStorage,
+    clock_offset_ms: i64,
+    armed: Option<Time>,
+    state: Option<FoState>,
+}
+
+struct ClientSlot {
+    client: Client,
+    armed: Option<Time>,
+}
+
+/// Counts of what a run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Events processed.
+    pub events: u64,
+    /// DHCP datagrams sent (both ways).
+    pub dhcp_messages: u64,
+    /// Failover messages sent.
+    pub failover_messages: u64,
+    /// Datagrams lost by the network model.
+    pub lost_datagrams: u64,
+    /// Faults applied.
+    pub faults: u64,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every check held.
+    Pass,
+    /// A property was violated.
+    Violation(crate::check::Violation),
+    /// The run hit its event bound before its end.
+    Unfinished,
+}
+
+/// The world.
+pub struct World {
+    scenario: Scenario,
+    seed: u64,
+    now: Time,
+    end: Time,
+    queue: BTreeMap<(Time, u64), Ev>,
+    seq: u64,
+    servers: [ServerSlot; 2],
+    clients: Vec<ClientSlot>,
+    conns: BTreeMap<u64, (usize, usize)>,
+    next_conn: u64,
+    cut_servers: bool,
+    cut_clients: [bool; 2],
+    net: ChaCha8Rng,
+    mclt: Duration,
+    /// The checkers.
+    pub checker: Checker,
+    /// The trace.
+    pub trace: Trace,
+    /// Counts.
+    pub counts: Counts,
+}
+
+impl World {
+    /// Build the world of a scenario for one seed.
+    pub fn new(scenario: Scenario, seed: u64) -> World {
+        let mclt = scenario.servers.mclt.0;
+        let configs = [0, 1].map(|i| server_config(&scenario, i));
+        let servers = configs.map(|config| ServerSlot {
+            server: None,
+            config,
+            disk: MemStorage::default(),
+            clock_offset_ms: 0,
+            armed: None,
+            state: None,
+        });
+        let clients = (0..scenario.clients.count as usize)
+            .map(|i| {
+                let mac = mac_of(i);
+                let cfg = ClientConfig::new(mac);
+                ClientSlot {
+                    client: Client::new(cfg, stream(seed, "client", i as u64).random::<u64>()),
+                    armed: None,
+                }
+            })
+            .collect();
+        let end = START + scenario.duration.0;
+        let mut w = World {
+            net: stream(seed, "network", 0),
+            scenario,
+            seed,
+            now: START,
+            end,
+            queue: BTreeMap::new(),
+            seq: 0,
+            servers,
+            clients,
+            conns: BTreeMap::new(),
+            next_conn: 1,
+            cut_servers: false,
+            cut_clients: [false, false],
+            mclt,
+            checker: Checker::default(),
+            trace: Trace::new(),
+            counts: Counts::default(),
+        };
+        w.trace.event(START, "run", &[("seed", seed.to_string())]);
+        for n in 0..2 {
+            w.boot(n);
+        }
+        let count = w.clients.len() as u64;
+        let over = w.scenario.clients.arrive_over.0.as_millis();
+        for i in 0..w.clients.len() {
+            let at = START + Duration::from_millis(over * i as u64 / count.max(1));
+            w.schedule(at, Ev::ClientStart(i));
+        }
+        for (i, f) in w.scenario.faults.clone().iter().enumerate() {
+            w.schedule(START + f.at.0, Ev::Fault(i));
+        }
+        w
+    }
+
+    /// The seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The current virtual time.
+    pub fn now(&self) -> Time {
+        self.now
+    }
+
+    /// A server's failover state, if it is running.
+    pub fn server_state(&self, n: usize) -> Option<FoState> {
+        self.servers[n]
+            .server
+            .as_ref()
+            .and_then(Server::failover_state)
+    }
+
+    fn schedule(&mut self, at: Time, e: Ev) {
+        self.seq += 1;
+        self.queue.insert((at, self.seq), e);
+    }
+
+    fn server_clock(&self, n: usize) -> Time {
+        let t = self.now.as_millis() as i64 + self.servers[n].clock_offset_ms;
+        Time::from_millis(t.max(0) as u64)
+    }
+
+    fn udp_delay(&mut self) -> Option<Duration> {
+        let n = &self.scenario.network;
+        if n.loss_probability > 0.0 && self.net.random_bool(n.loss_probability) {
+            self.counts.lost_datagrams += 1;
+            return None;
+        }
+        let jitter = if n.jitter_ms > 0 {
+            self.net.random_range(0..=n.jitter_ms)
+        } else {
+            0
+        };
+        Some(Duration::from_millis(u64::from(n.delay_ms_mean + jitter)))
+    }
+
+    fn tcp_delay(&self) -> Duration {
+        Duration::from_millis(u64::from(self.scenario.network.delay_ms_mean.max(1)))
+    }
+
+    /// Run to the end, or to the first safety violation.
+    pub fn run(&mut self) -> Outcome {
+        while let Some((&(at, seq), _)) = self.queue.first_key_value() {
+            if at > self.end {
+                break;
+            }
+            if self.counts.events >= MAX_EVENTS {
+                return Outcome::Unfinished;
+            }
+            let Some(ev) = self.queue.remove(&(at, seq)) else {
+                break;
+            };
+            self.now = at;
+            self.counts.events += 1;
+            self.handle(ev);
+            if let Some(v) = self.checker.violations.first().cloned() {
+                self.trace.event(
+                    v.at,
+                    "violation",
+                    &[
+                        ("property", v.property.to_string()),
+                        ("detail", v.detail.clone()),
+                    ],
+                );
+                return Outcome::Violation(v);
+            }
+        }
+        self.now = self.end;
+        self.final_checks()
+    }
+
+    /// Liveness (DESIGN.md): after the last fault, with both servers up and every cut healed,
+    /// the pair must be back in NORMAL within the scenario's bound.
+    fn final_checks(&mut self) -> Outcome {
+        let last_fault = self
+            .scenario
+            .faults
+            .iter()
+            .map(|f| f.at.0)
+            .max()
+            .unwrap_or(Duration::ZERO);
+        let settled = START + last_fault + self.scenario.checks.converge_within.0 <= self.end;
+        let healthy = self.servers.iter().all(|s| s.server.is_some())
+            && !self.cut_servers
+            && !self.cut_clients.iter().any(|c| *c);
+        if settled && healthy {
+            for (n, name) in NAMES.iter().enumerate() {
+                if self.server_state(n) != Some(FoState::Normal) {
+                    let v = crate::check::Violation {
+                        at: self.end,
+                        property: "liveness",
+                        detail: format!(
+                            "{} is {:?}, not NORMAL, {} after the last fault",
+                            name,
+                            self.server_state(n),
+                            self.scenario.checks.converge_within
+                        ),
+                    };
+                    self.trace.event(
+                        self.end,
+                        "violation",
+                        &[
+                            ("property", v.property.to_string()),
+                            ("detail", v.detail.clone()),
+                        ],
+                    );
+                    return Outcome::Violation(v);
+                }
+            }
+        }
+        self.trace.event(self.end, "end", &[]);
+        Outcome::Pass
+    }
+
+    fn handle(&mut self, ev: Ev) {
+        match ev {
+            Ev::ServerTimer(n) => {
+                if self.servers[n].armed != Some(self.now) {
+                    return;
+                }
+                self.servers[n].armed = None;
+                let clock = self.server_clock(n);
+                if let Some(s) = self.servers[n].server.as_mut() {
+                    s.handle_timeout(clock);
+                }
+                self.drain_server(n);
+            }
+            Ev::ClientTimer(c) => {
+                if self.clients[c].armed != Some(self.now) {
+                    return;
+                }
+                self.clients[c].armed = None;
+                let now = self.now;
+                self.clients[c].client.handle_timeout(now);
+                self.drain_client(c);
+            }
+            Ev::ClientStart(c) => {
+                let now = self.now;
+                self.clients[c].client.start(now);
+                self.drain_client(c);
+            }
+            Ev::ToServer { server, rx, bytes } => {
+                let clock = self.server_clock(server);
+                if let Some(s) = self.servers[server].server.as_mut() {
+                    s.handle_dhcp(clock, rx, &bytes);
+                }
+                self.drain_server(server);
+            }
+            Ev::ToClient { client, bytes } => {
+                let now = self.now;
+                self.clients[client].client.handle_datagram(now, &bytes);
+                self.drain_client(client);
+            }
+            Ev::PeerConnected { node, conn, dir } => {
+                if !self.conns.contains_key(&conn) {
+                    return;
+                }
+                let clock = self.server_clock(node);
+                let peer = SocketAddrV4::new(SERVER_ADDR[1 - node], 647);
+                if let Some(s) = self.servers[node].server.as_mut() {
+                    s.handle_peer_connected(clock, conn, peer, dir);
+                }
+                self.drain_server(node);
+            }
+            Ev::PeerBytes { node, conn, bytes } => {
+                if !self.conns.contains_key(&conn) {
+                    return;
+                }
+                let clock = self.server_clock(node);
+                if let Some(s) = self.servers[node].server.as_mut() {
+                    s.handle_peer_bytes(clock, conn, &bytes);
+                }
+                self.drain_server(node);
+            }
+            Ev::PeerClosed { node, conn } => {
+                let clock = self.server_clock(node);
+                if let Some(s) = self.servers[node].server.as_mut() {
+                    s.handle_peer_closed(clock, conn);
+                }
+                self.drain_server(node);
+            }
+            Ev::PeerConnectFailed { node } => {
+                let clock = self.server_clock(node);
+                if let Some(s) = self.servers[node].server.as_mut() {
+                    s.handle_peer_connect_failed(clock);
+                }
+                self.drain_server(node);
+            }
+            Ev::Fault(i) => {
+                let f = self.scenario.faults[i].clone();
+                self.fault(&f);
+            }
+        }
+    }
+
+    fn boot(&mut self, n: usize) {
+        let mut disk = self.servers[n].disk.clone();
+        let records = match disk.load() {
+            Ok(l) => l.records,
+            Err(_) => Vec::new(),
+        };
+        let clock = self.server_clock(n);
+        let config = self.servers[n].config.clone();
+        match Server::new(config, disk, &records, clock) {
+            Ok(s) => self.servers[n].server = Some(s),
+            Err(e) => {
+                self.trace.event(
+                    self.now,
+                    "boot-failed",
+                    &[("node", NAMES[n].into()), ("error", e.to_string())],
+                );
+                return;
+            }
+        }
+        self.servers[n].armed = None;
+        self.trace
+            .event(self.now, "boot", &[("node", NAMES[n].into())]);
+        self.drain_server(n);
+    }
+
+    fn fault(&mut self, f: &Fault) {
+        self.counts.faults += 1;
+        if let Some(node) = f.crash {
+            let n = node.index();
+            if let Some(s) = self.servers[n].server.take() {
+                let mut disk = s.storage().clone();
+                disk.crash(match f.storage.unwrap_or_default() {
+                    StorageLoss::KeepSynced => CrashMode::LoseUnsynced,
+                    StorageLoss::LoseAll => CrashMode::LoseEverything,
+                });
+                self.servers[n].disk = disk;
+                self.servers[n].state = None;
+                // The process died: the kernel closes its sockets; the partner sees a close
+                // unless a partition swallows it.
+                let dead: Vec<u64> = self
+                    .conns
+                    .iter()
+                    .filter(|(_, (a, b))| *a == n || *b == n)
+                    .map(|(c, _)| *c)
+                    .collect();
+                for c in dead {
+                    self.conns.remove(&c);
+                    if !self.cut_servers {
+                        let at = self.now + self.tcp_delay();
+                        self.schedule(
+                            at,
+                            Ev::PeerClosed {
+                                node: 1 - n,
+                                conn: c,
+                            },
+                        );
+                    }
+                }
+            }
+            self.trace
+                .event(self.now, "fault", &[("crash", NAMES[n].into())]);
+        }
+        if let Some(node) = f.restart {
+            let n = node.index();
+            self.trace
+                .event(self.now, "fault", &[("restart", NAMES[n].into())]);
+            if self.servers[n].server.is_none() {
+                self.boot(n);
+            }
+        }
+        if let Some(cut) = f.partition {
+            self.set_cut(cut, true);
+        }
+        if let Some(cut) = f.heal {
+            self.set_cut(cut, false);
+        }
+        if let (Some(node), Some(cmd)) = (f.admin, f.command) {
+            let n = node.index();
+            self.trace.event(
+                self.now,
+                "fault",
+                &[("admin", NAMES[n].into()), ("command", format!("{cmd:?}"))],
+            );
+            let clock = self.server_clock(n);
+            if let Some(s) = self.servers[n].server.as_mut() {
+                match cmd {
+                    Command::PartnerDown => s.handle_admin(clock, Admin::PartnerDown),
+                }
+            }
+            self.drain_server(n);
+        }
+        if let (Some(offset), Some(node)) = (f.clock_offset_s, f.node) {
+            let n = node.index();
+            self.servers[n].clock_offset_ms = offset.saturating_mul(1000);
+            self.trace.event(
+                self.now,
+                "fault",
+                &[("clock", NAMES[n].into()), ("offset_s", offset.to_string())],
+            );
+            // The node's timers were set on the old clock: let it look again.
+            self.servers[n].armed = None;
+            self.drain_server(n);
+        }
+    }
+
+    fn set_cut(&mut self, cut: Cut, on: bool) {
+        let what = match cut {
+            Cut::Servers => {
+                self.cut_servers = on;
+                "servers"
+            }
+            Cut::PrimaryClients => {
+                self.cut_clients[0] = on;
+                "primary-clients"
+            }
+            Cut::SecondaryClients => {
+                self.cut_clients[1] = on;
+                "secondary-clients"
+            }
+        };
+        let verb = if on { "partition" } else { "heal" };
+        self.trace.event(self.now, "fault", &[(verb, what.into())]);
+    }
+
+    /// Carry out every output of a server, then arm its timer.
+    fn drain_server(&mut self, n: usize) {
+        // Bound: a server's output queue is itself bounded (4 096).
+        while let Some(out) = self.servers[n]
+            .server
+            .as_mut()
+            .and_then(Server::poll_output)
+        {
+            match out {
+                Output::Dhcp(t) => {
+                    self.counts.dhcp_messages += 1;
+                    self.observe_reply(n, &t.bytes);
+                    if self.cut_clients[n] {
+                        continue;
+                    }
+                    // The reply carries the client's hardware address (RFC 2131 chaddr).
+                    let Some(client) = t.bytes.get(28..34).and_then(client_of_mac) else {
+                        continue;
+                    };
+                    if client >= self.clients.len() {
+                        continue;
+                    }
+                    if let Some(d) = self.udp_delay() {
+                        let at = self.now + d;
+                        self.schedule(
+                            at,
+                            Ev::ToClient {
+                                client,
+                                bytes: t.bytes,
+                            },
+                        );
+                    }
+                }
+                Output::PeerConnect { .. } => {
+                    let peer = 1 - n;
+                    let at = self.now + self.tcp_delay();
+                    if self.servers[peer].server.is_some() && !self.cut_servers {
+                        let conn = self.next_conn;
+                        self.next_conn += 1;
+                        self.conns.insert(conn, (n, peer));
+                        self.schedule(
+                            at,
+                            Ev::PeerConnected {
+                                node: n,
+                                conn,
+                                dir: Direction::Dialed,
+                            },
+                        );
+                        self.schedule(
+                            at,
+                            Ev::PeerConnected {
+                                node: peer,
+                                conn,
+                                dir: Direction::Accepted,
+                            },
+                        );
+                    } else {
+                        // Refused (nobody listens) or, across a partition, a SYN timeout.
+                        let at = if self.cut_servers {
+                            self.now + Duration::from_secs(3)
+                        } else {
+                            at
+                        };
+                        self.schedule(at, Ev::PeerConnectFailed { node: n });
+                    }
+                }
+                Output::PeerSend { conn, bytes } => {
+                    self.counts.failover_messages += 1;
+                    if let Ok(msg) = Message::parse(&bytes, Dialect::Isc) {
+                        self.checker.failover_message(n, &msg);
+                    }
+                    let Some(&(a, b)) = self.conns.get(&conn) else {
+                        continue;
+                    };
+                    let to = if a == n { b } else { a };
+                    if !self.cut_servers {
+                        let at = self.now + self.tcp_delay();
+                        self.schedule(
+                            at,
+                            Ev::PeerBytes {
+                                node: to,
+                                conn,
+                                bytes,
+                            },
+                        );
+                    }
+                }
+                Output::PeerClose { conn } => {
+                    if let Some((a, b)) = self.conns.remove(&conn) {
+                        let to = if a == n { b } else { a };
+                        if !self.cut_servers {
+                            let at = self.now + self.tcp_delay();
+                            self.schedule(at, Ev::PeerClosed { node: to, conn });
+                        }
+                    }
+                }
+                Output::FailoverState { from, to } => {
+                    self.servers[n].state = Some(to);
+                    self.checker.state(n, to);
+                    self.trace.event(
+                        self.now,
+                        "state",
+                        &[
+                            ("node", NAMES[n].into()),
+                            ("from", from.name().into()),
+                            ("to", to.name().into()),
+                        ],
+                    );
+                }
+            }
+        }
+        let next = self.servers[n]
+            .server
+            .as_ref()
+            .and_then(Server::poll_timeout);
+        if let Some(t) = next {
+            // Back from the server's clock to network time.
+            let net_t = Time::from_millis(
+                (t.as_millis() as i64 - self.servers[n].clock_offset_ms).max(0) as u64,
+            );
+            let net_t = net_t.max(self.now);
+            if self.servers[n].armed != Some(net_t) {
+                self.servers[n].armed = Some(net_t);
+                self.schedule(net_t, Ev::ServerTimer(n));
+            }
+        }
+    }
+
+    /// A DHCPACK leaving a server is checked against the MCLT rule.
+    fn observe_reply(&mut self, n: usize, bytes: &[u8]) {
+        let Ok(m) = DhcpMessage::parse(bytes) else {
+            return;
+        };
+        if m.message_type() != Some(MessageType::Ack) {
+            return;
+        }
+        if let Some(secs) = m.lease_time_s() {
+            let clock = self.server_clock(n);
+            let end = clock + Duration::from_secs(u64::from(secs));
+            let mclt = self.mclt;
+            self.checker.granted(clock, n, m.yiaddr, end, mclt);
+        }
+    }
+
+    /// Carry out every output of a client, then arm its timer.
+    fn drain_client(&mut self, c: usize) {
+        while let Some(out) = self.clients[c].client.poll_output() {
+            match out {
+                ClientOutput::Send {
+                    bytes,
+                    broadcast,
+                    to,
+                } => {
+                    self.counts.dhcp_messages += 1;
+                    let src_ip = to.map_or(Ipv4Addr::UNSPECIFIED, |_| {
+                        self.clients[c]
+                            .client
+                            .lease()
+                            .map_or(Ipv4Addr::UNSPECIFIED, |l| l.address)
+                    });
+                    for (n, server_addr) in SERVER_ADDR.into_iter().enumerate() {
+                        let addressed = broadcast || to == Some(server_addr);
+                        if !addressed || self.cut_clients[n] {
+                            continue;
+                        }
+                        if let Some(d) = self.udp_delay() {
+                            let rx = Received {
+                                src: SocketAddrV4::new(src_ip, 68),
+                                broadcast,
+                                interface: server_addr,
+                            };
+                            let at = self.now + d;
+                            self.schedule(
+                                at,
+                                Ev::ToServer {
+                                    server: n,
+                                    rx,
+                                    bytes: bytes.clone(),
+                                },
+                            );
+                        }
+                    }
+                }
+                ClientOutput::Leased(l) => {
+                    let now = self.now;
+                    self.checker.leased(now, c, l.address, l.expires_at);
+                    self.trace.lease(now, c, l.address, l.expires_at);
+                }
+                ClientOutput::Lost { address, why } => {
+                    self.checker.lost(c, address);
+                    self.trace.lost(self.now, c, address, &format!("{why:?}"));
+                }
+            }
+        }
+        if let Some(t) = self.clients[c].client.poll_timeout() {
+            let t = t.max(self.now);
+            if self.clients[c].armed != Some(t) {
+                self.clients[c].armed = Some(t);
+                self.schedule(t, Ev::ClientTimer(c));
+            }
+        }
+    }
+}
+
+/// The MAC of client `i`: 02:00 (locally administered) + the index.
+pub fn mac_of(i: usize) -> [u8; 6] {
+    let b = (i as u32).to_be_bytes();
+    [0x02, 0x00, b[0], b[1], b[2], b[3]]
+}
+
+fn client_of_mac(mac: &[u8]) -> Option<usize> {
+    match mac {
+        [0x02, 0x00, a, b, c, d] => Some(u32::from_be_bytes([*a, *b, *c, *d]) as usize),
+        _ => None,
+    }
+}
+
+fn server_config(s: &Scenario, i: usize) -> ServerConfig {
+    let role = if i == 0 {
+        Role::Primary
+    } else {
+        Role::Secondary
+    };
+    let first = u32::from(Ipv4Addr::new(10, 0, 1, 0));
+    let last = first + s.servers.pool_size - 1;
+    let lease_s = s.servers.lease_time.0.as_secs() as u32;
+    let mode = match (s.servers.mode, role) {
+        (PairMode::HotStandby, _) => Mode::HotStandby,
+        (PairMode::LoadBalance, Role::Primary) => Mode::LoadBalance {
+            split: Some(128),
+            hba: None,
+            max_secs: 3,
+        },
+        (PairMode::LoadBalance, Role::Secondary) => Mode::LoadBalance {
+            split: None,
+            hba: None,
+            max_secs: 3,
+        },
+    };
+    ServerConfig {
+        server_id: SERVER_ADDR[i],
+        lease: LeaseTimes {
+            default_s: lease_s,
+            min_s: lease_s.min(60),
+            max_s: lease_s.max(60),
+            t1_permille: 500,
+            t2_permille: 875,
+        },
+        subnets: vec![Subnet {
+            network: Ipv4Addr::new(10, 0, 0, 0),
+            mask: Ipv4Addr::new(255, 255, 0, 0),
+            ranges: vec![AddressRange {
+                first: Ipv4Addr::from(first),
+                last: Ipv4Addr::from(last),
+            }],
+            routers: vec![Ipv4Addr::new(10, 0, 0, 254)],
+            dns_servers: vec![],
+            domain_name: None,
+        }],
+        reservations: vec![],
+        offer_hold_s: 60,
+        failover: Some(RelationshipConfig {
+            name: "sim".into(),
+            role,
+            local_address: SERVER_ADDR[i],
+            local_port: 647,
+            peer_address: SERVER_ADDR[1 - i],
+            peer_port: 647,
+            mclt_s: s.servers.mclt.0.as_secs() as u32,
+            mode,
+            max_unacked_bndupd: 10,
+            dialect: DialectName::Isc,
+            shared_secret: None,
+            max_clock_delta_s: s.servers.max_clock_delta.0.as_secs() as u32,
+            receive_timer_s: Some(s.servers.receive_timer.0.as_secs().max(1) as u32),
+            safe_period_s: Some(s.servers.safe_period.map_or(0, |p| p.0.as_secs() as u32)),
+            startup_s: None,
+            connect_retry_s: None,
+            sync_timer_s: None,
+            rebalance_s: None,
+            set_bucket_serves: BucketOwner::Primary,
+        }),
+    }
+}

@@ -1,0 +1,211 @@
+//! The shipped scenarios, end to end.
+//!
+//! Goals: every scenario's outcome matches its `expect:`; a run is a pure function of
+//! (scenario, seed) — the same seed gives the same trace hash in two runs and in two processes,
+//! another seed changes it; `dhcpfo run` writes its files and `dhcpfo replay` reruns a failure
+//! exactly. Big scenarios run with fewer clients here to keep CI short.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use dhcpfo::run::{RunArgs, run_scenario};
+use dhcpfo::scenario::{Expect, Scenario};
+use dhcpfo::world::{Outcome, World};
+
+fn scenarios() -> Vec<(PathBuf, Scenario)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let list = dhcpfo::run::list_scenarios(&dir);
+    assert!(list.len() >= 7, "shipped scenarios: {}", list.len());
+    list.into_iter()
+        .map(|(p, s)| {
+            let mut s = s.unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            // Reduced size for CI: at most 1 000 clients, pool scaled along.
+            if s.clients.count > 1000 {
+                let ratio = f64::from(s.servers.pool_size) / f64::from(s.clients.count);
+                s.clients.count = 1000;
+                s.servers.pool_size = (1000.0 * ratio) as u32;
+            }
+            (p, s)
+        })
+        .collect()
+}
+
+fn hash_of(s: &Scenario, seed: u64) -> (u64, Outcome) {
+    let mut w = World::new(s.clone(), seed);
+    let outcome = w.run();
+    (w.trace.hash(), outcome)
+}
+
+#[test]
+fn every_shipped_scenario_ends_as_it_expects() {
+    for (path, s) in scenarios() {
+        let (_, outcome) = hash_of(&s, 1);
+        let got = match outcome {
+            Outcome::Pass => Expect::Pass,
+            Outcome::Violation(_) => Expect::Violation,
+            Outcome::Unfinished => panic!("{}: did not finish", path.display()),
+        };
+        assert_eq!(got, s.expect, "{}: {outcome:?}", path.display());
+    }
+}
+
+#[test]
+fn the_same_seed_gives_the_same_trace_and_another_seed_a_different_one() {
+    for (path, s) in scenarios() {
+        let (a, _) = hash_of(&s, 7);
+        let (b, _) = hash_of(&s, 7);
+        let (c, _) = hash_of(&s, 8);
+        assert_eq!(a, b, "{}: seed 7 twice", path.display());
+        assert_ne!(a, c, "{}: seeds 7 and 8", path.display());
+    }
+}
+
+fn dhcpfo(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_dhcpfo"))
+        .args(args)
+        .output()
+        .expect("dhcpfo runs")
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("dhcpfo-scen-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn trace_hash_line(stdout: &str) -> String {
+    stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("trace "))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .expect("a trace line")
+        .to_string()
+}
+
+#[test]
+fn two_processes_agree_byte_for_byte_and_a_failure_replays_exactly() {
+    let scenario =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/partner-down-while-partitioned.yaml");
+    let (d1, d2) = (temp_dir("a"), temp_dir("b"));
+    let r1 = dhcpfo(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--seed",
+        "3",
+        "--out",
+        d1.to_str().unwrap(),
+    ]);
+    let r2 = dhcpfo(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--seed",
+        "3",
+        "--out",
+        d2.to_str().unwrap(),
+    ]);
+    assert_eq!(r1.status.code(), Some(1), "a violation exits 1");
+    let (o1, o2) = (
+        String::from_utf8(r1.stdout).unwrap(),
+        String::from_utf8(r2.stdout).unwrap(),
+    );
+    assert_eq!(trace_hash_line(&o1), trace_hash_line(&o2));
+    let (t1, t2) = (
+        std::fs::read(d1.join("trace.jsonl")).unwrap(),
+        std::fs::read(d2.join("trace.jsonl")).unwrap(),
+    );
+    assert_eq!(t1, t2, "byte-identical traces");
+    assert!(o1.contains("reproduce: dhcpfo run"), "{o1}");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d1.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["outcome"], "violation");
+    // The repro file reruns the failure exactly.
+    let repro = d1.join("repro.yaml");
+    assert!(repro.exists());
+    let d3 = temp_dir("c");
+    let r3 = dhcpfo(&[
+        "replay",
+        repro.to_str().unwrap(),
+        "--out",
+        d3.to_str().unwrap(),
+    ]);
+    assert_eq!(r3.status.code(), Some(1));
+    assert_eq!(
+        trace_hash_line(&String::from_utf8(r3.stdout).unwrap()),
+        trace_hash_line(&o1)
+    );
+    assert_eq!(std::fs::read(d3.join("trace.jsonl")).unwrap(), t1);
+    for d in [d1, d2, d3] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
+
+#[test]
+fn a_passing_run_exits_0_and_bad_input_exits_2() {
+    let scenario =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/hot-standby-primary-crash.yaml");
+    let d = temp_dir("pass");
+    let r = dhcpfo(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--seed",
+        "1",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    assert_eq!(r.status.code(), Some(0));
+    assert!(!d.join("repro.yaml").exists());
+    let _ = std::fs::remove_dir_all(&d);
+
+    let bad = temp_dir("bad");
+    std::fs::create_dir_all(&bad).unwrap();
+    let f = bad.join("bad.yaml");
+    std::fs::write(
+        &f,
+        "name: x\ndescription: d\nduration: 1h\nexpect: sometimes\nwhy: w\n",
+    )
+    .unwrap();
+    let r = dhcpfo(&["run", f.to_str().unwrap()]);
+    assert_eq!(r.status.code(), Some(2));
+    let stderr = String::from_utf8(r.stderr).unwrap();
+    assert!(stderr.contains("line 4"), "{stderr}");
+    let r = dhcpfo(&["check", f.to_str().unwrap()]);
+    assert_eq!(r.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&bad);
+}
+
+#[test]
+fn scenarios_lists_every_shipped_file() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let r = dhcpfo(&["scenarios", dir.to_str().unwrap()]);
+    assert_eq!(r.status.code(), Some(0));
+    let out = String::from_utf8(r.stdout).unwrap();
+    assert!(out.contains("hot-standby-primary-crash.yaml"));
+    assert!(!out.contains("INVALID"));
+}
+
+#[test]
+fn run_report_carries_the_hash() {
+    let (_, s) = scenarios().into_iter().next().unwrap();
+    let d = temp_dir("report");
+    let args = RunArgs {
+        seed: 1,
+        out: Some(d.clone()),
+        reproduce: "test".into(),
+    };
+    let mut t = 0.0;
+    let mut wall = || {
+        t += 1.0;
+        t
+    };
+    let (code, report) = run_scenario(
+        s.clone(),
+        &args,
+        &mut wall,
+        &mut Vec::new(),
+        &mut Vec::new(),
+    );
+    let report = report.unwrap();
+    assert_eq!(report.trace_hash, hash_of(&s, 1).0);
+    assert!(code <= 1);
+    let _ = std::fs::remove_dir_all(d);
+}
