@@ -5,7 +5,8 @@
 //!   address (ground truth: each client's accepted ACKs and the leases it gave up).
 //! * **MCLT** — every DHCPACK a server sends ends no later than the MCLT past the latest
 //!   potential expiration time the partners acknowledged for that address before that moment
-//!   (or past now), except in PARTNER-DOWN, where draft-12.md §5.1 lets leases run unlimited.
+//!   (the highest acknowledged, in either direction, as the issue states the rule; the engine
+//!   itself is stricter) or past now, except in PARTNER-DOWN, where draft-12.md §5.1 lets leases run unlimited.
 //!   Judged from BNDUPD/BNDACK on the wire.
 
 use std::collections::BTreeMap;
@@ -33,7 +34,7 @@ pub struct Checker {
     holders: BTreeMap<Ipv4Addr, BTreeMap<usize, Time>>,
     /// (sender, xid) → the (address, PET) pairs a BNDUPD carried.
     updates: BTreeMap<(usize, u32), Vec<(Ipv4Addr, Time)>>,
-    /// address → the latest PET the partners acknowledged.
+    /// address → the highest PET the partners acknowledged, in either direction.
     acked_pet: BTreeMap<Ipv4Addr, Time>,
     /// Each server's failover state as last announced.
     states: [Option<FoState>; 2],
@@ -114,7 +115,8 @@ impl Checker {
                         continue;
                     }
                     if let Some(&(_, pet)) = carried.iter().find(|(a, _)| *a == b.address) {
-                        self.acked_pet.insert(b.address, pet);
+                        let known = self.acked_pet.entry(b.address).or_insert(pet);
+                        *known = (*known).max(pet);
                     }
                 }
             }

@@ -66,6 +66,37 @@ pub struct Scenario {
     /// Checker bounds.
     #[serde(default)]
     pub checks: Checks,
+    /// Random faults drawn from the seed, besides the scheduled ones.
+    #[serde(default)]
+    pub nemesis: Option<Nemesis>,
+}
+
+/// A random fault schedule drawn from the run's seed (its own stream, so it does not change
+/// what the clients or the network draw). Only "safe" faults: crashes that keep synced storage
+/// (each followed by a restart), partitions of the failover link or of one server from its
+/// clients (each followed by a heal), clock offsets within the tolerated delta. Operator
+/// commands and the safe period are left out: they are promises about the world that the
+/// nemesis does not keep.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Nemesis {
+    /// How many faults.
+    pub faults: u32,
+    /// Faults start after this long.
+    #[serde(default = "default_nemesis_start")]
+    pub start: Span,
+    /// All faults are healed by this time, leaving the rest of the run to converge.
+    pub heal_by: Span,
+    /// The longest a fault lasts before its heal or restart.
+    #[serde(default = "default_nemesis_max")]
+    pub max_outage: Span,
+}
+
+fn default_nemesis_start() -> Span {
+    Span(Duration::from_mins(10))
+}
+fn default_nemesis_max() -> Span {
+    Span(Duration::from_mins(30))
 }
 
 /// The expected outcome.
@@ -439,6 +470,17 @@ impl Scenario {
         }
         if !(0.0..=1.0).contains(&self.network.loss_probability) {
             return err("network.loss_probability must be within 0..=1".into());
+        }
+        if let Some(n) = &self.nemesis {
+            if n.faults > 1000 {
+                return err(format!("nemesis.faults {} is above 1000", n.faults));
+            }
+            if !(n.start < n.heal_by && n.heal_by <= self.duration) {
+                return err("nemesis needs start < heal_by <= duration".into());
+            }
+            if n.max_outage.0 < Duration::from_secs(1) {
+                return err("nemesis.max_outage must be at least 1s".into());
+            }
         }
         for (i, f) in self.faults.iter().enumerate() {
             let verbs = [

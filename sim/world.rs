@@ -155,7 +155,11 @@ pub struct World {
 
 impl World {
     /// Build the world of a scenario for one seed.
-    pub fn new(scenario: Scenario, seed: u64) -> World {
+    pub fn new(mut scenario: Scenario, seed: u64) -> World {
+        if let Some(n) = scenario.nemesis.clone() {
+            let drawn = nemesis_faults(&n, seed);
+            scenario.faults.extend(drawn);
+        }
         let mclt = scenario.servers.mclt.0;
         let configs = [0, 1].map(|i| server_config(&scenario, i));
         let servers = configs.map(|config| ServerSlot {
@@ -605,7 +609,10 @@ impl World {
                 }
                 Output::PeerSend { conn, bytes } => {
                     self.counts.failover_messages += 1;
-                    if let Ok(msg) = Message::parse(&bytes, Dialect::Isc) {
+                    // The MCLT checker reads BNDUPD (3) and BNDACK (4) only.
+                    if matches!(bytes.get(2), Some(3 | 4))
+                        && let Ok(msg) = Message::parse(&bytes, Dialect::Isc)
+                    {
                         self.checker.failover_message(n, &msg);
                     }
                     let Some(&(a, b)) = self.conns.get(&conn) else {
@@ -739,6 +746,70 @@ impl World {
             }
         }
     }
+}
+
+/// The nemesis's faults for a seed (see [`crate::scenario::Nemesis`]): each a fault and its
+/// undo, drawn from the "nemesis" stream.
+pub fn nemesis_faults(n: &crate::scenario::Nemesis, seed: u64) -> Vec<Fault> {
+    use crate::scenario::{Node, Span};
+    let mut rng = stream(seed, "nemesis", 0);
+    let blank = |at: Duration| Fault {
+        at: Span(at),
+        crash: None,
+        storage: None,
+        restart: None,
+        partition: None,
+        heal: None,
+        admin: None,
+        command: None,
+        clock_offset_s: None,
+        node: None,
+    };
+    let (start, last) = (n.start.0.as_millis(), n.heal_by.0.as_millis());
+    let max = n.max_outage.0.as_millis().max(1000);
+    let mut out = Vec::new();
+    for _ in 0..n.faults {
+        let length = rng.random_range(1000..=max);
+        let begin = rng.random_range(start..=last.saturating_sub(length).max(start));
+        let (at, until) = (
+            Duration::from_millis(begin),
+            Duration::from_millis((begin + length).min(last)),
+        );
+        let node = if rng.random_bool(0.5) {
+            Node::Primary
+        } else {
+            Node::Secondary
+        };
+        let (mut f, mut undo) = (blank(at), blank(until));
+        match rng.random_range(0..4u8) {
+            0 => {
+                f.crash = Some(node);
+                f.storage = Some(StorageLoss::KeepSynced);
+                undo.restart = Some(node);
+            }
+            1 => {
+                f.partition = Some(Cut::Servers);
+                undo.heal = Some(Cut::Servers);
+            }
+            2 => {
+                let cut = match node {
+                    Node::Primary => Cut::PrimaryClients,
+                    Node::Secondary => Cut::SecondaryClients,
+                };
+                f.partition = Some(cut);
+                undo.heal = Some(cut);
+            }
+            _ => {
+                f.clock_offset_s = Some(rng.random_range(-30..=30));
+                f.node = Some(node);
+                undo.clock_offset_s = Some(0);
+                undo.node = Some(node);
+            }
+        }
+        out.push(f);
+        out.push(undo);
+    }
+    out
 }
 
 /// The MAC of client `i`: 02:00 (locally administered) + the index.

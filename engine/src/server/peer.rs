@@ -990,6 +990,7 @@ impl<S: Storage> Server<S> {
             rel.in_flight.insert(msg.xid, sent);
             return;
         }
+        let mut wrote = false;
         for (addr, reject) in acks {
             let Some(what) = sent.iter().find(|s| s.address == addr).copied() else {
                 continue;
@@ -1030,16 +1031,23 @@ impl<S: Storage> Server<S> {
                     self.counters.bndack_rejects += 1;
                 }
             }
-            if self
-                .storage
-                .append(&Record::Binding(b.clone()).to_bytes())
-                .is_err()
-            {
-                self.counters.storage_failures += 1;
+            // Only a return to FREE must survive a crash. Losing an acknowledgement is safe:
+            // the binding is sent again, and a lower acked PET only shortens leases.
+            let freed =
+                b.state == BindingState::Free && self.db.get(slot).state != BindingState::Free;
+            if freed {
+                wrote = true;
+                if self
+                    .storage
+                    .append(&Record::Binding(b.clone()).to_bytes())
+                    .is_err()
+                {
+                    self.counters.storage_failures += 1;
+                }
             }
             self.db.put(slot, b);
         }
-        if self.storage.sync().is_err() {
+        if wrote && self.storage.sync().is_err() {
             // Not durable: after a crash the binding is still unacked and simply goes again.
             self.counters.storage_failures += 1;
         }
