@@ -38,6 +38,10 @@ pub struct Checker {
     acked_pet: BTreeMap<Ipv4Addr, Time>,
     /// Each server's failover state as last announced.
     states: [Option<FoState>; 2],
+    /// client → (server that last ACKed it, address, lease end on that server's clock).
+    acked_by: BTreeMap<usize, (usize, Ipv4Addr, Time)>,
+    /// Servers whose storage was lost since they last granted (they may forget, legitimately).
+    amnesic: [bool; 2],
     /// Violations found.
     pub violations: Vec<Violation>,
     /// Leases accepted by clients.
@@ -124,15 +128,20 @@ impl Checker {
         }
     }
 
-    /// A server sent a DHCPACK granting `address` until `lease_end` (its clock).
+    /// A server sent a DHCPACK granting `address` to `client` until `lease_end` (its clock).
     pub fn granted(
         &mut self,
         now: Time,
         server: usize,
+        client: usize,
         address: Ipv4Addr,
         lease_end: Time,
         mclt: Duration,
     ) {
+        self.acked_by.insert(client, (server, address, lease_end));
+        if let Some(a) = self.amnesic.get_mut(server) {
+            *a = false;
+        }
         if self.states.get(server).copied().flatten() == Some(FoState::PartnerDown) {
             return;
         }
@@ -149,6 +158,50 @@ impl Checker {
                      PET {pet} (or now) + MCLT = {limit}"
                 ),
             });
+        }
+    }
+
+    /// A server lost its whole database: what it granted before may be forgotten.
+    pub fn storage_lost(&mut self, server: usize) {
+        if let Some(a) = self.amnesic.get_mut(server) {
+            *a = true;
+        }
+        self.acked_by.retain(|_, (s, _, _)| *s != server);
+    }
+
+    /// Durability: a server NAKed a client whose unexpired lease that same server ACKed and
+    /// has kept in storage since — the lease was lost (DESIGN.md "no lease acknowledged to a
+    /// client is lost by a crash"). Judged from the wire: the NAK and the earlier ACK.
+    pub fn nak(&mut self, now: Time, server: usize, client: usize) {
+        let Some(&(by, address, end)) = self.acked_by.get(&client) else {
+            return;
+        };
+        if by == server && end > now && !self.amnesic.get(server).copied().unwrap_or(true) {
+            self.violations.push(Violation {
+                at: now,
+                property: "durability",
+                detail: format!(
+                    "server {server} NAKed client {client}, whose lease on {address} it ACKed \
+                     until {end}"
+                ),
+            });
+        }
+    }
+
+    /// Liveness: with both servers up and nothing cut, a pair still outside NORMAL at the end
+    /// of the converge window is stuck.
+    pub fn stuck_pair(&mut self, now: Time, states: [Option<FoState>; 2]) {
+        for (n, s) in states.iter().enumerate() {
+            if *s != Some(FoState::Normal) {
+                self.violations.push(Violation {
+                    at: now,
+                    property: "liveness",
+                    detail: format!(
+                        "server {n} is {s:?}, not NORMAL, when the pair should have converged"
+                    ),
+                });
+                return;
+            }
         }
     }
 
@@ -191,9 +244,9 @@ mod tests {
         let mclt = Duration::from_secs(30);
         let mut c = Checker::default();
         // Nothing acknowledged: at most now + MCLT.
-        c.granted(Time::from_secs(100), 0, A, Time::from_secs(130), mclt);
+        c.granted(Time::from_secs(100), 0, 9, A, Time::from_secs(130), mclt);
         assert!(c.violations.is_empty());
-        c.granted(Time::from_secs(100), 0, A, Time::from_secs(200), mclt);
+        c.granted(Time::from_secs(100), 0, 9, A, Time::from_secs(200), mclt);
         assert_eq!(c.violations.len(), 1);
         assert_eq!(c.violations[0].property, "mclt");
         // After the partner acknowledged a PET of 1000, up to 1030 is fine.
@@ -203,15 +256,52 @@ mod tests {
         c.failover_message(0, &upd);
         let ack = Message::new(MessageType::BndAck, 0, 7).with(FoOption::AssignedIpAddress(A));
         c.failover_message(1, &ack);
-        c.granted(Time::from_secs(200), 0, A, Time::from_secs(1030), mclt);
+        c.granted(Time::from_secs(200), 0, 9, A, Time::from_secs(1030), mclt);
         assert_eq!(c.violations.len(), 1);
         c.state(0, FoState::PartnerDown);
-        c.granted(Time::from_secs(200), 0, A, Time::from_secs(99_999), mclt);
+        c.granted(Time::from_secs(200), 0, 9, A, Time::from_secs(99_999), mclt);
         assert_eq!(
             c.violations.len(),
             1,
             "PARTNER-DOWN may grant unlimited leases"
         );
+    }
+
+    #[test]
+    fn a_lost_acked_lease_is_reported() {
+        // Goal: a server that kept its storage NAKs a client it ACKed and whose lease runs.
+        let mclt = Duration::from_secs(3600);
+        let mut c = Checker::default();
+        c.granted(Time::from_secs(10), 0, 4, A, Time::from_secs(1000), mclt);
+        c.nak(Time::from_secs(500), 1, 4);
+        assert!(c.violations.is_empty(), "the other server may not know it");
+        c.nak(Time::from_secs(2000), 0, 4);
+        assert!(c.violations.is_empty(), "the lease had ended");
+        c.nak(Time::from_secs(500), 0, 4);
+        assert_eq!(c.violations.len(), 1);
+        assert_eq!(c.violations[0].property, "durability");
+        // A server that lost its database may forget.
+        let mut c = Checker::default();
+        c.granted(Time::from_secs(10), 0, 4, A, Time::from_secs(1000), mclt);
+        c.storage_lost(0);
+        c.nak(Time::from_secs(500), 0, 4);
+        assert!(c.violations.is_empty());
+    }
+
+    #[test]
+    fn a_stuck_pair_is_reported() {
+        let mut c = Checker::default();
+        c.stuck_pair(
+            Time::from_secs(9),
+            [Some(FoState::Normal), Some(FoState::Normal)],
+        );
+        assert!(c.violations.is_empty());
+        c.stuck_pair(
+            Time::from_secs(9),
+            [Some(FoState::Normal), Some(FoState::RecoverWait)],
+        );
+        assert_eq!(c.violations.len(), 1);
+        assert_eq!(c.violations[0].property, "liveness");
     }
 
     #[test]
@@ -228,7 +318,7 @@ mod tests {
                 dhcpfo_engine::wire::failover::RejectReason(15),
             ));
         c.failover_message(1, &nak);
-        c.granted(Time::from_secs(200), 0, A, Time::from_secs(1030), mclt);
+        c.granted(Time::from_secs(200), 0, 9, A, Time::from_secs(1030), mclt);
         assert_eq!(c.violations.len(), 1);
     }
 }

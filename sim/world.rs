@@ -308,28 +308,19 @@ impl World {
             && !self.cut_servers
             && !self.cut_clients.iter().any(|c| *c);
         if settled && healthy {
-            for (n, name) in NAMES.iter().enumerate() {
-                if self.server_state(n) != Some(FoState::Normal) {
-                    let v = crate::check::Violation {
-                        at: self.end,
-                        property: "liveness",
-                        detail: format!(
-                            "{} is {:?}, not NORMAL, {} after the last fault",
-                            name,
-                            self.server_state(n),
-                            self.scenario.checks.converge_within
-                        ),
-                    };
-                    self.trace.event(
-                        self.end,
-                        "violation",
-                        &[
-                            ("property", v.property.to_string()),
-                            ("detail", v.detail.clone()),
-                        ],
-                    );
-                    return Outcome::Violation(v);
-                }
+            let states = [self.server_state(0), self.server_state(1)];
+            let end = self.end;
+            self.checker.stuck_pair(end, states);
+            if let Some(v) = self.checker.violations.first().cloned() {
+                self.trace.event(
+                    self.end,
+                    "violation",
+                    &[
+                        ("property", v.property.to_string()),
+                        ("detail", v.detail.clone()),
+                    ],
+                );
+                return Outcome::Violation(v);
             }
         }
         self.trace.event(self.end, "end", &[]);
@@ -448,10 +439,14 @@ impl World {
             let n = node.index();
             if let Some(s) = self.servers[n].server.take() {
                 let mut disk = s.storage().clone();
-                disk.crash(match f.storage.unwrap_or_default() {
+                let loss = f.storage.unwrap_or_default();
+                disk.crash(match loss {
                     StorageLoss::KeepSynced => CrashMode::LoseUnsynced,
                     StorageLoss::LoseAll => CrashMode::LoseEverything,
                 });
+                if loss == StorageLoss::LoseAll {
+                    self.checker.storage_lost(n);
+                }
                 self.servers[n].disk = disk;
                 self.servers[n].state = None;
                 // The process died: the kernel closes its sockets; the partner sees a close
@@ -672,19 +667,26 @@ impl World {
         }
     }
 
-    /// A DHCPACK leaving a server is checked against the MCLT rule.
+    /// A DHCPACK leaving a server is checked against the MCLT rule; a NAK against the
+    /// durability rule.
     fn observe_reply(&mut self, n: usize, bytes: &[u8]) {
         let Ok(m) = DhcpMessage::parse(bytes) else {
             return;
         };
-        if m.message_type() != Some(MessageType::Ack) {
+        let Some(client) = m.chaddr.get(..6).and_then(client_of_mac) else {
             return;
-        }
-        if let Some(secs) = m.lease_time_s() {
-            let clock = self.server_clock(n);
-            let end = clock + Duration::from_secs(u64::from(secs));
-            let mclt = self.mclt;
-            self.checker.granted(clock, n, m.yiaddr, end, mclt);
+        };
+        let clock = self.server_clock(n);
+        match m.message_type() {
+            Some(MessageType::Ack) => {
+                if let Some(secs) = m.lease_time_s() {
+                    let end = clock + Duration::from_secs(u64::from(secs));
+                    let mclt = self.mclt;
+                    self.checker.granted(clock, n, client, m.yiaddr, end, mclt);
+                }
+            }
+            Some(MessageType::Nak) => self.checker.nak(clock, n, client),
+            _ => {}
         }
     }
 
