@@ -254,6 +254,21 @@ pub struct Clients {
     /// Their arrivals are spread evenly over this span from the start.
     #[serde(default = "default_arrive")]
     pub arrive_over: Span,
+    /// A hostile client flooding DISCOVERs from spoofed hardware addresses (pool starvation).
+    #[serde(default)]
+    pub flood: Option<Flood>,
+}
+
+/// A starvation attack: DISCOVERs from a new random MAC each time, never completing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Flood {
+    /// DISCOVERs per second.
+    pub per_second: u32,
+    /// When the flood starts.
+    pub start: Span,
+    /// When it stops.
+    pub stop: Span,
 }
 
 fn default_clients() -> u32 {
@@ -268,6 +283,7 @@ impl Default for Clients {
         Clients {
             count: default_clients(),
             arrive_over: default_arrive(),
+            flood: None,
         }
     }
 }
@@ -467,6 +483,11 @@ impl Scenario {
                 "clients.count {} is above 100000",
                 self.clients.count
             ));
+        }
+        if let Some(f) = &self.clients.flood
+            && (!(1..=10_000).contains(&f.per_second) || f.start >= f.stop)
+        {
+            return err("clients.flood needs per_second in 1..=10000 and start < stop".into());
         }
         if !(0.0..=1.0).contains(&self.network.loss_probability) {
             return err("network.loss_probability must be within 0..=1".into());

@@ -87,6 +87,8 @@ enum Ev {
         node: usize,
     },
     Fault(usize),
+    /// The next spoofed DISCOVER of a flood.
+    Flood,
 }
 
 struct ServerSlot {
@@ -144,6 +146,7 @@ pub struct World {
     cut_servers: bool,
     cut_clients: [bool; 2],
     net: ChaCha8Rng,
+    flood: ChaCha8Rng,
     mclt: Duration,
     /// The checkers.
     pub checker: Checker,
@@ -183,6 +186,7 @@ impl World {
         let end = START + scenario.duration.0;
         let mut w = World {
             net: stream(seed, "network", 0),
+            flood: stream(seed, "flood", 0),
             scenario,
             seed,
             now: START,
@@ -212,6 +216,9 @@ impl World {
         }
         for (i, f) in w.scenario.faults.clone().iter().enumerate() {
             w.schedule(START + f.at.0, Ev::Fault(i));
+        }
+        if let Some(f) = w.scenario.clients.flood.clone() {
+            w.schedule(START + f.start.0, Ev::Flood);
         }
         w
     }
@@ -405,7 +412,53 @@ impl World {
                 let f = self.scenario.faults[i].clone();
                 self.fault(&f);
             }
+            Ev::Flood => self.flood(),
         }
+    }
+
+    /// One spoofed DISCOVER (hardware address 02:01:random, never a simulated client's), then
+    /// the next one. Replies to it reach nobody.
+    fn flood(&mut self) {
+        let Some(f) = self.scenario.clients.flood.clone() else {
+            return;
+        };
+        if self.now >= START + f.stop.0 {
+            return;
+        }
+        let mut m = DhcpMessage::new(
+            dhcpfo_engine::wire::dhcp::Op::Request,
+            self.flood.random::<u32>(),
+        );
+        let r = self.flood.random::<u32>().to_be_bytes();
+        m.chaddr[..6].copy_from_slice(&[0x02, 0x01, r[0], r[1], r[2], r[3]]);
+        m.options
+            .push(dhcpfo_engine::wire::dhcp::DhcpOption::MessageType(
+                MessageType::Discover,
+            ));
+        let bytes = m.to_bytes();
+        self.counts.dhcp_messages += 1;
+        for (n, server_addr) in SERVER_ADDR.into_iter().enumerate() {
+            if self.cut_clients[n] {
+                continue;
+            }
+            let rx = Received {
+                src: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 68),
+                broadcast: true,
+                interface: server_addr,
+            };
+            let at = self.now + Duration::from_millis(1);
+            self.schedule(
+                at,
+                Ev::ToServer {
+                    server: n,
+                    rx,
+                    bytes: bytes.clone(),
+                },
+            );
+        }
+        let gap = Duration::from_millis(1000 / u64::from(f.per_second.max(1)));
+        let at = self.now + gap.max(Duration::from_millis(1));
+        self.schedule(at, Ev::Flood);
     }
 
     fn boot(&mut self, n: usize) {
