@@ -356,13 +356,22 @@ impl LeaseDb {
     }
 
     /// Replace a binding wholesale (restoring from storage, or a partner's update).
-    pub fn put(&mut self, slot: Slot, binding: Binding) {
-        self.modify(slot, |b| {
-            let reserved = b.reserved;
-            *b = binding;
-            // Reservation is configuration, not history: the current config decides it.
-            b.reserved = reserved;
-        });
+    pub fn put(&mut self, slot: Slot, mut binding: Binding) {
+        // Reservation is configuration, not history: the current config decides it.
+        let old = &self.bindings[slot as usize];
+        binding.reserved = old.reserved;
+        // A change that moves no index key (an acknowledgement, a PET) is written in place:
+        // the indexes read the client, the state, the lease end and the availability time only.
+        let same_keys = old.client_id == binding.client_id
+            && old.hw == binding.hw
+            && old.state == binding.state
+            && old.expires_at == binding.expires_at
+            && self.available_from(old) == self.available_from(&binding);
+        if same_keys {
+            self.bindings[slot as usize] = binding;
+            return;
+        }
+        self.modify(slot, |b| *b = binding);
     }
 
     fn unindex(&mut self, slot: Slot) {
