@@ -25,6 +25,8 @@
 //!   - { at: 1h, partition: servers }
 //!   - { at: 1h20m, heal: servers }
 //!   - { at: 1h5m, admin: secondary, command: partner_down }
+//!   - { at: 2h, partition: primary_to_secondary }   # one-way
+//!   - { at: 2h30m, delay_ms: 500 }                   # a delay spike (set back later)
 //! checks:
 //!   converge_within: 10m
 //! ```
@@ -301,6 +303,9 @@ pub struct Network {
     /// Probability that a datagram is lost.
     #[serde(default)]
     pub loss_probability: f64,
+    /// Probability that a datagram is delivered twice (the copy a little later).
+    #[serde(default)]
+    pub duplicate_probability: f64,
 }
 
 fn default_delay() -> u32 {
@@ -316,6 +321,7 @@ impl Default for Network {
             delay_ms_mean: default_delay(),
             jitter_ms: default_jitter(),
             loss_probability: 0.0,
+            duplicate_probability: 0.0,
         }
     }
 }
@@ -363,8 +369,12 @@ pub enum Command {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Cut {
-    /// The failover link between the servers.
+    /// The failover link between the servers, both ways.
     Servers,
+    /// The failover link from the primary to the secondary only (one-way).
+    PrimaryToSecondary,
+    /// The failover link from the secondary to the primary only (one-way).
+    SecondaryToPrimary,
     /// The primary from its clients.
     PrimaryClients,
     /// The secondary from its clients.
@@ -404,6 +414,9 @@ pub struct Fault {
     /// The node for `clock_offset_s`.
     #[serde(default)]
     pub node: Option<Node>,
+    /// Set the network's mean one-way delay from now on (a delay spike, and its end).
+    #[serde(default)]
+    pub delay_ms: Option<u32>,
 }
 
 /// Checker bounds.
@@ -489,8 +502,10 @@ impl Scenario {
         {
             return err("clients.flood needs per_second in 1..=10000 and start < stop".into());
         }
-        if !(0.0..=1.0).contains(&self.network.loss_probability) {
-            return err("network.loss_probability must be within 0..=1".into());
+        if !(0.0..=1.0).contains(&self.network.loss_probability)
+            || !(0.0..=1.0).contains(&self.network.duplicate_probability)
+        {
+            return err("network probabilities must be within 0..=1".into());
         }
         if let Some(n) = &self.nemesis {
             if n.faults > 1000 {
@@ -511,6 +526,7 @@ impl Scenario {
                 f.heal.is_some(),
                 f.admin.is_some(),
                 f.clock_offset_s.is_some(),
+                f.delay_ms.is_some(),
             ]
             .iter()
             .filter(|&&v| v)
@@ -518,7 +534,7 @@ impl Scenario {
             if verbs != 1 {
                 return err(format!(
                     "faults[{i}] (at {}) must have exactly one of crash, restart, partition, heal, \
-                     admin, clock_offset_s",
+                     admin, clock_offset_s, delay_ms",
                     f.at
                 ));
             }

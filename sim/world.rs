@@ -143,7 +143,8 @@ pub struct World {
     clients: Vec<ClientSlot>,
     conns: BTreeMap<u64, (usize, usize)>,
     next_conn: u64,
-    cut_servers: bool,
+    /// `cut_servers[n]`: what server `n` sends its partner is black-holed.
+    cut_servers: [bool; 2],
     cut_clients: [bool; 2],
     net: ChaCha8Rng,
     flood: ChaCha8Rng,
@@ -197,7 +198,7 @@ impl World {
             clients,
             conns: BTreeMap::new(),
             next_conn: 1,
-            cut_servers: false,
+            cut_servers: [false, false],
             cut_clients: [false, false],
             mclt,
             checker: Checker::default(),
@@ -251,18 +252,28 @@ impl World {
         Time::from_millis(t.max(0) as u64)
     }
 
-    fn udp_delay(&mut self) -> Option<Duration> {
-        let n = &self.scenario.network;
+    /// The delays of one datagram's deliveries: none if lost, two if duplicated. Jitter makes
+    /// datagrams overtake each other (reordering).
+    fn udp_delays(&mut self) -> Vec<Duration> {
+        let n = self.scenario.network.clone();
         if n.loss_probability > 0.0 && self.net.random_bool(n.loss_probability) {
             self.counts.lost_datagrams += 1;
-            return None;
+            return Vec::new();
         }
-        let jitter = if n.jitter_ms > 0 {
-            self.net.random_range(0..=n.jitter_ms)
-        } else {
-            0
+        let one = |net: &mut ChaCha8Rng| {
+            let jitter = if n.jitter_ms > 0 {
+                net.random_range(0..=n.jitter_ms)
+            } else {
+                0
+            };
+            Duration::from_millis(u64::from(n.delay_ms_mean + jitter))
         };
-        Some(Duration::from_millis(u64::from(n.delay_ms_mean + jitter)))
+        let first = one(&mut self.net);
+        if n.duplicate_probability > 0.0 && self.net.random_bool(n.duplicate_probability) {
+            let second = one(&mut self.net) + Duration::from_millis(1);
+            return vec![first, second];
+        }
+        vec![first]
     }
 
     fn tcp_delay(&self) -> Duration {
@@ -312,7 +323,7 @@ impl World {
             .unwrap_or(Duration::ZERO);
         let settled = START + last_fault + self.scenario.checks.converge_within.0 <= self.end;
         let healthy = self.servers.iter().all(|s| s.server.is_some())
-            && !self.cut_servers
+            && !self.cut_servers.iter().any(|c| *c)
             && !self.cut_clients.iter().any(|c| *c);
         if settled && healthy {
             let states = [self.server_state(0), self.server_state(1)];
@@ -512,7 +523,7 @@ impl World {
                     .collect();
                 for c in dead {
                     self.conns.remove(&c);
-                    if !self.cut_servers {
+                    if !self.cut_servers[n] {
                         let at = self.now + self.tcp_delay();
                         self.schedule(
                             at,
@@ -556,6 +567,11 @@ impl World {
             }
             self.drain_server(n);
         }
+        if let Some(ms) = f.delay_ms {
+            self.scenario.network.delay_ms_mean = ms;
+            self.trace
+                .event(self.now, "fault", &[("delay_ms", ms.to_string())]);
+        }
         if let (Some(offset), Some(node)) = (f.clock_offset_s, f.node) {
             let n = node.index();
             self.servers[n].clock_offset_ms = offset.saturating_mul(1000);
@@ -573,8 +589,16 @@ impl World {
     fn set_cut(&mut self, cut: Cut, on: bool) {
         let what = match cut {
             Cut::Servers => {
-                self.cut_servers = on;
+                self.cut_servers = [on, on];
                 "servers"
+            }
+            Cut::PrimaryToSecondary => {
+                self.cut_servers[0] = on;
+                "primary-to-secondary"
+            }
+            Cut::SecondaryToPrimary => {
+                self.cut_servers[1] = on;
+                "secondary-to-primary"
             }
             Cut::PrimaryClients => {
                 self.cut_clients[0] = on;
@@ -611,13 +635,13 @@ impl World {
                     if client >= self.clients.len() {
                         continue;
                     }
-                    if let Some(d) = self.udp_delay() {
+                    for d in self.udp_delays() {
                         let at = self.now + d;
                         self.schedule(
                             at,
                             Ev::ToClient {
                                 client,
-                                bytes: t.bytes,
+                                bytes: t.bytes.clone(),
                             },
                         );
                     }
@@ -625,7 +649,9 @@ impl World {
                 Output::PeerConnect { .. } => {
                     let peer = 1 - n;
                     let at = self.now + self.tcp_delay();
-                    if self.servers[peer].server.is_some() && !self.cut_servers {
+                    // A handshake needs both directions.
+                    let cut = self.cut_servers.iter().any(|c| *c);
+                    if self.servers[peer].server.is_some() && !cut {
                         let conn = self.next_conn;
                         self.next_conn += 1;
                         self.conns.insert(conn, (n, peer));
@@ -647,7 +673,7 @@ impl World {
                         );
                     } else {
                         // Refused (nobody listens) or, across a partition, a SYN timeout.
-                        let at = if self.cut_servers {
+                        let at = if cut {
                             self.now + Duration::from_secs(3)
                         } else {
                             at
@@ -667,7 +693,7 @@ impl World {
                         continue;
                     };
                     let to = if a == n { b } else { a };
-                    if !self.cut_servers {
+                    if !self.cut_servers[n] {
                         let at = self.now + self.tcp_delay();
                         self.schedule(
                             at,
@@ -682,7 +708,7 @@ impl World {
                 Output::PeerClose { conn } => {
                     if let Some((a, b)) = self.conns.remove(&conn) {
                         let to = if a == n { b } else { a };
-                        if !self.cut_servers {
+                        if !self.cut_servers[n] {
                             let at = self.now + self.tcp_delay();
                             self.schedule(at, Ev::PeerClosed { node: to, conn });
                         }
@@ -764,7 +790,7 @@ impl World {
                         if !addressed || self.cut_clients[n] {
                             continue;
                         }
-                        if let Some(d) = self.udp_delay() {
+                        for d in self.udp_delays() {
                             let rx = Received {
                                 src: SocketAddrV4::new(src_ip, 68),
                                 broadcast,
@@ -809,6 +835,7 @@ pub fn nemesis_faults(n: &crate::scenario::Nemesis, seed: u64) -> Vec<Fault> {
     use crate::scenario::{Node, Span};
     let mut rng = stream(seed, "nemesis", 0);
     let blank = |at: Duration| Fault {
+        delay_ms: None,
         at: Span(at),
         crash: None,
         storage: None,
