@@ -68,6 +68,13 @@ impl Checker {
         holders.insert(client, until);
     }
 
+    /// Whether another client holds an unexpired lease on `address` (what a probe would see).
+    pub fn held_by_other(&self, now: Time, client: usize, address: Ipv4Addr) -> bool {
+        self.holders
+            .get(&address)
+            .is_some_and(|h| h.iter().any(|(c, end)| *c != client && *end > now))
+    }
+
     /// A client gave up an address.
     pub fn lost(&mut self, client: usize, address: Ipv4Addr) {
         if let Some(h) = self.holders.get_mut(&address) {

@@ -32,6 +32,12 @@ enum Command {
         /// Output directory (default: out/<scenario>-seed<N>).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Override a scenario setting, e.g. --set clients.count=500 (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
+        /// Keep running after the first violation, recording every one in the trace.
+        #[arg(long = "continue")]
+        keep_going: bool,
     },
     /// Rerun a failure exactly, from the repro.yaml a run wrote.
     Replay {
@@ -91,18 +97,22 @@ fn main() -> ExitCode {
             scenario,
             seed,
             out,
+            overrides,
+            keep_going,
         } => {
-            let loaded = match dhcpfo::scenario::Scenario::load(&scenario) {
+            let loaded = match dhcpfo::scenario::Scenario::load_with(&scenario, &overrides) {
                 Ok(s) => s,
                 Err(e) => {
                     eprintln!("dhcpfo run: {e}");
                     return ExitCode::from(exit::BAD_INPUT);
                 }
             };
+            let sets: String = overrides.iter().map(|o| format!(" --set {o}")).collect();
             let args = dhcpfo::run::RunArgs {
                 seed,
                 out,
-                reproduce: format!("dhcpfo run {} --seed {seed}", scenario.display()),
+                reproduce: format!("dhcpfo run {} --seed {seed}{sets}", scenario.display()),
+                keep_going,
             };
             run_one(loaded, &args)
         }
@@ -119,6 +129,7 @@ fn main() -> ExitCode {
                 seed: repro.seed,
                 out,
                 reproduce: format!("dhcpfo replay {}", file.display()),
+                keep_going: false,
             };
             run_one(repro.scenario, &args)
         }

@@ -25,6 +25,8 @@ pub struct RunArgs {
     pub out: Option<PathBuf>,
     /// The command line that reproduces the run (printed).
     pub reproduce: String,
+    /// Keep running after the first violation, recording each in the trace.
+    pub keep_going: bool,
 }
 
 /// A run's result, for callers that want more than the exit code.
@@ -61,7 +63,7 @@ pub fn run_scenario(
 ) -> (u8, Option<RunReport>) {
     let started = wall_s();
     let mut world = World::new(scenario.clone(), args.seed);
-    let outcome = world.run();
+    let outcome = world.run_with(args.keep_going);
     let wall = (wall_s() - started).max(1e-9);
     let dir = args
         .out
@@ -99,6 +101,13 @@ pub fn run_scenario(
         c.events,
         c.events as f64 / wall
     );
+    if world.checker.violations.len() > 1 {
+        let _ = writeln!(
+            out,
+            "  {} violations in all (see the trace)",
+            world.checker.violations.len()
+        );
+    }
     let _ = writeln!(
         out,
         "  {} clients, {} leases, {} DHCP and {} failover messages, {} faults, {} ACKs checked against the MCLT",

@@ -259,6 +259,15 @@ pub struct Clients {
     /// A hostile client flooding DISCOVERs from spoofed hardware addresses (pool starvation).
     #[serde(default)]
     pub flood: Option<Flood>,
+    /// How long a client stays before it departs (RELEASE), varied ±50% per client; unset:
+    /// clients stay for the whole run.
+    #[serde(default)]
+    pub stay: Option<Span>,
+    /// Clients probe an ACKed address (a simulated ARP) and DECLINE it when another client
+    /// holds it (RFC 2131 §4.4.1). Off by default: a probe hides the duplicates the checker
+    /// exists to catch; on, it shows how DECLINE contains them.
+    #[serde(default)]
+    pub arp_probe: bool,
 }
 
 /// A starvation attack: DISCOVERs from a new random MAC each time, never completing.
@@ -286,6 +295,8 @@ impl Default for Clients {
             count: default_clients(),
             arrive_over: default_arrive(),
             flood: None,
+            stay: None,
+            arp_probe: false,
         }
     }
 }
@@ -460,6 +471,47 @@ impl Scenario {
         Scenario::parse(&text).map_err(|e| ScenarioError(format!("{}: {}", path.display(), e.0)))
     }
 
+    /// Read a scenario and apply `key.path=value` overrides (`--set clients.count=500`) before
+    /// checking it. Each value is read as YAML (`500`, `2h`, `load_balance`).
+    pub fn load_with(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+        if overrides.is_empty() {
+            return Scenario::load(path);
+        }
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ScenarioError(format!("{}: {e}", path.display())))?;
+        let mut doc: serde_yaml::Value = serde_yaml::from_str(&text)
+            .map_err(|e| ScenarioError(format!("{}: {e}", path.display())))?;
+        for o in overrides {
+            let Some((key, value)) = o.split_once('=') else {
+                return Err(ScenarioError(format!("--set {o}: expected key.path=value")));
+            };
+            let value: serde_yaml::Value = serde_yaml::from_str(value)
+                .map_err(|e| ScenarioError(format!("--set {o}: {e}")))?;
+            let mut node = &mut doc;
+            let parts: Vec<&str> = key.split('.').collect();
+            for (i, part) in parts.iter().enumerate() {
+                let serde_yaml::Value::Mapping(map) = node else {
+                    return Err(ScenarioError(format!(
+                        "--set {o}: `{part}` is not inside a mapping"
+                    )));
+                };
+                let k = serde_yaml::Value::String((*part).to_string());
+                if i + 1 == parts.len() {
+                    map.insert(k, value.clone());
+                    break;
+                }
+                node = map
+                    .entry(k)
+                    .or_insert_with(|| serde_yaml::Value::Mapping(Default::default()));
+            }
+        }
+        let s: Scenario = serde_yaml::from_value(doc)
+            .map_err(|e| ScenarioError(format!("{} with --set: {e}", path.display())))?;
+        s.validate()
+            .map_err(|e| ScenarioError(format!("{} with --set: {}", path.display(), e.0)))?;
+        Ok(s)
+    }
+
     /// Parse and check scenario text.
     pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
         let s: Scenario = serde_yaml::from_str(text).map_err(|e| {
@@ -589,6 +641,26 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.0.contains("bogus"), "{}", e.0);
+    }
+
+    #[test]
+    fn overrides_set_nested_keys_and_are_checked() {
+        let dir = std::env::temp_dir().join(format!("dhcpfo-scen-set-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("s.yaml");
+        std::fs::write(
+            &f,
+            "name: x\ndescription: d\nduration: 1h\nexpect: pass\nwhy: w\n",
+        )
+        .unwrap();
+        let s =
+            Scenario::load_with(&f, &["clients.count=7".into(), "servers.mclt=2m".into()]).unwrap();
+        assert_eq!(s.clients.count, 7);
+        assert_eq!(s.servers.mclt.0, Duration::from_mins(2));
+        assert!(Scenario::load_with(&f, &["clients.bogus=1".into()]).is_err());
+        assert!(Scenario::load_with(&f, &["clients.count=-3".into()]).is_err());
+        assert!(Scenario::load_with(&f, &["nokey".into()]).is_err());
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

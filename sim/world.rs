@@ -60,6 +60,7 @@ enum Ev {
     ServerTimer(usize),
     ClientTimer(usize),
     ClientStart(usize),
+    ClientDepart(usize),
     ToServer {
         server: usize,
         rx: Received,
@@ -211,9 +212,16 @@ impl World {
         }
         let count = w.clients.len() as u64;
         let over = w.scenario.clients.arrive_over.0.as_millis();
+        let stay = w.scenario.clients.stay.map(|s| s.0.as_millis());
         for i in 0..w.clients.len() {
             let at = START + Duration::from_millis(over * i as u64 / count.max(1));
             w.schedule(at, Ev::ClientStart(i));
+            if let Some(stay) = stay {
+                // Its own stream: adding a departure never changes what else is drawn.
+                let factor = stream(seed, "stay", i as u64).random_range(500..=1500u64);
+                let leave = at + Duration::from_millis(stay / 1000 * factor);
+                w.schedule(leave, Ev::ClientDepart(i));
+            }
         }
         for (i, f) in w.scenario.faults.clone().iter().enumerate() {
             w.schedule(START + f.at.0, Ev::Fault(i));
@@ -282,6 +290,13 @@ impl World {
 
     /// Run to the end, or to the first safety violation.
     pub fn run(&mut self) -> Outcome {
+        self.run_with(false)
+    }
+
+    /// Run to the end. With `keep_going`, violations are recorded in the trace as they happen
+    /// and the run continues; the outcome is the first one.
+    pub fn run_with(&mut self, keep_going: bool) -> Outcome {
+        let mut reported = 0;
         while let Some((&(at, seq), _)) = self.queue.first_key_value() {
             if at > self.end {
                 break;
@@ -295,7 +310,9 @@ impl World {
             self.now = at;
             self.counts.events += 1;
             self.handle(ev);
-            if let Some(v) = self.checker.violations.first().cloned() {
+            while reported < self.checker.violations.len() {
+                let v = self.checker.violations[reported].clone();
+                reported += 1;
                 self.trace.event(
                     v.at,
                     "violation",
@@ -304,8 +321,15 @@ impl World {
                         ("detail", v.detail.clone()),
                     ],
                 );
-                return Outcome::Violation(v);
+                // Bound: with keep_going, at most 10 000 violations are traced.
+                if !keep_going || reported >= 10_000 {
+                    return Outcome::Violation(self.checker.violations[0].clone());
+                }
             }
+        }
+        if let Some(v) = self.checker.violations.first().cloned() {
+            self.now = self.end;
+            return Outcome::Violation(v);
         }
         self.now = self.end;
         self.final_checks()
@@ -370,6 +394,11 @@ impl World {
             Ev::ClientStart(c) => {
                 let now = self.now;
                 self.clients[c].client.start(now);
+                self.drain_client(c);
+            }
+            Ev::ClientDepart(c) => {
+                let now = self.now;
+                self.clients[c].client.depart(now);
                 self.drain_client(c);
             }
             Ev::ToServer { server, rx, bytes } => {
@@ -810,6 +839,21 @@ impl World {
                 }
                 ClientOutput::Leased(l) => {
                     let now = self.now;
+                    if self.scenario.clients.arp_probe
+                        && self.checker.held_by_other(now, c, l.address)
+                    {
+                        // The probe is answered: DECLINE (RFC 2131 §4.4.1), never a duplicate.
+                        self.trace.event(
+                            now,
+                            "declined",
+                            &[
+                                ("client", c.to_string()),
+                                ("address", l.address.to_string()),
+                            ],
+                        );
+                        self.clients[c].client.address_in_use(now);
+                        continue;
+                    }
                     self.checker.leased(now, c, l.address, l.expires_at);
                     self.trace.lease(now, c, l.address, l.expires_at);
                 }

@@ -191,6 +191,7 @@ fn run_report_carries_the_hash() {
         seed: 1,
         out: Some(d.clone()),
         reproduce: "test".into(),
+        keep_going: false,
     };
     let mut t = 0.0;
     let mut wall = || {
