@@ -27,13 +27,27 @@ pub struct Violation {
     pub detail: String,
 }
 
+/// One binding transaction of a BNDUPD, as the checkers keep it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Carried {
+    address: Ipv4Addr,
+    pet: Option<Time>,
+    active: Option<(Vec<u8>, Time)>,
+}
+
 /// The checkers' state.
 #[derive(Debug, Clone, Default)]
 pub struct Checker {
     /// address → client → lease end (client clock).
     holders: BTreeMap<Ipv4Addr, BTreeMap<usize, Time>>,
-    /// (sender, xid) → the (address, PET) pairs a BNDUPD carried.
-    updates: BTreeMap<(usize, u32), Vec<(Ipv4Addr, Time)>>,
+    /// (sender, xid) → what a BNDUPD carried per address: the PET, and for an ACTIVE binding
+    /// its client's hardware address and lease end.
+    updates: BTreeMap<(usize, u32), Vec<Carried>>,
+    /// server → address → (client hardware address, lease end) of the ACTIVE binding that
+    /// server last accepted from its partner.
+    known: [BTreeMap<Ipv4Addr, (Vec<u8>, Time)>; 2],
+    /// client → the address it holds and until when.
+    current: BTreeMap<usize, (Ipv4Addr, Time)>,
     /// address → the highest PET the partners acknowledged, in either direction.
     acked_pet: BTreeMap<Ipv4Addr, Time>,
     /// Each server's failover state as last announced.
@@ -66,6 +80,7 @@ impl Checker {
             });
         }
         holders.insert(client, until);
+        self.current.insert(client, (address, until));
     }
 
     /// Whether another client holds an unexpired lease on `address` (what a probe would see).
@@ -77,6 +92,13 @@ impl Checker {
 
     /// A client gave up an address.
     pub fn lost(&mut self, client: usize, address: Ipv4Addr) {
+        if self
+            .current
+            .get(&client)
+            .is_some_and(|(a, _)| *a == address)
+        {
+            self.current.remove(&client);
+        }
         if let Some(h) = self.holders.get_mut(&address) {
             h.remove(&client);
             if h.is_empty() {
@@ -96,15 +118,33 @@ impl Checker {
     pub fn failover_message(&mut self, from: usize, msg: &Message) {
         match msg.msg_type {
             MessageType::BndUpd => {
-                let carried: Vec<(Ipv4Addr, Time)> = msg
+                let carried: Vec<Carried> = msg
                     .bindings()
-                    .filter_map(|b| {
-                        b.options.iter().find_map(|o| match o {
-                            FoOption::PotentialExpirationTime(p) => {
-                                Some((b.address, Time::from_secs(u64::from(*p))))
+                    .map(|b| {
+                        let mut c = Carried {
+                            address: b.address,
+                            pet: None,
+                            active: None,
+                        };
+                        let (mut active, mut hw, mut end) = (false, None, None);
+                        for o in b.options {
+                            match o {
+                                FoOption::PotentialExpirationTime(p) => {
+                                    c.pet = Some(Time::from_secs(u64::from(*p)))
+                                }
+                                // draft-12 value 2 (the ISC dialect the simulator speaks).
+                                FoOption::BindingStatus(s) => active = s.0 == 2,
+                                FoOption::ClientHardwareAddress(h) => hw = Some(h.addr.clone()),
+                                FoOption::LeaseExpirationTime(t) => {
+                                    end = Some(Time::from_secs(u64::from(*t)))
+                                }
+                                _ => {}
                             }
-                            _ => None,
-                        })
+                        }
+                        if active && let (Some(hw), Some(end)) = (hw, end) {
+                            c.active = Some((hw, end));
+                        }
+                        c
                     })
                     .collect();
                 // Bound: at most one entry per outstanding xid; answered ones are removed.
@@ -125,9 +165,22 @@ impl Checker {
                     if rejected {
                         continue;
                     }
-                    if let Some(&(_, pet)) = carried.iter().find(|(a, _)| *a == b.address) {
+                    let Some(c) = carried.iter().find(|c| c.address == b.address) else {
+                        continue;
+                    };
+                    if let Some(pet) = c.pet {
                         let known = self.acked_pet.entry(b.address).or_insert(pet);
                         *known = (*known).max(pet);
+                    }
+                    if let Some(k) = self.known.get_mut(from) {
+                        match &c.active {
+                            Some(active) => {
+                                k.insert(b.address, active.clone());
+                            }
+                            None => {
+                                k.remove(&b.address);
+                            }
+                        }
                     }
                 }
             }
@@ -179,7 +232,26 @@ impl Checker {
     /// Durability: a server NAKed a client whose unexpired lease that same server ACKed and
     /// has kept in storage since — the lease was lost (DESIGN.md "no lease acknowledged to a
     /// client is lost by a crash"). Judged from the wire: the NAK and the earlier ACK.
-    pub fn nak(&mut self, now: Time, server: usize, client: usize) {
+    pub fn nak(&mut self, now: Time, server: usize, client: usize, mac: &[u8]) {
+        // Lease stability: the NAKing server had accepted the partner's update giving this
+        // client its current address, and that lease still runs.
+        if let Some(&(address, until)) = self.current.get(&client)
+            && until > now
+            && self
+                .known
+                .get(server)
+                .and_then(|k| k.get(&address))
+                .is_some_and(|(hw, end)| hw.as_slice() == mac && *end > now)
+        {
+            self.violations.push(Violation {
+                at: now,
+                property: "lease-stability",
+                detail: format!(
+                    "server {server} NAKed client {client}, whose lease on {address} until \
+                     {until} it had learned from its partner"
+                ),
+            });
+        }
         let Some(&(by, address, end)) = self.acked_by.get(&client) else {
             return;
         };
@@ -280,19 +352,49 @@ mod tests {
         let mclt = Duration::from_secs(3600);
         let mut c = Checker::default();
         c.granted(Time::from_secs(10), 0, 4, A, Time::from_secs(1000), mclt);
-        c.nak(Time::from_secs(500), 1, 4);
+        c.nak(Time::from_secs(500), 1, 4, &[4]);
         assert!(c.violations.is_empty(), "the other server may not know it");
-        c.nak(Time::from_secs(2000), 0, 4);
+        c.nak(Time::from_secs(2000), 0, 4, &[4]);
         assert!(c.violations.is_empty(), "the lease had ended");
-        c.nak(Time::from_secs(500), 0, 4);
+        c.nak(Time::from_secs(500), 0, 4, &[4]);
         assert_eq!(c.violations.len(), 1);
         assert_eq!(c.violations[0].property, "durability");
         // A server that lost its database may forget.
         let mut c = Checker::default();
         c.granted(Time::from_secs(10), 0, 4, A, Time::from_secs(1000), mclt);
         c.storage_lost(0);
-        c.nak(Time::from_secs(500), 0, 4);
+        c.nak(Time::from_secs(500), 0, 4, &[4]);
         assert!(c.violations.is_empty());
+    }
+
+    #[test]
+    fn a_surviving_server_that_nakks_a_binding_it_knew_breaks_lease_stability() {
+        // Goal: the secondary accepted the primary's ACTIVE update for client 4; the primary
+        // fails; the client rebinds and the secondary NAKs it: its lease was not stable.
+        let mac = [2, 0, 0, 0, 0, 4];
+        let mut c = Checker::default();
+        c.leased(Time::from_secs(10), 4, A, Time::from_secs(1000));
+        let upd = Message::new(MessageType::BndUpd, 0, 3)
+            .with(FoOption::AssignedIpAddress(A))
+            .with(FoOption::BindingStatus(
+                dhcpfo_engine::wire::failover::BindingStatus(2),
+            ))
+            .with(FoOption::ClientHardwareAddress(
+                dhcpfo_engine::wire::failover::HardwareAddress {
+                    htype: 1,
+                    addr: mac.to_vec(),
+                },
+            ))
+            .with(FoOption::LeaseExpirationTime(1000))
+            .with(FoOption::PotentialExpirationTime(1500));
+        c.failover_message(0, &upd);
+        c.failover_message(
+            1,
+            &Message::new(MessageType::BndAck, 0, 3).with(FoOption::AssignedIpAddress(A)),
+        );
+        c.nak(Time::from_secs(600), 1, 4, &mac);
+        assert_eq!(c.violations.len(), 1);
+        assert_eq!(c.violations[0].property, "lease-stability");
     }
 
     #[test]

@@ -793,7 +793,10 @@ impl World {
                     self.checker.granted(clock, n, client, r.yiaddr, end, mclt);
                 }
             }
-            6 => self.checker.nak(clock, n, client),
+            6 => {
+                let mac = r.chaddr;
+                self.checker.nak(clock, n, client, &mac)
+            }
             _ => {}
         }
     }
