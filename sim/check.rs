@@ -25,6 +25,17 @@ pub struct Violation {
     pub property: &'static str,
     /// What happened, for a person.
     pub detail: String,
+    /// Strings that pick this violation's history out of the trace: the address and the
+    /// clients involved, as the trace writes them.
+    pub subjects: Vec<String>,
+}
+
+fn addr_subject(a: Ipv4Addr) -> String {
+    format!("\"address\":\"{a}\"")
+}
+
+fn client_subject(c: usize) -> String {
+    format!("\"client\":{c},")
 }
 
 /// One binding transaction of a BNDUPD, as the checkers keep it.
@@ -77,6 +88,11 @@ impl Checker {
                 detail: format!(
                     "client {client} was given {address}, which client {other} holds until {end}"
                 ),
+                subjects: vec![
+                    addr_subject(address),
+                    client_subject(client),
+                    client_subject(*other),
+                ],
             });
         }
         holders.insert(client, until);
@@ -217,6 +233,7 @@ impl Checker {
                     "server {server} granted {address} until {lease_end}, past the acknowledged \
                      PET {pet} (or now) + MCLT = {limit}"
                 ),
+                subjects: vec![addr_subject(address)],
             });
         }
     }
@@ -250,6 +267,7 @@ impl Checker {
                     "server {server} NAKed client {client}, whose lease on {address} until \
                      {until} it had learned from its partner"
                 ),
+                subjects: vec![addr_subject(address), client_subject(client)],
             });
         }
         let Some(&(by, address, end)) = self.acked_by.get(&client) else {
@@ -263,6 +281,7 @@ impl Checker {
                     "server {server} NAKed client {client}, whose lease on {address} it ACKed \
                      until {end}"
                 ),
+                subjects: vec![addr_subject(address), client_subject(client)],
             });
         }
     }
@@ -278,6 +297,7 @@ impl Checker {
                     detail: format!(
                         "server {n} is {s:?}, not NORMAL, when the pair should have converged"
                     ),
+                    subjects: Vec::new(),
                 });
                 return;
             }

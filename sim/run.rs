@@ -89,9 +89,27 @@ pub fn run_scenario(
         "{verdict}  {} seed={} (expected {expected})",
         scenario.name, args.seed
     );
+    let history = match &outcome {
+        Outcome::Violation(v) => world.trace.history(&v.subjects, 40),
+        _ => Vec::new(),
+    };
     if let Outcome::Violation(v) = &outcome {
         let at = v.at.saturating_since(crate::world::START);
         let _ = writeln!(out, "  {} at +{at}: {}", v.property, v.detail);
+        let _ = writeln!(
+            out,
+            "  what led to it (faults, state changes, and the last lines about it):"
+        );
+        let is_context =
+            |l: &String| l.contains("\"kind\":\"state\"") || l.contains("\"kind\":\"fault\"");
+        let subject_lines: Vec<&String> = history.iter().filter(|l| !is_context(l)).collect();
+        let recent = &subject_lines[subject_lines.len().saturating_sub(6)..];
+        for l in history
+            .iter()
+            .filter(|l| is_context(l) || recent.contains(l))
+        {
+            let _ = writeln!(out, "    {l}");
+        }
     }
     let c = world.counts;
     let _ = writeln!(
@@ -142,6 +160,7 @@ pub fn run_scenario(
         "leases": world.checker.leases,
         "faults": c.faults,
         "reproduce": args.reproduce,
+        "history": history,
     });
     if let Err(e) = write_outputs(&dir, &world, &summary, &outcome, &scenario, args.seed) {
         let _ = writeln!(err, "dhcpfo run: writing {}: {e}", dir.display());

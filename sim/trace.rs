@@ -72,6 +72,25 @@ impl Trace {
         ));
     }
 
+    /// The story of a violation: the last `limit` lines that mention one of `subjects`, or
+    /// record a fault or a failover state change — oldest first.
+    pub fn history(&self, subjects: &[String], limit: usize) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .lines
+            .iter()
+            .rev()
+            .filter(|l| {
+                l.contains("\"kind\":\"state\"")
+                    || l.contains("\"kind\":\"fault\"")
+                    || subjects.iter().any(|s| l.contains(s.as_str()))
+            })
+            .take(limit)
+            .cloned()
+            .collect();
+        out.reverse();
+        out
+    }
+
     /// The lines so far.
     pub fn lines(&self) -> &[String] {
         &self.lines
