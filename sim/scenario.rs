@@ -256,6 +256,11 @@ pub struct Clients {
     /// Their arrivals are spread evenly over this span from the start.
     #[serde(default = "default_arrive")]
     pub arrive_over: Span,
+    /// Broadcast segments the clients are spread over (round robin). Segment 0 holds the
+    /// servers; each other one reaches them through a relay agent that sets giaddr (RFC 1542)
+    /// and has its own subnet and share of the pool.
+    #[serde(default = "default_segments")]
+    pub segments: u32,
     /// A hostile client flooding DISCOVERs from spoofed hardware addresses (pool starvation).
     #[serde(default)]
     pub flood: Option<Flood>,
@@ -282,6 +287,10 @@ pub struct Flood {
     pub stop: Span,
 }
 
+fn default_segments() -> u32 {
+    1
+}
+
 fn default_clients() -> u32 {
     50
 }
@@ -294,6 +303,7 @@ impl Default for Clients {
         Clients {
             count: default_clients(),
             arrive_over: default_arrive(),
+            segments: default_segments(),
             flood: None,
             stay: None,
             arp_probe: false,
@@ -547,6 +557,14 @@ impl Scenario {
             return err(format!(
                 "clients.count {} is above 100000",
                 self.clients.count
+            ));
+        }
+        if !(1..=16).contains(&self.clients.segments)
+            || self.servers.pool_size < self.clients.segments
+        {
+            return err(format!(
+                "clients.segments {} must be 1..=16 and at most servers.pool_size",
+                self.clients.segments
             ));
         }
         if let Some(f) = &self.clients.flood

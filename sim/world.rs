@@ -1,4 +1,5 @@
-//! The simulated world: two real engine servers, many simulated clients, one broadcast segment,
+//! The simulated world: two real engine servers, many simulated clients on broadcast segments
+//! (the servers' own, and others behind relay agents),
 //! the failover link, faults, and the checkers — on one virtual clock.
 //!
 //! **Kernel.** One event queue ordered by (virtual time, insertion sequence) (STYLE.md 14); the
@@ -9,8 +10,8 @@
 //! **Randomness.** One seed per run, split into named streams (network, each client) so that
 //! adding a client does not change what the network draws (STYLE.md 6).
 //!
-//! **Network.** Clients and both servers share one segment. Client broadcasts reach both
-//! servers; a reply reaches the one client whose hardware address it carries (the others
+//! **Network.** Clients on the servers' segment broadcast to both servers; clients on another
+//! segment reach them through its relay agent, which sets giaddr and unicasts; a reply reaches the one client whose hardware address it carries (the others
 //! would drop it on the xid/chaddr check, so it is not delivered to them: a shortcut that
 //! changes no outcome and keeps a broadcast O(1)). UDP has delay, jitter and loss; the
 //! failover link is TCP: in order, fixed delay, black-holed by a partition (only the
@@ -817,6 +818,22 @@ impl World {
                             .lease()
                             .map_or(Ipv4Addr::UNSPECIFIED, |l| l.address)
                     });
+                    let segment = c % self.scenario.clients.segments.max(1) as usize;
+                    // A broadcast from a remote segment reaches the servers through its relay:
+                    // unicast, from the relay's port 67, with giaddr and hops set (RFC 1542).
+                    let relayed = broadcast && segment > 0;
+                    let (bytes, src) = if relayed {
+                        let mut b = bytes;
+                        if let Some(g) = b.get_mut(24..28) {
+                            g.copy_from_slice(&relay_of(segment).octets());
+                        }
+                        if let Some(h) = b.get_mut(3) {
+                            *h = h.saturating_add(1);
+                        }
+                        (b, SocketAddrV4::new(relay_of(segment), 67))
+                    } else {
+                        (bytes, SocketAddrV4::new(src_ip, 68))
+                    };
                     for (n, server_addr) in SERVER_ADDR.into_iter().enumerate() {
                         let addressed = broadcast || to == Some(server_addr);
                         if !addressed || self.cut_clients[n] {
@@ -824,11 +841,12 @@ impl World {
                         }
                         for d in self.udp_delays() {
                             let rx = Received {
-                                src: SocketAddrV4::new(src_ip, 68),
-                                broadcast,
+                                src,
+                                broadcast: broadcast && !relayed,
                                 interface: server_addr,
                             };
-                            let at = self.now + d;
+                            // The relay's hop costs one more network delay.
+                            let at = self.now + d + if relayed { d } else { Duration::ZERO };
                             self.schedule(
                                 at,
                                 Ev::ToServer {
@@ -1006,14 +1024,48 @@ fn client_of_mac(mac: &[u8]) -> Option<usize> {
     }
 }
 
+/// The relay agent of segment `k` (k ≥ 1): its address, the giaddr of what it forwards.
+fn relay_of(k: usize) -> Ipv4Addr {
+    Ipv4Addr::new(10, k as u8, 0, 1)
+}
+
+/// One subnet per segment: 10.k.0.0/16, its share of the pool from 10.k.1.0.
+fn subnets(s: &Scenario) -> Vec<Subnet> {
+    let segments = s.clients.segments.max(1);
+    let share = (s.servers.pool_size / segments).max(1);
+    (0..segments)
+        .map(|k| {
+            let first = u32::from(Ipv4Addr::new(10, k as u8, 1, 0));
+            let size = if k == 0 {
+                s.servers.pool_size - share * (segments - 1)
+            } else {
+                share
+            };
+            Subnet {
+                network: Ipv4Addr::new(10, k as u8, 0, 0),
+                mask: Ipv4Addr::new(255, 255, 0, 0),
+                ranges: vec![AddressRange {
+                    first: Ipv4Addr::from(first),
+                    last: Ipv4Addr::from(first + size - 1),
+                }],
+                routers: vec![if k == 0 {
+                    Ipv4Addr::new(10, 0, 0, 254)
+                } else {
+                    relay_of(k as usize)
+                }],
+                dns_servers: vec![],
+                domain_name: None,
+            }
+        })
+        .collect()
+}
+
 fn server_config(s: &Scenario, i: usize) -> ServerConfig {
     let role = if i == 0 {
         Role::Primary
     } else {
         Role::Secondary
     };
-    let first = u32::from(Ipv4Addr::new(10, 0, 1, 0));
-    let last = first + s.servers.pool_size - 1;
     let lease_s = s.servers.lease_time.0.as_secs() as u32;
     let mode = match (s.servers.mode, role) {
         (PairMode::HotStandby, _) => Mode::HotStandby,
@@ -1037,17 +1089,7 @@ fn server_config(s: &Scenario, i: usize) -> ServerConfig {
             t1_permille: 500,
             t2_permille: 875,
         },
-        subnets: vec![Subnet {
-            network: Ipv4Addr::new(10, 0, 0, 0),
-            mask: Ipv4Addr::new(255, 255, 0, 0),
-            ranges: vec![AddressRange {
-                first: Ipv4Addr::from(first),
-                last: Ipv4Addr::from(last),
-            }],
-            routers: vec![Ipv4Addr::new(10, 0, 0, 254)],
-            dns_servers: vec![],
-            domain_name: None,
-        }],
+        subnets: subnets(s),
         reservations: vec![],
         offer_hold_s: 60,
         failover: Some(RelationshipConfig {
