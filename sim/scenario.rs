@@ -438,6 +438,10 @@ pub struct Fault {
     /// Set the network's mean one-way delay from now on (a delay spike, and its end).
     #[serde(default)]
     pub delay_ms: Option<u32>,
+    /// Make a server's clock drift by this many parts per million from now on (to the node
+    /// given; 0 stops it).
+    #[serde(default)]
+    pub clock_drift_ppm: Option<i32>,
 }
 
 /// Checker bounds.
@@ -597,6 +601,7 @@ impl Scenario {
                 f.admin.is_some(),
                 f.clock_offset_s.is_some(),
                 f.delay_ms.is_some(),
+                f.clock_drift_ppm.is_some(),
             ]
             .iter()
             .filter(|&&v| v)
@@ -604,15 +609,20 @@ impl Scenario {
             if verbs != 1 {
                 return err(format!(
                     "faults[{i}] (at {}) must have exactly one of crash, restart, partition, heal, \
-                     admin, clock_offset_s, delay_ms",
+                     admin, clock_offset_s, clock_drift_ppm, delay_ms",
                     f.at
                 ));
             }
             if f.admin.is_some() && f.command.is_none() {
                 return err(format!("faults[{i}]: admin needs a command"));
             }
-            if f.clock_offset_s.is_some() && f.node.is_none() {
-                return err(format!("faults[{i}]: clock_offset_s needs a node"));
+            if (f.clock_offset_s.is_some() || f.clock_drift_ppm.is_some()) && f.node.is_none() {
+                return err(format!("faults[{i}]: a clock fault needs a node"));
+            }
+            if f.clock_drift_ppm
+                .is_some_and(|p| p.unsigned_abs() > 100_000)
+            {
+                return err(format!("faults[{i}]: clock_drift_ppm is beyond ±100000"));
             }
             if f.at > self.duration {
                 return err(format!(

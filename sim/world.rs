@@ -98,6 +98,9 @@ struct ServerSlot {
     config: ServerConfig,
     disk: MemStorage,
     clock_offset_ms: i64,
+    /// Drift in parts per million, accumulating since `drift_since`.
+    drift_ppm: i32,
+    drift_since: Time,
     armed: Option<Time>,
     state: Option<FoState>,
 }
@@ -173,6 +176,8 @@ impl World {
             config,
             disk: MemStorage::default(),
             clock_offset_ms: 0,
+            drift_ppm: 0,
+            drift_since: START,
             armed: None,
             state: None,
         });
@@ -256,9 +261,16 @@ impl World {
         self.queue.insert((at, self.seq), e);
     }
 
+    /// A server's clock: network time, plus its offset, plus its drift so far.
     fn server_clock(&self, n: usize) -> Time {
-        let t = self.now.as_millis() as i64 + self.servers[n].clock_offset_ms;
+        let t = self.now.as_millis() as i64 + self.clock_skew_ms(n);
         Time::from_millis(t.max(0) as u64)
+    }
+
+    fn clock_skew_ms(&self, n: usize) -> i64 {
+        let s = &self.servers[n];
+        let elapsed = self.now.saturating_since(s.drift_since).as_millis() as i64;
+        s.clock_offset_ms + elapsed * i64::from(s.drift_ppm) / 1_000_000
     }
 
     /// The delays of one datagram's deliveries: none if lost, two if duplicated. Jitter makes
@@ -597,6 +609,20 @@ impl World {
             }
             self.drain_server(n);
         }
+        if let (Some(ppm), Some(node)) = (f.clock_drift_ppm, f.node) {
+            let n = node.index();
+            // Fold the drift so far into the offset, then drift at the new rate.
+            self.servers[n].clock_offset_ms = self.clock_skew_ms(n);
+            self.servers[n].drift_ppm = ppm;
+            self.servers[n].drift_since = self.now;
+            self.trace.event(
+                self.now,
+                "fault",
+                &[("clock", NAMES[n].into()), ("drift_ppm", ppm.to_string())],
+            );
+            self.servers[n].armed = None;
+            self.drain_server(n);
+        }
         if let Some(ms) = f.delay_ms {
             self.scenario.network.delay_ms_mean = ms;
             self.trace
@@ -605,6 +631,7 @@ impl World {
         if let (Some(offset), Some(node)) = (f.clock_offset_s, f.node) {
             let n = node.index();
             self.servers[n].clock_offset_ms = offset.saturating_mul(1000);
+            self.servers[n].drift_since = self.now;
             self.trace.event(
                 self.now,
                 "fault",
@@ -764,10 +791,10 @@ impl World {
             .as_ref()
             .and_then(Server::poll_timeout);
         if let Some(t) = next {
-            // Back from the server's clock to network time.
-            let net_t = Time::from_millis(
-                (t.as_millis() as i64 - self.servers[n].clock_offset_ms).max(0) as u64,
-            );
+            // Back from the server's clock (drift is slow: the skew at now is close enough, and
+            // a timer a few ms early is a harmless no-op for the engine).
+            let net_t =
+                Time::from_millis((t.as_millis() as i64 - self.clock_skew_ms(n)).max(0) as u64);
             let net_t = net_t.max(self.now);
             if self.servers[n].armed != Some(net_t) {
                 self.servers[n].armed = Some(net_t);
@@ -901,6 +928,7 @@ pub fn nemesis_faults(n: &crate::scenario::Nemesis, seed: u64) -> Vec<Fault> {
     let mut rng = stream(seed, "nemesis", 0);
     let blank = |at: Duration| Fault {
         delay_ms: None,
+        clock_drift_ppm: None,
         at: Span(at),
         crash: None,
         storage: None,
