@@ -384,6 +384,10 @@ pub enum StorageLoss {
 pub enum Command {
     /// Declare the partner down.
     PartnerDown,
+    /// Pause the server's failover (STATE PAUSED, drop the link).
+    Pause,
+    /// Shut the server's failover down (STATE SHUTDOWN).
+    Shutdown,
 }
 
 /// What a partition cuts.

@@ -605,6 +605,8 @@ impl World {
             if let Some(s) = self.servers[n].server.as_mut() {
                 match cmd {
                     Command::PartnerDown => s.handle_admin(clock, Admin::PartnerDown),
+                    Command::Pause => s.handle_admin(clock, Admin::Pause),
+                    Command::Shutdown => s.handle_admin(clock, Admin::Shutdown),
                 }
             }
             self.drain_server(n);

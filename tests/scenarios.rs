@@ -140,6 +140,41 @@ fn two_processes_agree_byte_for_byte_and_a_failure_replays_exactly() {
 }
 
 #[test]
+fn every_shipped_scenario_gives_byte_identical_traces_in_two_processes() {
+    for (path, s) in scenarios() {
+        let mut args: Vec<String> = vec![
+            "run".into(),
+            path.to_str().unwrap().into(),
+            "--seed".into(),
+            "5".into(),
+        ];
+        // The reduced size the in-process tests use.
+        args.extend(["--set".into(), format!("clients.count={}", s.clients.count)]);
+        args.extend([
+            "--set".into(),
+            format!("servers.pool_size={}", s.servers.pool_size),
+        ]);
+        let mut traces = Vec::new();
+        for run in ["x", "y"] {
+            let d = temp_dir(&format!("{}-{run}", s.name));
+            let mut a = args.clone();
+            a.extend(["--out".into(), d.to_str().unwrap().into()]);
+            let r = dhcpfo(&a.iter().map(String::as_str).collect::<Vec<_>>());
+            assert!(
+                matches!(r.status.code(), Some(0 | 1)),
+                "{}: {:?}",
+                path.display(),
+                r
+            );
+            traces.push(std::fs::read(d.join("trace.jsonl")).unwrap());
+            let _ = std::fs::remove_dir_all(d);
+        }
+        assert_eq!(traces[0], traces[1], "{}", path.display());
+        assert!(traces[0].len() > 100);
+    }
+}
+
+#[test]
 fn a_passing_run_exits_0_and_bad_input_exits_2() {
     let scenario =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/hot-standby-primary-crash.yaml");
