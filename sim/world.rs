@@ -18,7 +18,8 @@
 //! protocol's own timers notice), closed towards the partner when a server crashes.
 //! Every message crosses as encoded bytes through the real codecs.
 
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 use dhcpfo_engine::config::{AddressRange, LeaseTimes, ServerConfig, Subnet};
@@ -142,7 +143,11 @@ pub struct World {
     seed: u64,
     now: Time,
     end: Time,
-    queue: BTreeMap<(Time, u64), Ev>,
+    /// The queue holds small keys, (time, seq, slot), in a min-heap; the events themselves
+    /// sit in `slab` so that reordering the heap moves 24 bytes, not whole events.
+    queue: BinaryHeap<Reverse<(Time, u64, u32)>>,
+    slab: Vec<Option<Ev>>,
+    free_slots: Vec<u32>,
     seq: u64,
     servers: [ServerSlot; 2],
     clients: Vec<ClientSlot>,
@@ -199,7 +204,9 @@ impl World {
             seed,
             now: START,
             end,
-            queue: BTreeMap::new(),
+            queue: BinaryHeap::new(),
+            slab: Vec::new(),
+            free_slots: Vec::new(),
             seq: 0,
             servers,
             clients,
@@ -258,7 +265,18 @@ impl World {
 
     fn schedule(&mut self, at: Time, e: Ev) {
         self.seq += 1;
-        self.queue.insert((at, self.seq), e);
+        let slot = match self.free_slots.pop() {
+            Some(i) => {
+                self.slab[i as usize] = Some(e);
+                i
+            }
+            None => {
+                self.slab.push(Some(e));
+                (self.slab.len() - 1) as u32
+            }
+        };
+        // (time, seq) is unique, so the heap's order is total: ties never reach its internals.
+        self.queue.push(Reverse((at, self.seq, slot)));
     }
 
     /// A server's clock: network time, plus its offset, plus its drift so far.
@@ -310,16 +328,18 @@ impl World {
     /// and the run continues; the outcome is the first one.
     pub fn run_with(&mut self, keep_going: bool) -> Outcome {
         let mut reported = 0;
-        while let Some((&(at, seq), _)) = self.queue.first_key_value() {
+        while let Some(&Reverse((at, _, slot))) = self.queue.peek() {
             if at > self.end {
                 break;
             }
             if self.counts.events >= MAX_EVENTS {
                 return Outcome::Unfinished;
             }
-            let Some(ev) = self.queue.remove(&(at, seq)) else {
+            self.queue.pop();
+            let Some(ev) = self.slab.get_mut(slot as usize).and_then(Option::take) else {
                 break;
             };
+            self.free_slots.push(slot);
             self.now = at;
             self.counts.events += 1;
             self.handle(ev);
