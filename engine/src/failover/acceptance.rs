@@ -25,34 +25,14 @@
 //!   be no client-last-transaction-time option"), so an incoming CLTT at the epoch counts as
 //!   absent; a receiver CLTT or start-time-of-state at the epoch is one it does not have.
 
-use std::net::Ipv4Addr;
-
 use crate::failover::config::Role;
 use crate::lease::{Binding, BindingState, ClientKey, HwAddr};
 use crate::time::Time;
 use crate::wire::failover::RejectReason;
 
-/// What a received binding update transaction says, already decoded from the wire and corrected
-/// for clock skew by the caller. A time the update did not carry is `None`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Incoming {
-    /// assigned-IP-address.
-    pub address: Ipv4Addr,
-    /// binding-status.
-    pub state: BindingState,
-    /// client-identifier, if present.
-    pub client_id: Option<Vec<u8>>,
-    /// client-hardware-address, if present.
-    pub hw: Option<HwAddr>,
-    /// lease-expiration-time, if present.
-    pub expires_at: Option<Time>,
-    /// potential-expiration-time, if present.
-    pub pet: Option<Time>,
-    /// start-time-of-state, if present.
-    pub state_since: Option<Time>,
-    /// client-last-transaction-time, if present.
-    pub cltt: Option<Time>,
-}
+/// What a received binding update transaction says (decoded by [`crate::failover::messages`]);
+/// a time the update did not carry is `None`.
+pub use crate::failover::messages::Incoming;
 
 impl Incoming {
     /// The client the update names: its client-identifier if non-empty, else its hardware
@@ -237,6 +217,7 @@ mod tests {
     use super::*;
     use crate::time::Duration;
     use BindingState::*;
+    use std::net::Ipv4Addr;
 
     const ADDR: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 149);
     /// 2023-09-12T10:40:00Z, the message time of draft-12.md §13's examples.
@@ -280,6 +261,8 @@ mod tests {
             pet: active.then(|| at(9000)),
             state_since: Some(at(100)),
             cltt: Some(at(100)),
+            ip_flags: 0,
+            subnet_mask: None,
         }
     }
 
@@ -613,6 +596,8 @@ mod tests {
                             pet: None,
                             state_since: None,
                             cltt: None,
+                            ip_flags: 0,
+                            subnet_mask: None,
                         };
                         let _ = check(&r, &blank, role, now);
                         let _ = check(&r, &theirs(col), role, now);

@@ -543,8 +543,9 @@ pub fn bndupd(
 
 /// One binding transaction of a received BNDUPD, decoded. Times are as the partner sent them
 /// (draft-12 §5.10's skew correction is the engine's business); a field is `None` where the
-/// message left the option out.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// message left the option out. The acceptance rules ([`crate::failover::acceptance`]) judge it
+/// as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Incoming {
     /// The address (assigned-IP-address).
     pub address: Ipv4Addr,

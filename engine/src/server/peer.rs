@@ -922,7 +922,7 @@ impl<S: Storage> Server<S> {
             });
             let verdict = match dueling.map(|mine| duel(&current, mine.state, &incoming, role)) {
                 Some(Verdict::Reject(r)) => Verdict::Reject(r),
-                _ => acceptance::check(&current, &to_acceptance(&incoming), role, now),
+                _ => acceptance::check(&current, &incoming, role, now),
             };
             match verdict {
                 Verdict::Reject(reason) => {
@@ -1323,19 +1323,6 @@ fn reject_text(r: RejectReason) -> &'static str {
         }
         RejectReason::HBA_CONFLICT => "invalid HBA",
         _ => "rejected",
-    }
-}
-
-fn to_acceptance(i: &Incoming) -> acceptance::Incoming {
-    acceptance::Incoming {
-        address: i.address,
-        state: i.state,
-        client_id: i.client_id.clone(),
-        hw: i.hw.clone(),
-        expires_at: i.expires_at,
-        pet: i.pet,
-        state_since: i.state_since,
-        cltt: i.cltt,
     }
 }
 
