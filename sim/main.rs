@@ -38,6 +38,10 @@ enum Command {
         /// Keep running after the first violation, recording every one in the trace.
         #[arg(long = "continue")]
         keep_going: bool,
+        /// Also write every packet of the run to run.pcap (readable by Wireshark and by
+        /// `dhcpfo decode`); large for big runs.
+        #[arg(long)]
+        pcap: bool,
     },
     /// Rerun a failure exactly, from the repro.yaml a run wrote.
     Replay {
@@ -99,6 +103,7 @@ fn main() -> ExitCode {
             out,
             overrides,
             keep_going,
+            pcap,
         } => {
             let loaded = match dhcpfo::scenario::Scenario::load_with(&scenario, &overrides) {
                 Ok(s) => s,
@@ -113,6 +118,7 @@ fn main() -> ExitCode {
                 out,
                 reproduce: format!("dhcpfo run {} --seed {seed}{sets}", scenario.display()),
                 keep_going,
+                pcap,
             };
             run_one(loaded, &args)
         }
@@ -130,6 +136,7 @@ fn main() -> ExitCode {
                 out,
                 reproduce: format!("dhcpfo replay {}", file.display()),
                 keep_going: false,
+                pcap: false,
             };
             run_one(repro.scenario, &args)
         }

@@ -27,6 +27,8 @@ pub struct RunArgs {
     pub reproduce: String,
     /// Keep running after the first violation, recording each in the trace.
     pub keep_going: bool,
+    /// Write every packet of the run to `run.pcap` in the output directory.
+    pub pcap: bool,
 }
 
 /// A run's result, for callers that want more than the exit code.
@@ -62,7 +64,11 @@ pub fn run_scenario(
     err: &mut dyn Write,
 ) -> (u8, Option<RunReport>) {
     let started = wall_s();
-    let mut world = World::new(scenario.clone(), args.seed);
+    let mut world = if args.pcap {
+        World::with_capture(scenario.clone(), args.seed)
+    } else {
+        World::new(scenario.clone(), args.seed)
+    };
     let outcome = world.run_with(args.keep_going);
     let wall = (wall_s() - started).max(1e-9);
     let dir = args
@@ -162,7 +168,7 @@ pub fn run_scenario(
         "reproduce": args.reproduce,
         "history": history,
     });
-    if let Err(e) = write_outputs(&dir, &world, &summary, &outcome, &scenario, args.seed) {
+    if let Err(e) = write_outputs(&dir, &mut world, &summary, &outcome, &scenario, args.seed) {
         let _ = writeln!(err, "dhcpfo run: writing {}: {e}", dir.display());
         return (exit::BAD_INPUT, None);
     }
@@ -181,7 +187,7 @@ pub fn run_scenario(
 
 fn write_outputs(
     dir: &Path,
-    world: &World,
+    world: &mut World,
     summary: &serde_json::Value,
     outcome: &Outcome,
     scenario: &Scenario,
@@ -194,6 +200,9 @@ fn write_outputs(
     }
     trace.flush()?;
     std::fs::write(dir.join("summary.json"), format!("{summary:#}\n"))?;
+    if let Some(r) = world.recorder.take() {
+        std::fs::write(dir.join("run.pcap"), r.finish())?;
+    }
     let repro = dir.join("repro.yaml");
     if matches!(outcome, Outcome::Violation(_)) {
         let r = Repro {

@@ -159,6 +159,8 @@ pub struct World {
     net: ChaCha8Rng,
     flood: ChaCha8Rng,
     mclt: Duration,
+    /// The packet capture, when asked for (`enable_capture`).
+    pub recorder: Option<crate::record::Recorder>,
     /// The checkers.
     pub checker: Checker,
     /// The trace.
@@ -169,7 +171,16 @@ pub struct World {
 
 impl World {
     /// Build the world of a scenario for one seed.
-    pub fn new(mut scenario: Scenario, seed: u64) -> World {
+    pub fn new(scenario: Scenario, seed: u64) -> World {
+        World::build(scenario, seed, false)
+    }
+
+    /// Build the world and record every packet of the run in a pcap ([`World::recorder`]).
+    pub fn with_capture(scenario: Scenario, seed: u64) -> World {
+        World::build(scenario, seed, true)
+    }
+
+    fn build(mut scenario: Scenario, seed: u64, capture: bool) -> World {
         if let Some(n) = scenario.nemesis.clone() {
             let drawn = nemesis_faults(&n, seed);
             scenario.faults.extend(drawn);
@@ -215,6 +226,11 @@ impl World {
             cut_servers: [false, false],
             cut_clients: [false, false],
             mclt,
+            recorder: if capture {
+                crate::record::Recorder::new()
+            } else {
+                None
+            },
             checker: Checker::default(),
             trace: Trace::new(),
             counts: Counts::default(),
@@ -585,6 +601,9 @@ impl World {
                     .collect();
                 for c in dead {
                     self.conns.remove(&c);
+                    if let Some(r) = self.recorder.as_mut() {
+                        r.tcp_close(self.now, c, n);
+                    }
                     if !self.cut_servers[n] {
                         let at = self.now + self.tcp_delay();
                         self.schedule(
@@ -704,6 +723,14 @@ impl World {
                 Output::Dhcp(t) => {
                     self.counts.dhcp_messages += 1;
                     self.observe_reply(n, &t.bytes);
+                    if let Some(r) = self.recorder.as_mut() {
+                        r.udp(
+                            self.now,
+                            SocketAddrV4::new(SERVER_ADDR[n], 67),
+                            t.to,
+                            &t.bytes,
+                        );
+                    }
                     if self.cut_clients[n] {
                         continue;
                     }
@@ -734,6 +761,13 @@ impl World {
                         let conn = self.next_conn;
                         self.next_conn += 1;
                         self.conns.insert(conn, (n, peer));
+                        if let Some(r) = self.recorder.as_mut() {
+                            // An ephemeral port per connection on the dialing side.
+                            let from =
+                                SocketAddrV4::new(SERVER_ADDR[n], 40_000 + (conn % 20_000) as u16);
+                            let to = SocketAddrV4::new(SERVER_ADDR[peer], 647);
+                            r.tcp_open(self.now, conn, n, from, to);
+                        }
                         self.schedule(
                             at,
                             Ev::PeerConnected {
@@ -772,6 +806,9 @@ impl World {
                         continue;
                     };
                     let to = if a == n { b } else { a };
+                    if let Some(r) = self.recorder.as_mut() {
+                        r.tcp_send(self.now, conn, n, &bytes);
+                    }
                     if !self.cut_servers[n] {
                         let at = self.now + self.tcp_delay();
                         self.schedule(
@@ -785,6 +822,9 @@ impl World {
                     }
                 }
                 Output::PeerClose { conn } => {
+                    if let Some(r) = self.recorder.as_mut() {
+                        r.tcp_close(self.now, conn, n);
+                    }
                     if let Some((a, b)) = self.conns.remove(&conn) {
                         let to = if a == n { b } else { a };
                         if !self.cut_servers[n] {
@@ -883,10 +923,24 @@ impl World {
                     } else {
                         (bytes, SocketAddrV4::new(src_ip, 68))
                     };
+                    if let Some(r) = self.recorder.as_mut() {
+                        // What the segment carries: the client's broadcast, or its unicast to a
+                        // server; a relay's forwards are recorded per server below.
+                        if !relayed {
+                            let dst = match to {
+                                Some(ip) if !broadcast => SocketAddrV4::new(ip, 67),
+                                _ => SocketAddrV4::new(Ipv4Addr::BROADCAST, 67),
+                            };
+                            r.udp(self.now, src, dst, &bytes);
+                        }
+                    }
                     for (n, server_addr) in SERVER_ADDR.into_iter().enumerate() {
                         let addressed = broadcast || to == Some(server_addr);
                         if !addressed || self.cut_clients[n] {
                             continue;
+                        }
+                        if relayed && let Some(r) = self.recorder.as_mut() {
+                            r.udp(self.now, src, SocketAddrV4::new(server_addr, 67), &bytes);
                         }
                         for d in self.udp_delays() {
                             let rx = Received {

@@ -227,6 +227,7 @@ fn run_report_carries_the_hash() {
         out: Some(d.clone()),
         reproduce: "test".into(),
         keep_going: false,
+        pcap: false,
     };
     let mut t = 0.0;
     let mut wall = || {
@@ -243,5 +244,44 @@ fn run_report_carries_the_hash() {
     let report = report.unwrap();
     assert_eq!(report.trace_hash, hash_of(&s, 1).0);
     assert!(code <= 1);
+    let _ = std::fs::remove_dir_all(d);
+}
+
+#[test]
+fn a_simulated_run_writes_a_pcap_our_decoder_reads_and_verifies() {
+    // Goal: with --pcap the run's packets land in run.pcap; `dhcpfo decode --verify` reads every
+    // DHCP and failover message of it and re-encodes each failover message byte for byte, and
+    // the counts agree with the run's.
+    let scenario =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/hot-standby-primary-crash.yaml");
+    let d = temp_dir("pcap");
+    let r = dhcpfo(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--seed",
+        "2",
+        "--set",
+        "clients.count=30",
+        "--pcap",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    assert_eq!(r.status.code(), Some(0));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("summary.json")).unwrap()).unwrap();
+    let pcap = d.join("run.pcap");
+    let r = dhcpfo(&["decode", "--verify", pcap.to_str().unwrap()]);
+    let stderr = String::from_utf8(r.stderr).unwrap();
+    assert_eq!(r.status.code(), Some(0), "{stderr}");
+    let failover = summary["failover_messages"].as_u64().unwrap();
+    let dhcp = summary["dhcp_messages"].as_u64().unwrap();
+    assert!(
+        stderr.contains(&format!("{failover} failover messages")),
+        "{stderr} vs {failover}"
+    );
+    assert!(
+        stderr.contains(&format!("{dhcp} DHCP messages")),
+        "{stderr} vs {dhcp}"
+    );
     let _ = std::fs::remove_dir_all(d);
 }
