@@ -214,6 +214,12 @@ pub struct Servers {
     /// Largest tolerated clock difference between the partners.
     #[serde(default = "default_delta")]
     pub max_clock_delta: Span,
+    /// The failover dialect both servers speak.
+    #[serde(default)]
+    pub dialect: dhcpfo_engine::failover::DialectName,
+    /// A shared secret: every failover message is signed (HMAC-SHA256) and checked.
+    #[serde(default)]
+    pub shared_secret: Option<String>,
 }
 
 fn default_mclt() -> Span {
@@ -242,6 +248,8 @@ impl Default for Servers {
             receive_timer: default_receive(),
             safe_period: None,
             max_clock_delta: default_delta(),
+            dialect: Default::default(),
+            shared_secret: None,
         }
     }
 }

@@ -24,12 +24,12 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 
 use dhcpfo_engine::config::{AddressRange, LeaseTimes, ServerConfig, Subnet};
 use dhcpfo_engine::failover::state::FoState;
-use dhcpfo_engine::failover::{BucketOwner, DialectName, Mode, RelationshipConfig, Role};
+use dhcpfo_engine::failover::{BucketOwner, Mode, RelationshipConfig, Role};
 use dhcpfo_engine::server::{Admin, Direction, Output, Received, Server};
 use dhcpfo_engine::storage::{CrashMode, MemStorage};
 use dhcpfo_engine::time::{Duration, Time};
 use dhcpfo_engine::wire::dhcp::{DhcpMessage, MessageType};
-use dhcpfo_engine::wire::failover::{Dialect, Message};
+use dhcpfo_engine::wire::failover::Message;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -798,7 +798,8 @@ impl World {
                     self.counts.failover_messages += 1;
                     // The MCLT checker reads BNDUPD (3) and BNDACK (4) only.
                     if matches!(bytes.get(2), Some(3 | 4))
-                        && let Ok(msg) = Message::parse(&bytes, Dialect::Isc)
+                        && let Ok(msg) =
+                            Message::parse(&bytes, self.scenario.servers.dialect.dialect())
                     {
                         self.checker.failover_message(n, &msg);
                     }
@@ -1206,8 +1207,8 @@ fn server_config(s: &Scenario, i: usize) -> ServerConfig {
             mclt_s: s.servers.mclt.0.as_secs() as u32,
             mode,
             max_unacked_bndupd: 10,
-            dialect: DialectName::Isc,
-            shared_secret: None,
+            dialect: s.servers.dialect,
+            shared_secret: s.servers.shared_secret.clone(),
             max_clock_delta_s: s.servers.max_clock_delta.0.as_secs() as u32,
             receive_timer_s: Some(s.servers.receive_timer.0.as_secs().max(1) as u32),
             safe_period_s: Some(s.servers.safe_period.map_or(0, |p| p.0.as_secs() as u32)),
