@@ -5,6 +5,10 @@
 use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+
+/// The same allocator as the `dhcpfo` binary, so the bench measures what users run.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use dhcpfo::scenario::Scenario;
 use dhcpfo::world::{Outcome, World};
 
