@@ -454,6 +454,10 @@ pub struct Fault {
     /// given; 0 stops it).
     #[serde(default)]
     pub clock_drift_ppm: Option<i32>,
+    /// Every running client reboots (a power cut on the clients' side): each confirms its
+    /// address with INIT-REBOOT (RFC 2131 §4.4.2).
+    #[serde(default)]
+    pub reboot_clients: Option<bool>,
 }
 
 /// Checker bounds.
@@ -614,6 +618,7 @@ impl Scenario {
                 f.clock_offset_s.is_some(),
                 f.delay_ms.is_some(),
                 f.clock_drift_ppm.is_some(),
+                f.reboot_clients.is_some(),
             ]
             .iter()
             .filter(|&&v| v)
@@ -621,7 +626,7 @@ impl Scenario {
             if verbs != 1 {
                 return err(format!(
                     "faults[{i}] (at {}) must have exactly one of crash, restart, partition, heal, \
-                     admin, clock_offset_s, clock_drift_ppm, delay_ms",
+                     admin, clock_offset_s, clock_drift_ppm, delay_ms, reboot_clients",
                     f.at
                 ));
             }

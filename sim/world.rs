@@ -664,6 +664,17 @@ impl World {
             self.servers[n].armed = None;
             self.drain_server(n);
         }
+        if f.reboot_clients == Some(true) {
+            self.trace
+                .event(self.now, "fault", &[("reboot", "clients".into())]);
+            let now = self.now;
+            for c in 0..self.clients.len() {
+                if self.clients[c].client.is_running() {
+                    self.clients[c].client.reboot(now);
+                    self.drain_client(c);
+                }
+            }
+        }
         if let Some(ms) = f.delay_ms {
             self.scenario.network.delay_ms_mean = ms;
             self.trace
@@ -1004,6 +1015,7 @@ pub fn nemesis_faults(n: &crate::scenario::Nemesis, seed: u64) -> Vec<Fault> {
     use crate::scenario::{Node, Span};
     let mut rng = stream(seed, "nemesis", 0);
     let blank = |at: Duration| Fault {
+        reboot_clients: None,
         delay_ms: None,
         clock_drift_ppm: None,
         at: Span(at),
