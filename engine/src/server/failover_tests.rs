@@ -1548,3 +1548,76 @@ fn conflicting_bindings_from_a_partition_are_resolved_by_the_acceptance_rules() 
         "the primary rejected the secondary's"
     );
 }
+
+#[test]
+fn a_restart_that_meets_no_partner_leaves_startup_by_its_timer_as_if_the_link_had_failed() {
+    // Goal: draft-12.md §4.2 (STARTUP timer expires) — a server that was NORMAL restarts while its partner is down; it
+    // stays in STARTUP (serving nothing) for the startup time, then takes the state the
+    // previous one would take on a failed link: NORMAL → COMMUNICATIONS-INTERRUPTED.
+    let mut net = normal_pair(Mode::HotStandby, 199);
+    net.crash(S, CrashMode::LoseUnsynced);
+    net.crash(P, CrashMode::LoseUnsynced);
+    net.boot(P);
+    let startup = net.node(P).relationship().unwrap().timers.startup;
+    assert!(startup > secs(2), "the test needs a startup window");
+    net.run_for(Duration::from_millis(startup.as_millis() - 1000));
+    assert_eq!(
+        net.state(P),
+        Some(FoState::Startup),
+        "the dial failures do not end it"
+    );
+    assert!(net.dora(P, 40).is_none(), "STARTUP serves nothing");
+    net.run_for(secs(2));
+    assert_eq!(net.state(P), Some(FoState::CommunicationsInterrupted));
+    assert!(net.dora(P, 41).is_some(), "COMM-INT serves");
+}
+
+#[test]
+fn an_operator_may_move_a_normal_server_to_partner_down() {
+    // Goal: draft-12.md §4.2 (NORMAL, external command) — PARTNER-DOWN by command is allowed from NORMAL too (the operator
+    // vouches that the partner is down); the server tells its partner with a STATE message.
+    let mut net = normal_pair(Mode::HotStandby, 199);
+    net.seen.clear();
+    let clock = net.clock(P);
+    net.nodes[P]
+        .as_mut()
+        .unwrap()
+        .handle_admin(clock, Admin::PartnerDown);
+    net.drain(P);
+    assert_eq!(net.state(P), Some(FoState::PartnerDown));
+    assert!(
+        net.types_from(P).contains(&Fo::State),
+        "{:?}",
+        net.types_from(P)
+    );
+}
+
+#[test]
+fn a_link_failure_during_potential_conflict_gives_resolution_interrupted() {
+    // Goal: draft-12.md §4.2 (POTENTIAL-CONFLICT, comm failed) — the pair meets in POTENTIAL-CONFLICT after a partition in which the
+    // primary was put in PARTNER-DOWN; the secondary crashes before the conflict is resolved,
+    // and the primary goes to RESOLUTION-INTERRUPTED, where it serves again.
+    let mut net = normal_pair(Mode::HotStandby, 199);
+    net.partitioned = true;
+    net.run_for(secs(40));
+    let clock = net.clock(P);
+    net.nodes[P]
+        .as_mut()
+        .unwrap()
+        .handle_admin(clock, Admin::PartnerDown);
+    net.drain(P);
+    net.partitioned = false;
+    let mut met = false;
+    for _ in 0..20_000 {
+        net.run_for(Duration::from_millis(1));
+        if net.state(P) == Some(FoState::PotentialConflict) {
+            met = true;
+            break;
+        }
+    }
+    assert!(met, "the primary never reached POTENTIAL-CONFLICT");
+    net.crash(S, CrashMode::LoseUnsynced);
+    net.run_for(secs(1));
+    assert_eq!(net.state(P), Some(FoState::ResolutionInterrupted));
+    assert!(net.dora(P, 42).is_some(), "RESOLUTION-INTERRUPTED serves");
+}
