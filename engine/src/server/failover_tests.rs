@@ -1621,3 +1621,35 @@ fn a_link_failure_during_potential_conflict_gives_resolution_interrupted() {
     assert_eq!(net.state(P), Some(FoState::ResolutionInterrupted));
     assert!(net.dora(P, 42).is_some(), "RESOLUTION-INTERRUPTED serves");
 }
+
+#[test]
+fn a_shutdown_answered_by_partner_down_restarts_in_recover() {
+    // Goal: draft-12.md §4.2 (operator "shutdown") — the secondary is shut down; the primary
+    // answers its STATE(SHUTDOWN) by going PARTNER-DOWN; the secondary stores RECOVER as the
+    // state to return to, so its restart asks the primary for what it missed.
+    let mut net = normal_pair(Mode::HotStandby, 199);
+    let clock = net.clock(S);
+    net.nodes[S]
+        .as_mut()
+        .unwrap()
+        .handle_admin(clock, Admin::Shutdown);
+    net.drain(S);
+    net.run_for(secs(2));
+    assert_eq!(net.state(S), Some(FoState::Shutdown));
+    assert_eq!(net.state(P), Some(FoState::PartnerDown));
+    net.crash(S, CrashMode::LoseUnsynced);
+    net.run_for(secs(1));
+    net.seen.clear();
+    net.boot(S);
+    net.run_for(secs(2));
+    let sent = net.types_from(S);
+    assert!(
+        sent.contains(&Fo::UpdReq) || sent.contains(&Fo::UpdReqAll),
+        "RECOVER asks for updates: {sent:?}"
+    );
+    assert!(
+        matches!(net.state(S), Some(FoState::Recover | FoState::RecoverWait)),
+        "{:?}",
+        net.state(S)
+    );
+}
