@@ -308,29 +308,42 @@ impl Message {
     /// The binding transactions of a BNDUPD or BNDACK (draft-12 §6.3): each slice starts with an
     /// assigned-IP-address and runs to the next one. Options before the first address (none in
     /// practice) are not part of any transaction; a trailing digest lands in the last slice.
-    pub fn bindings(&self) -> impl Iterator<Item = Binding<'_>> {
-        let starts: Vec<(usize, Ipv4Addr)> = self
-            .options
+    pub fn bindings(&self) -> Bindings<'_> {
+        Bindings {
+            options: &self.options,
+            next: 0,
+        }
+    }
+}
+
+/// The binding transactions of a message, in order, without allocating (see
+/// [`Message::bindings`]).
+#[derive(Debug, Clone)]
+pub struct Bindings<'a> {
+    options: &'a [FoOption],
+    /// Where to look for the next assigned-IP-address.
+    next: usize,
+}
+
+impl<'a> Iterator for Bindings<'a> {
+    type Item = Binding<'a>;
+
+    fn next(&mut self) -> Option<Binding<'a>> {
+        let rest = self.options.get(self.next..)?;
+        let (offset, address) = rest.iter().enumerate().find_map(|(i, o)| match o {
+            FoOption::AssignedIpAddress(a) => Some((i, *a)),
+            _ => None,
+        })?;
+        let start = self.next + offset;
+        let end = self.options[start + 1..]
             .iter()
-            .enumerate()
-            .filter_map(|(i, o)| match o {
-                FoOption::AssignedIpAddress(a) => Some((i, *a)),
-                _ => None,
-            })
-            .collect();
-        let ends: Vec<usize> = starts
-            .iter()
-            .skip(1)
-            .map(|&(i, _)| i)
-            .chain([self.options.len()])
-            .collect();
-        starts
-            .into_iter()
-            .zip(ends)
-            .map(move |((start, address), end)| Binding {
-                address,
-                options: &self.options[start..end],
-            })
+            .position(|o| matches!(o, FoOption::AssignedIpAddress(_)))
+            .map_or(self.options.len(), |i| start + 1 + i);
+        self.next = end;
+        Some(Binding {
+            address,
+            options: &self.options[start..end],
+        })
     }
 }
 

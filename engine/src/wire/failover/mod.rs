@@ -17,7 +17,7 @@ pub mod option;
 pub use dialect::Dialect;
 pub use error::DecodeError;
 pub use framer::{FrameError, Framer};
-pub use message::{Binding, HEADER_LEN, MAX_MESSAGE_LEN, Message, MessageType};
+pub use message::{Binding, Bindings, HEADER_LEN, MAX_MESSAGE_LEN, Message, MessageType};
 pub use option::{
     BindingState, BindingStatus, FoOption, HardwareAddress, IpFlags, NapStatus, RejectReason,
     ServerState, WideString,

@@ -550,3 +550,25 @@ proptest! {
         let _ = digest::verify(&corrupt, b"k");
     }
 }
+
+#[test]
+fn bindings_split_at_each_assigned_address_and_skip_what_comes_before_the_first() {
+    // draft-12 §6.3: a transaction runs from its assigned-IP-address to the next one.
+    let a = Ipv4Addr::new(192, 0, 2, 1);
+    let b = Ipv4Addr::new(192, 0, 2, 2);
+    let m = Message::new(MessageType::BndUpd, T, 1)
+        .with(O::LeaseExpirationTime(1))
+        .with(O::AssignedIpAddress(a))
+        .with(O::LeaseExpirationTime(2))
+        .with(O::AssignedIpAddress(b))
+        .with(O::LeaseExpirationTime(3))
+        .with(O::ClientLastTransactionTime(4));
+    let got: Vec<_> = m.bindings().map(|b| (b.address, b.options.len())).collect();
+    assert_eq!(got, vec![(a, 2), (b, 3)]);
+    assert_eq!(
+        m.bindings().nth(1).unwrap().options[2],
+        O::ClientLastTransactionTime(4)
+    );
+    let empty = Message::new(MessageType::BndUpd, T, 1).with(O::LeaseExpirationTime(1));
+    assert_eq!(empty.bindings().count(), 0);
+}
