@@ -587,18 +587,7 @@ mod tests {
                 for role in [Role::Primary, Role::Secondary] {
                     for now in [Time::EPOCH, T0, Time::MAX] {
                         let r = Binding::new(ADDR, row);
-                        let blank = Incoming {
-                            address: ADDR,
-                            state: col,
-                            client_id: None,
-                            hw: None,
-                            expires_at: None,
-                            pet: None,
-                            state_since: None,
-                            cltt: None,
-                            ip_flags: 0,
-                            subnet_mask: None,
-                        };
+                        let blank = Incoming::bare(ADDR, col);
                         let _ = check(&r, &blank, role, now);
                         let _ = check(&r, &theirs(col), role, now);
                         let _ = is_conflict(&r, &blank, now);

@@ -570,6 +570,24 @@ pub struct Incoming {
     pub subnet_mask: Option<Ipv4Addr>,
 }
 
+impl Incoming {
+    /// An update for `address` in `state` that carries nothing else.
+    pub fn bare(address: Ipv4Addr, state: BindingState) -> Incoming {
+        Incoming {
+            address,
+            state,
+            client_id: None,
+            hw: None,
+            expires_at: None,
+            pet: None,
+            state_since: None,
+            cltt: None,
+            ip_flags: 0,
+            subnet_mask: None,
+        }
+    }
+}
+
 /// The binding transactions of a received BNDUPD, one result per transaction in order; an `Err`
 /// names the address and the reason to put in its BNDACK.
 ///
@@ -611,18 +629,7 @@ fn decode_one(
     dialect: Dialect,
 ) -> Result<Incoming, RejectReason> {
     let mut status = None;
-    let mut i = Incoming {
-        address,
-        state: BindingState::Free,
-        client_id: None,
-        hw: None,
-        expires_at: None,
-        pet: None,
-        state_since: None,
-        cltt: None,
-        ip_flags: 0,
-        subnet_mask: None,
-    };
+    let mut i = Incoming::bare(address, BindingState::Free);
     let mut flags_present = false;
     let time = |v: u32| Some(Time::from_secs(u64::from(v)));
     // The first option is the assigned-IP-address itself; first occurrences win.

@@ -259,6 +259,20 @@ impl Relationship {
         self.link.as_ref().filter(|l| l.established)
     }
 
+    /// Makes the pending connection `conn` the relationship's link once its handshake has
+    /// passed (draft-12 §7.8, §7.9), with the partner's window and receive timer (a zero
+    /// meaning "the default" is read as 1). False if `conn` was not pending.
+    pub fn establish(&mut self, conn: ConnId, max_unacked: u32, receive_timer_s: u32) -> bool {
+        let Some(mut link) = self.pending.remove(&conn) else {
+            return false;
+        };
+        link.established = true;
+        link.partner_max_unacked = max_unacked.max(1);
+        link.partner_receive_timer = Duration::from_secs(u64::from(receive_timer_s.max(1)));
+        self.link = Some(link);
+        true
+    }
+
     /// How often the heartbeat records that this server is operating: often enough that a
     /// restart knows when it went down to within a small part of the MCLT.
     pub fn heartbeat(&self) -> Duration {

@@ -421,17 +421,11 @@ fn decline<S: Storage>(s: &mut Server<S>, now: Time, msg: &DhcpMessage, client: 
     }
     let mut b = b.clone();
     // draft-12 §7.1: an ABANDONED binding carries no client.
-    b.state = BindingState::Abandoned;
-    b.state_since = now;
     b.client_id = None;
     b.hw = None;
-    b.cltt = now;
-    b.unacked = s.failover.is_some();
-    let address = b.address;
     s.db.withdraw_offer(slot);
-    if s.commit(slot, b).is_ok() {
+    if end_binding(s, now, slot, b, BindingState::Abandoned) {
         s.counters.declines += 1;
-        s.binding_changed(now, address);
     }
 }
 
@@ -450,16 +444,30 @@ fn release<S: Storage>(s: &mut Server<S>, now: Time, msg: &DhcpMessage, client: 
         s.counters.no_record += 1;
         return;
     }
-    let mut b = b.clone();
-    b.state = BindingState::Released;
+    if end_binding(s, now, slot, b.clone(), BindingState::Released) {
+        s.counters.releases += 1;
+    }
+}
+
+/// Moves a client's binding to `state` now, as the client asked (DECLINE, RELEASE): stored,
+/// and owed to the partner. False if storage refused it (the binding is then unchanged).
+fn end_binding<S: Storage>(
+    s: &mut Server<S>,
+    now: Time,
+    slot: Slot,
+    mut b: Binding,
+    state: BindingState,
+) -> bool {
+    b.state = state;
     b.state_since = now;
     b.cltt = now;
     b.unacked = s.failover.is_some();
     let address = b.address;
-    if s.commit(slot, b).is_ok() {
-        s.counters.releases += 1;
+    let stored = s.commit(slot, b).is_ok();
+    if stored {
         s.binding_changed(now, address);
     }
+    stored
 }
 
 /// RFC 2131 §4.3.5: configuration only, no lease, sent to ciaddr.

@@ -394,20 +394,15 @@ impl<S: Storage> Server<S> {
                     .is_some();
                 match messages::check_connect(msg, &cfg, now.as_unix_secs(), already) {
                     Ok(params) => {
-                        let Some(mut link) = rel.pending.remove(&conn) else {
+                        if !rel.establish(conn, params.max_unacked, params.receive_timer_s) {
                             return;
-                        };
-                        link.established = true;
-                        link.partner_max_unacked = params.max_unacked.max(1);
-                        link.partner_receive_timer =
-                            Duration::from_secs(u64::from(params.receive_timer_s.max(1)));
+                        }
                         // draft-12 §5.2: the secondary adopts the primary's MCLT (MS-DHCPF
                         // §3.3.5.1 keeps its own configured values instead).
                         if cfg.dialect() == Dialect::Isc {
                             rel.mclt = Duration::from_secs(u64::from(params.mclt_s.max(1)));
                             rel.primary_buckets = params.hba.or(rel.primary_buckets);
                         }
-                        rel.link = Some(link);
                         let receive_s = rel.timers.receive.as_secs() as u32;
                         let ack = messages::connect_ack(
                             &cfg,
@@ -457,14 +452,9 @@ impl<S: Storage> Server<S> {
                             self.close_conn(now, conn);
                             return;
                         }
-                        let Some(mut link) = rel.pending.remove(&conn) else {
+                        if !rel.establish(conn, params.max_unacked, params.receive_timer_s) {
                             return;
-                        };
-                        link.established = true;
-                        link.partner_max_unacked = params.max_unacked.max(1);
-                        link.partner_receive_timer =
-                            Duration::from_secs(u64::from(params.receive_timer_s.max(1)));
-                        rel.link = Some(link);
+                        }
                         self.link_established(now);
                     }
                     Err(reason) => {
