@@ -288,19 +288,25 @@ impl RelationshipConfig {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    pub(crate) fn primary() -> RelationshipConfig {
+impl RelationshipConfig {
+    /// The ISC-dialect relationship "fo-test" between 192.0.2.1 (primary) and 192.0.2.2, MCLT
+    /// 30 s, timers at their defaults: the base the engine's tests vary.
+    pub(crate) fn for_tests(role: Role, mode: Mode) -> RelationshipConfig {
+        let primary = Ipv4Addr::new(192, 0, 2, 1);
+        let secondary = Ipv4Addr::new(192, 0, 2, 2);
+        let (local_address, peer_address) = match role {
+            Role::Primary => (primary, secondary),
+            Role::Secondary => (secondary, primary),
+        };
         RelationshipConfig {
             name: "fo-test".into(),
-            role: Role::Primary,
-            local_address: Ipv4Addr::new(192, 0, 2, 1),
+            role,
+            local_address,
             local_port: 647,
-            peer_address: Ipv4Addr::new(192, 0, 2, 2),
+            peer_address,
             peer_port: 647,
             mclt_s: 30,
-            mode: Mode::HotStandby,
+            mode,
             max_unacked_bndupd: 10,
             dialect: DialectName::Isc,
             shared_secret: None,
@@ -313,6 +319,15 @@ mod tests {
             rebalance_s: None,
             set_bucket_serves: BucketOwner::Primary,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn primary() -> RelationshipConfig {
+        RelationshipConfig::for_tests(Role::Primary, Mode::HotStandby)
     }
 
     #[test]

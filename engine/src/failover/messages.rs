@@ -830,30 +830,14 @@ mod tests {
     const MAC: [u8; 6] = [0x56, 0xf8, 0x21, 0x7d, 0xba, 0x54];
 
     fn cfg(role: Role) -> RelationshipConfig {
+        let mode = Mode::LoadBalance {
+            split: (role == Role::Primary).then_some(128),
+            hba: None,
+            max_secs: 3,
+        };
         RelationshipConfig {
-            name: "fo-test".into(),
-            role,
-            local_address: Ipv4Addr::new(192, 0, 2, 1),
-            local_port: 647,
-            peer_address: Ipv4Addr::new(192, 0, 2, 2),
-            peer_port: 647,
-            mclt_s: 30,
-            mode: Mode::LoadBalance {
-                split: (role == Role::Primary).then_some(128),
-                hba: None,
-                max_secs: 3,
-            },
-            max_unacked_bndupd: 10,
-            dialect: DialectName::Isc,
-            shared_secret: None,
-            max_clock_delta_s: 60,
             receive_timer_s: Some(30),
-            safe_period_s: None,
-            startup_s: None,
-            connect_retry_s: None,
-            sync_timer_s: None,
-            rebalance_s: None,
-            set_bucket_serves: BucketOwner::Primary,
+            ..RelationshipConfig::for_tests(role, mode)
         }
     }
 

@@ -8,7 +8,7 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use super::*;
 use crate::config::{AddressRange, LeaseTimes, Subnet};
 use crate::failover::state::FoState;
-use crate::failover::{BucketOwner, DialectName, Mode, RelationshipConfig, Role};
+use crate::failover::{Mode, RelationshipConfig, Role};
 use crate::storage::{CrashMode, MemStorage};
 use crate::time::Duration;
 use crate::wire::dhcp::{DhcpMessage, DhcpOption, MessageType, Op};
@@ -21,34 +21,14 @@ const T0: u64 = 1_800_000_000;
 const MCLT_S: u32 = 30;
 
 fn relationship(role: Role, mode: Mode) -> RelationshipConfig {
-    let (me, peer) = match role {
-        Role::Primary => (ADDR[P], ADDR[S]),
-        Role::Secondary => (ADDR[S], ADDR[P]),
+    let mode = if role == Role::Secondary {
+        strip_split(mode)
+    } else {
+        mode
     };
     RelationshipConfig {
-        name: "fo-test".into(),
-        role,
-        local_address: me,
-        local_port: 647,
-        peer_address: peer,
-        peer_port: 647,
-        mclt_s: MCLT_S,
-        mode: if role == Role::Secondary {
-            strip_split(mode)
-        } else {
-            mode
-        },
-        max_unacked_bndupd: 10,
-        dialect: DialectName::Isc,
-        shared_secret: None,
-        max_clock_delta_s: 60,
         receive_timer_s: Some(30),
-        safe_period_s: None,
-        startup_s: None,
-        connect_retry_s: None,
-        sync_timer_s: None,
-        rebalance_s: None,
-        set_bucket_serves: BucketOwner::Primary,
+        ..RelationshipConfig::for_tests(role, mode)
     }
 }
 
