@@ -194,11 +194,7 @@ fn write_outputs(
     seed: u64,
 ) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    let mut trace = std::io::BufWriter::new(std::fs::File::create(dir.join("trace.jsonl"))?);
-    for l in world.trace.lines() {
-        writeln!(trace, "{l}")?;
-    }
-    trace.flush()?;
+    std::fs::write(dir.join("trace.jsonl"), world.trace.text())?;
     std::fs::write(dir.join("summary.json"), format!("{summary:#}\n"))?;
     if let Some(r) = world.recorder.take() {
         std::fs::write(dir.join("run.pcap"), r.finish())?;

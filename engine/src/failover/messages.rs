@@ -504,6 +504,11 @@ fn binding_len(b: &Binding, pet: Time, dialect: Dialect, subnet_mask: Ipv4Addr) 
 /// whether or not the relationship signs. Always at least one when `bindings` is not empty: a
 /// single transaction is far below the limit.
 pub fn max_batch(bindings: &[(&Binding, Time, Ipv4Addr)], dialect: Dialect) -> usize {
+    let limit = bindings.len().min(dialect.max_bindings_per_update());
+    if limit <= 1 {
+        // Nothing to measure: one transaction always fits.
+        return limit;
+    }
     let mut len = HEADER_LEN + 4 + digest::placeholder().data_len();
     let mut n = 0;
     for &(b, pet, mask) in bindings.iter().take(dialect.max_bindings_per_update()) {

@@ -10,27 +10,49 @@ pub use crate::wire::failover::BindingState;
 
 /// Who a binding belongs to: the client-identifier when the client sent one (RFC 2131 §4.2),
 /// else its hardware type and address. Tagged so that the two spaces never collide.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ClientKey(Vec<u8>);
+///
+/// Keys are built for every lookup and index change, so a short one (every hardware address,
+/// and the usual type-plus-MAC client-identifier) is held inline; only a long client-identifier
+/// goes to the heap. Equality, order and hash are those of the key bytes, whatever the holding.
+#[derive(Clone)]
+pub struct ClientKey(KeyBytes);
+
+#[derive(Clone)]
+enum KeyBytes {
+    Inline { len: u8, bytes: [u8; INLINE_KEY] },
+    Heap(Box<[u8]>),
+}
+
+/// The longest key held inline: tag, hardware type and a full 16-byte `chaddr` fit.
+const INLINE_KEY: usize = 30;
 
 impl ClientKey {
     const CLIENT_ID: u8 = 0;
     const HARDWARE: u8 = 1;
 
+    fn from_parts(head: &[u8], tail: &[u8]) -> ClientKey {
+        let len = head.len() + tail.len();
+        if len <= INLINE_KEY {
+            let mut bytes = [0; INLINE_KEY];
+            bytes[..head.len()].copy_from_slice(head);
+            bytes[head.len()..len].copy_from_slice(tail);
+            ClientKey(KeyBytes::Inline {
+                len: len as u8,
+                bytes,
+            })
+        } else {
+            ClientKey(KeyBytes::Heap([head, tail].concat().into_boxed_slice()))
+        }
+    }
+
     /// The key of a client that sent option 61.
     pub fn from_client_id(id: &[u8]) -> ClientKey {
-        let mut k = Vec::with_capacity(1 + id.len());
-        k.push(Self::CLIENT_ID);
-        k.extend_from_slice(id);
-        ClientKey(k)
+        ClientKey::from_parts(&[Self::CLIENT_ID], id)
     }
 
     /// The key of a client known only by its hardware address.
     pub fn from_hardware(htype: u8, chaddr: &[u8]) -> ClientKey {
-        let mut k = Vec::with_capacity(2 + chaddr.len());
-        k.extend_from_slice(&[Self::HARDWARE, htype]);
-        k.extend_from_slice(chaddr);
-        ClientKey(k)
+        ClientKey::from_parts(&[Self::HARDWARE, htype], chaddr)
     }
 
     /// The key of a client: its identifier if it has one, else its hardware address.
@@ -41,14 +63,54 @@ impl ClientKey {
         }
     }
 
+    /// The key's bytes: the tag, then the identifier or the hardware type and address.
+    fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            KeyBytes::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or(bytes),
+            KeyBytes::Heap(bytes) => bytes,
+        }
+    }
+
     /// The RFC 3074 service-transaction identifier: the client-identifier bytes, else the
     /// hardware address without its type (draft-12 §9.8.2).
     pub fn hash_key(&self) -> &[u8] {
-        match self.0.split_first() {
+        match self.as_bytes().split_first() {
             Some((&Self::CLIENT_ID, id)) => id,
             Some((_, rest)) => rest.get(1..).unwrap_or(&[]),
             None => &[],
         }
+    }
+}
+
+impl PartialEq for ClientKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for ClientKey {}
+
+impl PartialOrd for ClientKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ClientKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_bytes().cmp(other.as_bytes())
+    }
+}
+
+impl std::hash::Hash for ClientKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state);
+    }
+}
+
+impl std::fmt::Debug for ClientKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("ClientKey").field(&self.as_bytes()).finish()
     }
 }
 
@@ -142,6 +204,23 @@ mod tests {
         assert_ne!(by_id, by_hw);
         assert_eq!(by_id.hash_key(), &[1, 0, 17, 34, 51, 68, 85]);
         assert_eq!(by_hw.hash_key(), &[0, 17, 34, 51, 68, 85]);
+    }
+
+    #[test]
+    fn keys_compare_by_their_bytes_whether_inline_or_on_the_heap() {
+        let long = |last: u8| {
+            let mut id = vec![7; 40];
+            id.push(last);
+            ClientKey::from_client_id(&id)
+        };
+        let short = ClientKey::from_client_id(&[7; 29]);
+        let inline_max = ClientKey::from_client_id(&[7; 29]);
+        assert_eq!(short, inline_max);
+        assert!(short < long(0), "a prefix sorts first");
+        assert!(long(0) < long(1));
+        assert!(ClientKey::from_client_id(&[8]) > long(9));
+        assert_eq!(long(3).hash_key().len(), 41);
+        assert_eq!(long(3), long(3));
     }
 
     #[test]

@@ -349,9 +349,20 @@ impl LeaseDb {
 
     /// Change one binding; every index follows.
     pub fn modify<R>(&mut self, slot: Slot, f: impl FnOnce(&mut Binding) -> R) -> R {
-        self.unindex(slot);
+        let before = self.bindings[slot as usize].client();
+        self.unindex_times(slot);
         let out = f(&mut self.bindings[slot as usize]);
-        self.index(slot);
+        self.index_times(slot);
+        // Most changes keep the client: its entry then stays as it is.
+        let after = self.bindings[slot as usize].client();
+        if before != after {
+            if let Some(client) = before {
+                self.unindex_client(&client, slot);
+            }
+            if let Some(client) = after {
+                self.by_client.entry(client).or_default().insert(slot);
+            }
+        }
         out
     }
 
@@ -374,16 +385,18 @@ impl LeaseDb {
         self.modify(slot, |b| *b = binding);
     }
 
-    fn unindex(&mut self, slot: Slot) {
-        let b = &self.bindings[slot as usize];
-        if let Some(client) = b.client()
-            && let Some(slots) = self.by_client.get_mut(&client)
-        {
+    fn unindex_client(&mut self, client: &ClientKey, slot: Slot) {
+        if let Some(slots) = self.by_client.get_mut(client) {
             slots.remove(&slot);
             if slots.is_empty() {
-                self.by_client.remove(&client);
+                self.by_client.remove(client);
             }
         }
+    }
+
+    /// Takes a slot out of the time-ordered indexes (availability and lease ends).
+    fn unindex_times(&mut self, slot: Slot) {
+        let b = &self.bindings[slot as usize];
         let subnet = self.subnet_of(slot);
         if let Some(from) = self.available_from(b) {
             self.available[subnet].remove(&(from, slot));
@@ -392,10 +405,15 @@ impl LeaseDb {
     }
 
     fn index(&mut self, slot: Slot) {
-        let b = &self.bindings[slot as usize];
-        if let Some(client) = b.client() {
+        if let Some(client) = self.bindings[slot as usize].client() {
             self.by_client.entry(client).or_default().insert(slot);
         }
+        self.index_times(slot);
+    }
+
+    /// Puts a slot into the time-ordered indexes (availability and lease ends).
+    fn index_times(&mut self, slot: Slot) {
+        let b = &self.bindings[slot as usize];
         if let Some(from) = self.available_from(b)
             && !self.offers.contains_key(&slot)
         {
@@ -426,11 +444,12 @@ impl LeaseDb {
             self.withdraw_offer(previous);
         }
         self.withdraw_offer(slot);
-        self.unindex(slot);
+        // An offer changes only the slot's availability, never its binding's client.
+        self.unindex_times(slot);
         self.offer_by_client.insert(client.clone(), slot);
         self.offer_expiries.insert((until, slot));
         self.offers.insert(slot, Offer { client, until });
-        self.index(slot);
+        self.index_times(slot);
     }
 
     /// The offer held on a slot.
@@ -452,8 +471,8 @@ impl LeaseDb {
             self.offer_by_client.remove(&offer.client);
         }
         self.offer_expiries.remove(&(offer.until, slot));
-        self.unindex(slot);
-        self.index(slot);
+        self.unindex_times(slot);
+        self.index_times(slot);
     }
 
     /// The earliest offer hold to lapse.

@@ -8,6 +8,7 @@
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 use super::{Output, Server};
+use crate::config::ServerConfig;
 use crate::failover::Role;
 use crate::failover::acceptance::{self, Verdict};
 use crate::failover::messages::{self, Incoming};
@@ -834,24 +835,19 @@ impl<S: Storage> Server<S> {
             if batch.is_empty() {
                 return;
             }
-            let entries: Vec<(Binding, Time, Ipv4Addr)> = batch
+            let (db, config) = (&self.db, &self.config);
+            let refs: Vec<(&Binding, Time, Ipv4Addr)> = batch
                 .iter()
                 .filter_map(|&a| {
-                    self.db
-                        .binding(a)
-                        .map(|b| (b.clone(), b.sent_pet.max(b.expires_at), self.subnet_mask(a)))
+                    db.binding(a)
+                        .map(|b| (b, b.sent_pet.max(b.expires_at), subnet_mask(config, a)))
                 })
                 .collect();
-            let refs: Vec<(&Binding, Time, Ipv4Addr)> =
-                entries.iter().map(|(b, p, m)| (b, *p, *m)).collect();
             if refs.is_empty() {
                 continue;
             }
             // A batch must also fit in one 2 048-byte message with room for a digest.
             let n = messages::max_batch(&refs, dialect).max(1).min(refs.len());
-            let Some(rel) = self.failover.as_mut() else {
-                return;
-            };
             for &(b, _, _) in refs[n..].iter().rev() {
                 rel.queued.insert(b.address);
                 rel.queue.push_front(b.address);
@@ -870,14 +866,6 @@ impl<S: Storage> Server<S> {
             let m = messages::bndupd(now.as_unix_secs(), xid, refs, dialect);
             self.send_link(now, &m);
         }
-    }
-
-    fn subnet_mask(&self, addr: Ipv4Addr) -> Ipv4Addr {
-        self.config
-            .subnets
-            .iter()
-            .find(|s| s.contains(addr))
-            .map_or(Ipv4Addr::UNSPECIFIED, |s| s.mask)
     }
 
     /// A BNDUPD from the partner (draft-12 §7.1.2–7.1.3): apply what the rules accept, store
@@ -1347,4 +1335,13 @@ fn apply_incoming(current: &Binding, i: &Incoming, now: Time) -> Binding {
     }
     b.unacked = false;
     b
+}
+
+/// The mask of the configured subnet that holds `addr` (unspecified if none does).
+fn subnet_mask(config: &ServerConfig, addr: Ipv4Addr) -> Ipv4Addr {
+    config
+        .subnets
+        .iter()
+        .find(|s| s.contains(addr))
+        .map_or(Ipv4Addr::UNSPECIFIED, |s| s.mask)
 }
