@@ -540,6 +540,8 @@ pub fn bndupd(
         bindings.len()
     );
     let mut m = Message::new(MessageType::BndUpd, time, xid);
+    // Up to nine options per binding (ISC: address, status, client, hardware, four times, flags).
+    m.options.reserve(9 * n);
     for &(b, pet, mask) in &bindings[..n] {
         push_binding(&mut m.options, b, pet, dialect, mask);
     }

@@ -250,6 +250,11 @@ impl LeaseDb {
         self.bindings.iter()
     }
 
+    /// Every binding with its slot, in slot order.
+    pub fn slots(&self) -> impl Iterator<Item = (Slot, &Binding)> {
+        (0..).zip(self.bindings.iter())
+    }
+
     /// The slot of a client's binding: its ACTIVE one if any, else the one that changed
     /// state last (the lowest slot on a tie).
     pub fn by_client(&self, client: &ClientKey) -> Option<Slot> {

@@ -16,7 +16,7 @@ use crate::failover::relationship::{
     ConnId, Link, PartnerView, Relationship, Sent, Serving, Timer,
 };
 use crate::failover::state::{self, FoState};
-use crate::lease::{Binding, BindingState, FailoverRecord, PoolRole, Record};
+use crate::lease::{Binding, BindingState, FailoverRecord, PoolRole, Record, Slot};
 use crate::storage::Storage;
 use crate::time::{Duration, Time};
 use crate::wire::failover::{Dialect, Framer, Message, MessageType, RejectReason, digest};
@@ -1118,37 +1118,34 @@ impl<S: Storage> Server<S> {
     /// Pool balancing by the primary (draft-12 §5.4, §7.6): give the secondary BACKUP addresses
     /// until it holds half of what is available. Returns how many were given.
     fn balance_pools(&mut self, now: Time) -> usize {
+        // One pass over the database (this runs on every rebalance timer): per subnet, the
+        // FREE addresses not on offer, in slot order, and the count of BACKUP ones.
         let subnets = self.config.subnets.len();
-        let mut gifts = Vec::new();
-        for subnet in 0..subnets {
-            let (free, backup): (Vec<Ipv4Addr>, usize) = {
-                let mut free = Vec::new();
-                let mut backup = 0;
-                for b in self.db.iter().filter(|b| !b.reserved) {
-                    let Some(slot) = self.db.slot(b.address) else {
-                        continue;
-                    };
-                    if self.db.subnet_of(slot) != subnet {
-                        continue;
-                    }
-                    match b.state {
-                        BindingState::Free if self.db.offer_on(slot).is_none() => {
-                            free.push(b.address)
-                        }
-                        BindingState::Backup => backup += 1,
-                        _ => {}
+        let mut free: Vec<Vec<Slot>> = vec![Vec::new(); subnets];
+        let mut backup = vec![0usize; subnets];
+        for (slot, b) in self.db.slots().filter(|(_, b)| !b.reserved) {
+            let subnet = self.db.subnet_of(slot);
+            match b.state {
+                BindingState::Free if self.db.offer_on(slot).is_none() => {
+                    if let Some(f) = free.get_mut(subnet) {
+                        f.push(slot);
                     }
                 }
-                (free, backup)
-            };
+                BindingState::Backup => {
+                    if let Some(n) = backup.get_mut(subnet) {
+                        *n += 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut gifts = Vec::new();
+        for (free, backup) in free.into_iter().zip(backup) {
             // ISC: lts = (free - backup) / 2 addresses move to the secondary.
             let excess = free.len().saturating_sub(backup) / 2;
             // Give the least recently used last: the primary keeps the addresses it would hand
             // out next.
-            for addr in free.into_iter().rev().take(excess) {
-                let Some(slot) = self.db.slot(addr) else {
-                    continue;
-                };
+            for slot in free.into_iter().rev().take(excess) {
                 let mut b = self.db.get(slot).clone();
                 b.state = BindingState::Backup;
                 b.state_since = now;

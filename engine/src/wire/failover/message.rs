@@ -178,12 +178,18 @@ impl Message {
             });
         };
         let options_start = r.offset();
-        let options = raw_options(r.rest())
-            .map(|raw| {
-                let (offset, code, data) = raw.map_err(|e| shift(e, options_start))?;
-                FoOption::parse(code, data, dialect, options_start + offset)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        // An option takes at least 4 bytes and usually 8: room for the usual count up front
+        // (a collect through `Result` would start empty and grow several times).
+        let mut options = Vec::with_capacity((r.remaining() / 8).min(64));
+        for raw in raw_options(r.rest()) {
+            let (offset, code, data) = raw.map_err(|e| shift(e, options_start))?;
+            options.push(FoOption::parse(
+                code,
+                data,
+                dialect,
+                options_start + offset,
+            )?);
+        }
         Ok(Message {
             msg_type: MessageType::from_wire(msg_type),
             payload_offset,
@@ -220,12 +226,10 @@ impl Message {
     /// Append the encoded message to `out`.
     pub fn emit(&self, out: &mut Vec<u8>) {
         let start = out.len();
-        out.reserve(self.buffer_len());
-        debug_assert!(
-            self.buffer_len() <= usize::from(u16::MAX),
-            "check Message::fits first"
-        );
-        out.extend_from_slice(&(self.buffer_len() as u16).to_be_bytes());
+        let len = self.buffer_len();
+        out.reserve(len);
+        debug_assert!(len <= usize::from(u16::MAX), "check Message::fits first");
+        out.extend_from_slice(&(len as u16).to_be_bytes());
         out.push(self.msg_type.to_wire());
         out.push(self.wire_payload_offset());
         out.extend_from_slice(&self.time.to_be_bytes());
@@ -234,7 +238,7 @@ impl Message {
         for option in &self.options {
             option.emit(out);
         }
-        debug_assert_eq!(out.len() - start, self.buffer_len());
+        debug_assert_eq!(out.len() - start, len);
     }
 
     /// Write the encoded message into the front of `buf`, which must hold [`Self::buffer_len`]
