@@ -13,6 +13,7 @@ pub mod check;
 pub mod client;
 pub mod decode;
 pub mod exit;
+pub mod queue;
 pub mod record;
 pub mod run;
 pub mod scenario;

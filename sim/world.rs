@@ -18,8 +18,7 @@
 //! protocol's own timers notice), closed towards the partner when a server crashes.
 //! Every message crosses as encoded bytes through the real codecs.
 
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 use dhcpfo_engine::config::{AddressRange, LeaseTimes, ServerConfig, Subnet};
@@ -35,6 +34,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::check::Checker;
 use crate::client::{Client, ClientConfig, ClientOutput};
+use crate::queue::Queue;
 use crate::scenario::{Command, Cut, Fault, PairMode, Scenario, StorageLoss};
 use crate::trace::Trace;
 
@@ -143,12 +143,10 @@ pub struct World {
     seed: u64,
     now: Time,
     end: Time,
-    /// The queue holds small keys, (time, seq, slot), in a min-heap; the events themselves
-    /// sit in `slab` so that reordering the heap moves 24 bytes, not whole events.
-    queue: BinaryHeap<Reverse<(Time, u64, u32)>>,
+    /// The queue holds slot numbers in (time, seq) order; the events themselves sit in `slab`.
+    queue: Queue,
     slab: Vec<Option<Ev>>,
     free_slots: Vec<u32>,
-    seq: u64,
     servers: [ServerSlot; 2],
     clients: Vec<ClientSlot>,
     conns: BTreeMap<u64, (usize, usize)>,
@@ -215,10 +213,9 @@ impl World {
             seed,
             now: START,
             end,
-            queue: BinaryHeap::new(),
+            queue: Queue::new(START),
             slab: Vec::new(),
             free_slots: Vec::new(),
-            seq: 0,
             servers,
             clients,
             conns: BTreeMap::new(),
@@ -280,7 +277,6 @@ impl World {
     }
 
     fn schedule(&mut self, at: Time, e: Ev) {
-        self.seq += 1;
         let slot = match self.free_slots.pop() {
             Some(i) => {
                 self.slab[i as usize] = Some(e);
@@ -291,8 +287,7 @@ impl World {
                 (self.slab.len() - 1) as u32
             }
         };
-        // (time, seq) is unique, so the heap's order is total: ties never reach its internals.
-        self.queue.push(Reverse((at, self.seq, slot)));
+        self.queue.push(at, slot);
     }
 
     /// A server's clock: network time, plus its offset, plus its drift so far.
@@ -309,26 +304,26 @@ impl World {
 
     /// The delays of one datagram's deliveries: none if lost, two if duplicated. Jitter makes
     /// datagrams overtake each other (reordering).
-    fn udp_delays(&mut self) -> Vec<Duration> {
-        let n = self.scenario.network.clone();
-        if n.loss_probability > 0.0 && self.net.random_bool(n.loss_probability) {
+    fn udp_delays(&mut self) -> impl Iterator<Item = Duration> + use<> {
+        let n = &self.scenario.network;
+        let (loss, duplicate) = (n.loss_probability, n.duplicate_probability);
+        let (mean, jitter) = (n.delay_ms_mean, n.jitter_ms);
+        if loss > 0.0 && self.net.random_bool(loss) {
             self.counts.lost_datagrams += 1;
-            return Vec::new();
+            return [None, None].into_iter().flatten();
         }
         let one = |net: &mut ChaCha8Rng| {
-            let jitter = if n.jitter_ms > 0 {
-                net.random_range(0..=n.jitter_ms)
+            let jitter = if jitter > 0 {
+                net.random_range(0..=jitter)
             } else {
                 0
             };
-            Duration::from_millis(u64::from(n.delay_ms_mean + jitter))
+            Duration::from_millis(u64::from(mean + jitter))
         };
         let first = one(&mut self.net);
-        if n.duplicate_probability > 0.0 && self.net.random_bool(n.duplicate_probability) {
-            let second = one(&mut self.net) + Duration::from_millis(1);
-            return vec![first, second];
-        }
-        vec![first]
+        let second = (duplicate > 0.0 && self.net.random_bool(duplicate))
+            .then(|| one(&mut self.net) + Duration::from_millis(1));
+        [Some(first), second].into_iter().flatten()
     }
 
     fn tcp_delay(&self) -> Duration {
@@ -344,14 +339,16 @@ impl World {
     /// and the run continues; the outcome is the first one.
     pub fn run_with(&mut self, keep_going: bool) -> Outcome {
         let mut reported = 0;
-        while let Some(&Reverse((at, _, slot))) = self.queue.peek() {
+        while let Some(at) = self.queue.peek_time() {
             if at > self.end {
                 break;
             }
             if self.counts.events >= MAX_EVENTS {
                 return Outcome::Unfinished;
             }
-            self.queue.pop();
+            let Some((at, slot)) = self.queue.pop() else {
+                break;
+            };
             let Some(ev) = self.slab.get_mut(slot as usize).and_then(Option::take) else {
                 break;
             };
