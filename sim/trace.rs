@@ -69,12 +69,22 @@ impl Trace {
 
     /// A client accepted a lease.
     pub fn lease(&mut self, at: Time, client: usize, address: Ipv4Addr, until: Time) {
-        let _ = write!(
-            self.text,
-            "{{\"t_ms\":{},\"kind\":\"lease\",\"client\":{client},\"address\":\"{address}\",\"until_ms\":{}}}",
-            at.as_millis(),
-            until.as_millis()
-        );
+        // The most frequent line (one per lease): written by hand, not through `format!`.
+        let t = &mut self.text;
+        t.push_str("{\"t_ms\":");
+        push_u64(t, at.as_millis());
+        t.push_str(",\"kind\":\"lease\",\"client\":");
+        push_u64(t, client as u64);
+        t.push_str(",\"address\":\"");
+        for (i, octet) in address.octets().into_iter().enumerate() {
+            if i > 0 {
+                t.push('.');
+            }
+            push_u64(t, u64::from(octet));
+        }
+        t.push_str("\",\"until_ms\":");
+        push_u64(t, until.as_millis());
+        t.push('}');
         self.end_line();
     }
 
@@ -123,6 +133,23 @@ impl Trace {
     }
 }
 
+/// Appends `n` in decimal.
+fn push_u64(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(char::from(d));
+    }
+}
+
 fn json_str(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
 }
@@ -147,6 +174,20 @@ mod tests {
         assert_ne!(a.hash(), b.hash());
         for l in b.lines() {
             serde_json::from_str::<serde_json::Value>(l).expect("each line is JSON");
+        }
+        let lease = b.lines().last().unwrap();
+        assert_eq!(
+            lease,
+            r#"{"t_ms":2000,"kind":"lease","client":1,"address":"10.0.0.1","until_ms":3000}"#
+        );
+    }
+
+    #[test]
+    fn numbers_are_written_in_decimal() {
+        for n in [0, 7, 10, 255, 1_800_000_000_123, u64::MAX] {
+            let mut s = String::new();
+            push_u64(&mut s, n);
+            assert_eq!(s, n.to_string());
         }
     }
 }

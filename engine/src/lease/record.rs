@@ -71,41 +71,7 @@ impl Record {
     /// Append the encoded record to `out`.
     pub fn encode(&self, out: &mut Vec<u8>) {
         match self {
-            Record::Binding(b) => {
-                out.push(TAG_BINDING);
-                out.extend_from_slice(&b.address.octets());
-                out.push(b.state.to_d12());
-                let flag = |on: bool, bit: u8| if on { bit } else { 0 };
-                let flags = flag(b.reserved, FLAG_RESERVED)
-                    | flag(b.client_id.is_some(), FLAG_CLIENT_ID)
-                    | flag(b.hw.is_some(), FLAG_HW)
-                    | flag(b.unacked, FLAG_UNACKED);
-                out.push(flags);
-                for t in [
-                    b.expires_at,
-                    b.state_since,
-                    b.cltt,
-                    b.sent_pet,
-                    b.acked_pet,
-                    b.received_pet,
-                ] {
-                    out.extend_from_slice(&t.as_millis().to_be_bytes());
-                }
-                if let Some(id) = &b.client_id {
-                    // RFC 3396 concatenation can make option 61 longer than 255 bytes, and the
-                    // client key uses every byte: a u16 length keeps them all (a DHCP message
-                    // is far shorter than 64 KiB).
-                    let id = &id[..id.len().min(usize::from(u16::MAX))];
-                    out.extend_from_slice(&(id.len() as u16).to_be_bytes());
-                    out.extend_from_slice(id);
-                }
-                if let Some(hw) = &b.hw {
-                    let addr = &hw.addr[..hw.addr.len().min(255)];
-                    out.push(hw.htype);
-                    out.push(addr.len() as u8);
-                    out.extend_from_slice(addr);
-                }
-            }
+            Record::Binding(b) => encode_binding(b, out),
             Record::Failover(f) => {
                 out.push(TAG_FAILOVER);
                 let name = &f.name.as_bytes()[..f.name.len().min(255)];
@@ -119,6 +85,13 @@ impl Record {
                 out.extend_from_slice(&f.operating_at.as_millis().to_be_bytes());
             }
         }
+    }
+
+    /// The encoded record of one binding, without building a [`Record`] (no copy of it).
+    pub fn binding_bytes(b: &Binding) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64);
+        encode_binding(b, &mut out);
+        out
     }
 
     /// The encoded record.
@@ -227,6 +200,43 @@ impl Record {
             }
             tag => Err(RecordError(format!("unknown record tag {tag}"))),
         }
+    }
+}
+
+/// Append the encoded record of one binding to `out` (the layout `Record::decode` reads).
+fn encode_binding(b: &Binding, out: &mut Vec<u8>) {
+    out.push(TAG_BINDING);
+    out.extend_from_slice(&b.address.octets());
+    out.push(b.state.to_d12());
+    let flag = |on: bool, bit: u8| if on { bit } else { 0 };
+    let flags = flag(b.reserved, FLAG_RESERVED)
+        | flag(b.client_id.is_some(), FLAG_CLIENT_ID)
+        | flag(b.hw.is_some(), FLAG_HW)
+        | flag(b.unacked, FLAG_UNACKED);
+    out.push(flags);
+    for t in [
+        b.expires_at,
+        b.state_since,
+        b.cltt,
+        b.sent_pet,
+        b.acked_pet,
+        b.received_pet,
+    ] {
+        out.extend_from_slice(&t.as_millis().to_be_bytes());
+    }
+    if let Some(id) = &b.client_id {
+        // RFC 3396 concatenation can make option 61 longer than 255 bytes, and the
+        // client key uses every byte: a u16 length keeps them all (a DHCP message
+        // is far shorter than 64 KiB).
+        let id = &id[..id.len().min(usize::from(u16::MAX))];
+        out.extend_from_slice(&(id.len() as u16).to_be_bytes());
+        out.extend_from_slice(id);
+    }
+    if let Some(hw) = &b.hw {
+        let addr = &hw.addr[..hw.addr.len().min(255)];
+        out.push(hw.htype);
+        out.push(addr.len() as u8);
+        out.extend_from_slice(addr);
     }
 }
 

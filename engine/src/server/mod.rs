@@ -316,7 +316,7 @@ impl<S: Storage> Server<S> {
     /// the disk with a later sync: it then names a lease nobody was told about, which holds an
     /// address longer than needed but never gives it to two clients.)
     fn commit(&mut self, slot: Slot, binding: Binding) -> Result<(), ()> {
-        let record = Record::Binding(binding.clone()).to_bytes();
+        let record = Record::binding_bytes(&binding);
         let durable = self
             .storage
             .append(&record)
@@ -344,7 +344,7 @@ impl<S: Storage> Server<S> {
             .db
             .iter()
             .filter(|b| !pristine(b))
-            .map(|b| Record::Binding(b.clone()).to_bytes());
+            .map(Record::binding_bytes);
         if self.storage.rewrite(&mut records).is_ok() {
             self.counters.compactions += 1;
         }

@@ -915,7 +915,7 @@ impl<S: Storage> Server<S> {
             }
         }
         for (slot, b) in &changed {
-            let bytes = Record::Binding(b.clone()).to_bytes();
+            let bytes = Record::binding_bytes(b);
             if self.storage.append(&bytes).is_err() {
                 self.counters.storage_failures += 1;
             }
@@ -1015,11 +1015,7 @@ impl<S: Storage> Server<S> {
                 b.state == BindingState::Free && self.db.get(slot).state != BindingState::Free;
             if freed {
                 wrote = true;
-                if self
-                    .storage
-                    .append(&Record::Binding(b.clone()).to_bytes())
-                    .is_err()
-                {
+                if self.storage.append(&Record::binding_bytes(&b)).is_err() {
                     self.counters.storage_failures += 1;
                 }
             }
@@ -1150,11 +1146,7 @@ impl<S: Storage> Server<S> {
                 b.state = BindingState::Backup;
                 b.state_since = now;
                 b.unacked = true;
-                if self
-                    .storage
-                    .append(&Record::Binding(b.clone()).to_bytes())
-                    .is_err()
-                {
+                if self.storage.append(&Record::binding_bytes(&b)).is_err() {
                     self.counters.storage_failures += 1;
                     continue;
                 }
