@@ -8,13 +8,32 @@
 //!   (the highest acknowledged, in either direction, as the issue states the rule; the engine
 //!   itself is stricter) or past now, except in PARTNER-DOWN, where draft-12.md §5.1 lets leases run unlimited.
 //!   Judged from BNDUPD/BNDACK on the wire.
+//! * **Durability** — a server that kept its storage never NAKs a lease it ACKed.
+//! * **Lease stability** — a server that accepted its partner's ACTIVE update for a client
+//!   never NAKs that client's running lease.
+//! * **Liveness** — judged at the end, when every fault has healed and the scenario's converge
+//!   bound has passed: both servers are in NORMAL; their binding databases agree (state and
+//!   client of every address not still in flight); every running client that wants an address
+//!   has held one within the bound. The database check is the one that reads each server's
+//!   database, because the databases are what it judges; it compares them through the engine's
+//!   public view, never its internals.
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use dhcpfo_engine::failover::state::FoState;
+use dhcpfo_engine::lease::BindingState;
 use dhcpfo_engine::time::{Duration, Time};
 use dhcpfo_engine::wire::failover::{FoOption, Message, MessageType};
+
+/// The properties the checkers judge, as violations name them.
+pub const PROPERTIES: [&str; 5] = [
+    "no-duplicate-lease",
+    "mclt",
+    "durability",
+    "lease-stability",
+    "liveness",
+];
 
 /// One broken property.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +55,19 @@ fn addr_subject(a: Ipv4Addr) -> String {
 
 fn client_subject(c: usize) -> String {
     format!("\"client\":{c},")
+}
+
+/// One address of a server's binding database, as the liveness check compares them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BindingView {
+    /// The address.
+    pub address: Ipv4Addr,
+    /// Its binding state.
+    pub state: BindingState,
+    /// Its client, as a person reads it (hardware address or client identifier), if any.
+    pub client: Option<String>,
+    /// Changed locally and not yet acknowledged by the partner.
+    pub in_flight: bool,
 }
 
 /// One binding transaction of a BNDUPD, as the checkers keep it.
@@ -304,6 +336,89 @@ impl Checker {
         }
     }
 
+    /// Liveness: once the pair has converged, the two binding databases name the same state
+    /// and client for every address, except those that one of them has changed and not yet
+    /// told its partner about (in flight at the end). `views[n]` is server `n`'s database.
+    pub fn databases_agree(&mut self, now: Time, views: [Vec<BindingView>; 2]) {
+        let [a, b] = views;
+        let theirs: BTreeMap<Ipv4Addr, &BindingView> = b.iter().map(|v| (v.address, v)).collect();
+        let mut differ = Vec::new();
+        for mine in &a {
+            let Some(other) = theirs.get(&mine.address) else {
+                differ.push((
+                    mine.address,
+                    format!("only the primary has {}", mine.address),
+                ));
+                continue;
+            };
+            if mine.in_flight || other.in_flight {
+                continue;
+            }
+            // The client matters while the lease is ACTIVE; an address that has gone back to
+            // a pool may or may not remember its last client (draft-12 §7.1 lets a BNDUPD for
+            // FREE or BACKUP leave it out).
+            let client =
+                |v: &BindingView| (v.state == BindingState::Active).then(|| v.client.clone());
+            if mine.state != other.state || client(mine) != client(other) {
+                let detail = format!(
+                    "{}: the primary has {:?} for {}, the secondary {:?} for {}",
+                    mine.address,
+                    mine.state,
+                    mine.client.as_deref().unwrap_or("nobody"),
+                    other.state,
+                    other.client.as_deref().unwrap_or("nobody"),
+                );
+                differ.push((mine.address, detail));
+            }
+        }
+        let known: std::collections::BTreeSet<Ipv4Addr> = a.iter().map(|v| v.address).collect();
+        for other in b.iter().filter(|v| !known.contains(&v.address)) {
+            differ.push((
+                other.address,
+                format!("only the secondary has {}", other.address),
+            ));
+        }
+        if let Some((address, first)) = differ.first() {
+            self.violations.push(Violation {
+                at: now,
+                property: "liveness",
+                detail: format!(
+                    "the converged pair's databases disagree on {} address(es); first, {first}",
+                    differ.len()
+                ),
+                subjects: vec![addr_subject(*address)],
+            });
+        }
+    }
+
+    /// Liveness: once the pair has converged, every client that wants an address has one.
+    /// `waiting` lists the running clients that hold none, with since when; one that has waited
+    /// at least `bound` was not served.
+    pub fn clients_served(
+        &mut self,
+        now: Time,
+        bound: Duration,
+        waiting: impl IntoIterator<Item = (usize, Time)>,
+    ) {
+        let unserved: Vec<(usize, Time)> = waiting
+            .into_iter()
+            .filter(|&(_, since)| since + bound <= now)
+            .collect();
+        if let Some(&(client, since)) = unserved.first() {
+            self.violations.push(Violation {
+                at: now,
+                property: "liveness",
+                detail: format!(
+                    "{} client(s) want an address and have none; first, client {client}, \
+                     without one since +{:.3}s",
+                    unserved.len(),
+                    since.saturating_since(crate::world::START).as_millis() as f64 / 1000.0
+                ),
+                subjects: vec![client_subject(client)],
+            });
+        }
+    }
+
     /// Forget a server's outstanding updates (its connection died).
     pub fn connection_lost(&mut self) {
         self.updates.clear();
@@ -431,6 +546,86 @@ mod tests {
         );
         assert_eq!(c.violations.len(), 1);
         assert_eq!(c.violations[0].property, "liveness");
+    }
+
+    fn view(last: u8, state: BindingState, client: Option<&str>, in_flight: bool) -> BindingView {
+        BindingView {
+            address: Ipv4Addr::new(10, 0, 0, last),
+            state,
+            client: client.map(str::to_owned),
+            in_flight,
+        }
+    }
+
+    #[test]
+    fn databases_that_disagree_are_reported_and_in_flight_changes_are_not() {
+        use BindingState::{Active, Backup, Free};
+        let agreeing = || {
+            [
+                vec![
+                    view(1, Active, Some("aa"), false),
+                    view(2, Free, Some("bb"), false),
+                    view(3, Active, Some("cc"), true),
+                ],
+                vec![
+                    view(1, Active, Some("aa"), false),
+                    // A pool address may forget its last client.
+                    view(2, Free, None, false),
+                    // Still in flight from the primary: not judged.
+                    view(3, Free, None, false),
+                ],
+            ]
+        };
+        let mut c = Checker::default();
+        c.databases_agree(Time::from_secs(9), agreeing());
+        assert!(c.violations.is_empty(), "{:?}", c.violations);
+
+        for (who, change) in [
+            (1, view(1, Active, Some("zz"), false)),
+            (1, view(1, Backup, None, false)),
+            (0, view(2, Backup, None, false)),
+        ] {
+            let mut views = agreeing();
+            let i = views[who]
+                .iter()
+                .position(|v| v.address == change.address)
+                .unwrap();
+            views[who][i] = change;
+            let mut c = Checker::default();
+            c.databases_agree(Time::from_secs(9), views);
+            assert_eq!(c.violations.len(), 1);
+            assert_eq!(c.violations[0].property, "liveness");
+            assert_eq!(c.violations[0].subjects, vec![addr_subject(views_addr(i))]);
+        }
+
+        // An address only one side has.
+        let mut views = agreeing();
+        views[1].pop();
+        let mut c = Checker::default();
+        c.databases_agree(Time::from_secs(9), views);
+        assert_eq!(c.violations.len(), 1);
+    }
+
+    fn views_addr(i: usize) -> Ipv4Addr {
+        Ipv4Addr::new(10, 0, 0, i as u8 + 1)
+    }
+
+    #[test]
+    fn a_client_left_without_an_address_past_the_bound_is_reported() {
+        let bound = Duration::from_secs(600);
+        let now = Time::from_secs(10_000);
+        let mut c = Checker::default();
+        // Waiting for less than the bound: still being served.
+        c.clients_served(now, bound, [(4, Time::from_secs(9_500))]);
+        assert!(c.violations.is_empty());
+        c.clients_served(
+            now,
+            bound,
+            [(4, Time::from_secs(9_500)), (7, Time::from_secs(9_400))],
+        );
+        assert_eq!(c.violations.len(), 1);
+        assert_eq!(c.violations[0].property, "liveness");
+        assert_eq!(c.violations[0].subjects, vec![client_subject(7)]);
     }
 
     #[test]

@@ -86,9 +86,10 @@ pub fn run_scenario(
         Outcome::Violation(_) => "VIOLATION",
         Outcome::Unfinished => "UNFINISHED",
     };
-    let expected = match scenario.expect {
-        Expect::Pass => "pass",
-        Expect::Violation => "violation",
+    let expected = match (scenario.expect, &scenario.violates) {
+        (Expect::Pass, _) => "pass".to_string(),
+        (Expect::Violation, None) => "violation".to_string(),
+        (Expect::Violation, Some(p)) => format!("violation of {p}"),
     };
     let _ = writeln!(
         out,

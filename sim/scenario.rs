@@ -6,6 +6,7 @@
 //! description: the primary crashes for 20 minutes; clients keep their addresses
 //! duration: 2h                 # virtual time; units ms, s, m, h, d
 //! expect: pass                 # or: violation
+//! # violates: no-duplicate-lease  # with expect: violation, the property that must break
 //! why: the secondary serves from its BACKUP pool with MCLT-limited leases
 //! servers:
 //!   mode: hot_standby          # or: load_balance (split 128)
@@ -53,6 +54,10 @@ pub struct Scenario {
     pub expect: Expect,
     /// Why that outcome is expected.
     pub why: String,
+    /// With `expect: violation`: the property that must be the one broken (`mclt`,
+    /// `no-duplicate-lease`, `durability`, `lease-stability`, `liveness`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub violates: Option<String>,
     /// The failover pair.
     #[serde(default)]
     pub servers: Servers,
@@ -567,6 +572,17 @@ impl Scenario {
                 self.servers.pool_size
             ));
         }
+        if let Some(p) = &self.violates {
+            if self.expect != Expect::Violation {
+                return err("violates: is for scenarios that expect a violation".into());
+            }
+            if !crate::check::PROPERTIES.contains(&p.as_str()) {
+                return err(format!(
+                    "violates: {p} is not a property; one of {}",
+                    crate::check::PROPERTIES.join(", ")
+                ));
+            }
+        }
         if self.servers.mclt.0 < Duration::from_secs(1) {
             return err("servers.mclt must be at least 1s".into());
         }
@@ -655,6 +671,17 @@ impl Scenario {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn violates_names_a_known_property_of_a_violation_scenario() {
+        let base = "name: x\ndescription: d\nduration: 1h\nwhy: w\n";
+        let ok = Scenario::parse(&format!("{base}expect: violation\nviolates: liveness\n"));
+        assert_eq!(ok.map(|s| s.violates), Ok(Some("liveness".into())));
+        let e = Scenario::parse(&format!("{base}expect: pass\nviolates: liveness\n"));
+        assert!(e.unwrap_err().to_string().contains("expect a violation"));
+        let e = Scenario::parse(&format!("{base}expect: violation\nviolates: speed\n"));
+        assert!(e.unwrap_err().to_string().contains("not a property"));
+    }
 
     #[test]
     fn spans_parse_with_units() {

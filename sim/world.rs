@@ -32,7 +32,7 @@ use dhcpfo_engine::wire::failover::Message;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::check::Checker;
+use crate::check::{BindingView, Checker};
 use crate::client::{Client, ClientConfig, ClientOutput};
 use crate::queue::Queue;
 use crate::scenario::{Command, Cut, Fault, PairMode, Scenario, StorageLoss};
@@ -109,6 +109,9 @@ struct ServerSlot {
 struct ClientSlot {
     client: Client,
     armed: Option<Time>,
+    /// Since when the running client has held no lease (`None` while it holds one, or before
+    /// it starts).
+    unleased_since: Option<Time>,
 }
 
 /// Counts of what a run did.
@@ -202,6 +205,7 @@ impl World {
                 ClientSlot {
                     client: Client::new(cfg, stream(seed, "client", i as u64).random::<u64>()),
                     armed: None,
+                    unleased_since: None,
                 }
             })
             .collect();
@@ -381,6 +385,27 @@ impl World {
         self.final_checks()
     }
 
+    /// Server `n`'s binding database as the liveness check compares it.
+    fn binding_views(&self, n: usize) -> Vec<BindingView> {
+        let Some(server) = self.servers[n].server.as_ref() else {
+            return Vec::new();
+        };
+        server
+            .leases()
+            .iter()
+            .map(|b| BindingView {
+                address: b.address,
+                state: b.state,
+                client: b.client().map(|k| {
+                    let hex: Vec<String> =
+                        k.hash_key().iter().map(|x| format!("{x:02x}")).collect();
+                    hex.join(":")
+                }),
+                in_flight: b.unacked,
+            })
+            .collect()
+    }
+
     /// Liveness (DESIGN.md): after the last fault, with both servers up and every cut healed,
     /// the pair must be back in NORMAL within the scenario's bound.
     fn final_checks(&mut self) -> Outcome {
@@ -399,6 +424,18 @@ impl World {
             let states = [self.server_state(0), self.server_state(1)];
             let end = self.end;
             self.checker.stuck_pair(end, states);
+            if self.checker.violations.is_empty() {
+                let views = [0, 1].map(|n| self.binding_views(n));
+                self.checker.databases_agree(end, views);
+            }
+            if self.checker.violations.is_empty() {
+                let waiting = self.clients.iter().enumerate().filter_map(|(c, slot)| {
+                    let since = slot.unleased_since?;
+                    slot.client.is_running().then_some((c, since))
+                });
+                let bound = self.scenario.checks.converge_within.0;
+                self.checker.clients_served(end, bound, waiting);
+            }
             if let Some(v) = self.checker.violations.first().cloned() {
                 self.trace.event(
                     self.end,
@@ -439,6 +476,7 @@ impl World {
             }
             Ev::ClientStart(c) => {
                 let now = self.now;
+                self.clients[c].unleased_since = Some(now);
                 self.clients[c].client.start(now);
                 self.drain_client(c);
             }
@@ -987,10 +1025,12 @@ impl World {
                         self.clients[c].client.address_in_use(now);
                         continue;
                     }
+                    self.clients[c].unleased_since = None;
                     self.checker.leased(now, c, l.address, l.expires_at);
                     self.trace.lease(now, c, l.address, l.expires_at);
                 }
                 ClientOutput::Lost { address, why } => {
+                    self.clients[c].unleased_since = Some(self.now);
                     self.checker.lost(c, address);
                     self.trace.lost(self.now, c, address, &format!("{why:?}"));
                 }

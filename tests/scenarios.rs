@@ -46,6 +46,9 @@ fn every_shipped_scenario_ends_as_it_expects() {
             Outcome::Unfinished => panic!("{}: did not finish", path.display()),
         };
         assert_eq!(got, s.expect, "{}: {outcome:?}", path.display());
+        if let (Some(want), Outcome::Violation(v)) = (&s.violates, &outcome) {
+            assert_eq!(v.property, want, "{}: {v:?}", path.display());
+        }
     }
 }
 
