@@ -44,9 +44,21 @@ pub struct Violation {
     pub property: &'static str,
     /// What happened, for a person.
     pub detail: String,
-    /// Strings that pick this violation's history out of the trace: the address and the
-    /// clients involved, as the trace writes them.
-    pub subjects: Vec<String>,
+    /// The addresses involved.
+    pub addresses: Vec<Ipv4Addr>,
+    /// The clients involved (their index in the run).
+    pub clients: Vec<usize>,
+}
+
+impl Violation {
+    /// Strings that pick this violation's history out of the trace: its addresses and clients,
+    /// as the trace writes them.
+    pub fn subjects(&self) -> Vec<String> {
+        let addresses = self.addresses.iter().map(|&a| addr_subject(a));
+        addresses
+            .chain(self.clients.iter().map(|&c| client_subject(c)))
+            .collect()
+    }
 }
 
 fn addr_subject(a: Ipv4Addr) -> String {
@@ -120,11 +132,8 @@ impl Checker {
                 detail: format!(
                     "client {client} was given {address}, which client {other} holds until {end}"
                 ),
-                subjects: vec![
-                    addr_subject(address),
-                    client_subject(client),
-                    client_subject(*other),
-                ],
+                addresses: vec![address],
+                clients: vec![client, *other],
             });
         }
         holders.insert(client, until);
@@ -265,7 +274,8 @@ impl Checker {
                     "server {server} granted {address} until {lease_end}, past the acknowledged \
                      PET {pet} (or now) + MCLT = {limit}"
                 ),
-                subjects: vec![addr_subject(address)],
+                addresses: vec![address],
+                clients: Vec::new(),
             });
         }
     }
@@ -299,7 +309,8 @@ impl Checker {
                     "server {server} NAKed client {client}, whose lease on {address} until \
                      {until} it had learned from its partner"
                 ),
-                subjects: vec![addr_subject(address), client_subject(client)],
+                addresses: vec![address],
+                clients: vec![client],
             });
         }
         let Some(&(by, address, end)) = self.acked_by.get(&client) else {
@@ -313,7 +324,8 @@ impl Checker {
                     "server {server} NAKed client {client}, whose lease on {address} it ACKed \
                      until {end}"
                 ),
-                subjects: vec![addr_subject(address), client_subject(client)],
+                addresses: vec![address],
+                clients: vec![client],
             });
         }
     }
@@ -329,7 +341,8 @@ impl Checker {
                     detail: format!(
                         "server {n} is {s:?}, not NORMAL, when the pair should have converged"
                     ),
-                    subjects: Vec::new(),
+                    addresses: Vec::new(),
+                    clients: Vec::new(),
                 });
                 return;
             }
@@ -386,7 +399,8 @@ impl Checker {
                     "the converged pair's databases disagree on {} address(es); first, {first}",
                     differ.len()
                 ),
-                subjects: vec![addr_subject(*address)],
+                addresses: vec![*address],
+                clients: Vec::new(),
             });
         }
     }
@@ -414,7 +428,8 @@ impl Checker {
                     unserved.len(),
                     since.saturating_since(crate::world::START).as_millis() as f64 / 1000.0
                 ),
-                subjects: vec![client_subject(client)],
+                addresses: Vec::new(),
+                clients: vec![client],
             });
         }
     }
@@ -595,7 +610,7 @@ mod tests {
             c.databases_agree(Time::from_secs(9), views);
             assert_eq!(c.violations.len(), 1);
             assert_eq!(c.violations[0].property, "liveness");
-            assert_eq!(c.violations[0].subjects, vec![addr_subject(views_addr(i))]);
+            assert_eq!(c.violations[0].addresses, vec![views_addr(i)]);
         }
 
         // An address only one side has.
@@ -625,7 +640,7 @@ mod tests {
         );
         assert_eq!(c.violations.len(), 1);
         assert_eq!(c.violations[0].property, "liveness");
-        assert_eq!(c.violations[0].subjects, vec![client_subject(7)]);
+        assert_eq!(c.violations[0].clients, vec![7]);
     }
 
     #[test]

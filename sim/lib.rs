@@ -18,4 +18,5 @@ pub mod record;
 pub mod run;
 pub mod scenario;
 pub mod trace;
+pub mod watch;
 pub mod world;

@@ -3,7 +3,8 @@
 //!
 //! A run writes to its output directory `trace.jsonl` (the lean trace), `summary.json`, and on
 //! a violation `repro.yaml` (scenario, seed, dhcpfo version), which `dhcpfo replay` reruns
-//! exactly. Exit codes: 0 every check held, 1 a property was violated, 2 bad usage or input,
+//! exactly, and `messages.jsonl`: every message about the violation's addresses and clients,
+//! from a second, following replay of the same run (`crate::watch`). Exit codes: 0 every check held, 1 a property was violated, 2 bad usage or input,
 //! 3 the run did not finish within its event bound.
 
 use std::io::Write;
@@ -14,6 +15,7 @@ use serde_json::json;
 
 use crate::exit;
 use crate::scenario::{Expect, Scenario};
+use crate::watch::Watch;
 use crate::world::{Outcome, World};
 
 /// What `run` was asked to do.
@@ -96,8 +98,26 @@ pub fn run_scenario(
         "{verdict}  {} seed={} (expected {expected})",
         scenario.name, args.seed
     );
+    // A violation's story: the lean trace's lines about it, and the messages about it, which a
+    // replay of the same run follows (the replay must end the same way, or the story is not
+    // this run's).
+    let messages = match &outcome {
+        Outcome::Violation(v) => follow(&scenario, args, v, hash),
+        _ => Ok(Vec::new()),
+    };
+    let messages = messages.unwrap_or_else(|e| {
+        let _ = writeln!(err, "dhcpfo run: {e}");
+        Vec::new()
+    });
     let history = match &outcome {
-        Outcome::Violation(v) => world.trace.history(&v.subjects, 40),
+        Outcome::Violation(v) => {
+            let mut lines = world.trace.history(&v.subjects(), 40);
+            let recent = &messages[messages.len().saturating_sub(40)..];
+            lines.extend(recent.iter().cloned());
+            // Stable: at one instant, the trace's line comes before the message's.
+            lines.sort_by_key(|l| crate::watch::line_time(l));
+            lines
+        }
         _ => Vec::new(),
     };
     if let Outcome::Violation(v) = &outcome {
@@ -105,17 +125,30 @@ pub fn run_scenario(
         let _ = writeln!(out, "  {} at +{at}: {}", v.property, v.detail);
         let _ = writeln!(
             out,
-            "  what led to it (faults, state changes, and the last lines about it):"
+            "  what led to it (faults, state changes, and the last lines and messages about it):"
         );
         let is_context =
             |l: &String| l.contains("\"kind\":\"state\"") || l.contains("\"kind\":\"fault\"");
-        let subject_lines: Vec<&String> = history.iter().filter(|l| !is_context(l)).collect();
-        let recent = &subject_lines[subject_lines.len().saturating_sub(6)..];
+        let is_message = |l: &String| l.contains("\"kind\":\"message\"");
+        let last = |keep: &dyn Fn(&String) -> bool, n: usize| -> Vec<&String> {
+            let all: Vec<&String> = history.iter().filter(|l| keep(l)).collect();
+            all[all.len().saturating_sub(n)..].to_vec()
+        };
+        let recent_lines = last(&|l| !is_context(l) && !is_message(l), 6);
+        let recent_messages = last(&|l| is_message(l), 8);
         for l in history
             .iter()
-            .filter(|l| is_context(l) || recent.contains(l))
+            .filter(|l| is_context(l) || recent_lines.contains(l) || recent_messages.contains(l))
         {
             let _ = writeln!(out, "    {l}");
+        }
+        if !messages.is_empty() {
+            let _ = writeln!(
+                out,
+                "  {} messages about it -> {}",
+                messages.len(),
+                dir.join("messages.jsonl").display()
+            );
         }
     }
     let c = world.counts;
@@ -156,7 +189,10 @@ pub fn run_scenario(
         "expected": expected,
         "violation": match &outcome {
             Outcome::Violation(v) => json!({"property": v.property, "detail": v.detail,
-                "at_ms": v.at.saturating_since(crate::world::START).as_millis()}),
+                "at_ms": v.at.saturating_since(crate::world::START).as_millis(),
+                "addresses": v.addresses.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+                "clients": v.clients,
+                "messages": messages.len()}),
             _ => serde_json::Value::Null,
         },
         "trace_hash": format!("{hash:016x}"),
@@ -169,7 +205,9 @@ pub fn run_scenario(
         "reproduce": args.reproduce,
         "history": history,
     });
-    if let Err(e) = write_outputs(&dir, &mut world, &summary, &outcome, &scenario, args.seed) {
+    let written = write_outputs(&dir, &mut world, &summary, &outcome, &scenario, args.seed)
+        .and_then(|()| write_messages(&dir, &messages));
+    if let Err(e) = written {
         let _ = writeln!(err, "dhcpfo run: writing {}: {e}", dir.display());
         return (exit::BAD_INPUT, None);
     }
@@ -184,6 +222,40 @@ pub fn run_scenario(
         events: c.events,
     };
     (code, Some(report))
+}
+
+/// Replay the run that found `v`, following the messages about its addresses and clients.
+fn follow(
+    scenario: &Scenario,
+    args: &RunArgs,
+    v: &crate::check::Violation,
+    hash: u64,
+) -> Result<Vec<String>, String> {
+    let mut world = World::new(scenario.clone(), args.seed);
+    world.follow(Watch::of(v));
+    world.run_with(args.keep_going);
+    if world.trace.hash() != hash {
+        return Err(format!(
+            "the replay that follows the violation's messages ended differently (trace {:016x}, \
+             not {hash:016x}); messages.jsonl is not written",
+            world.trace.hash()
+        ));
+    }
+    Ok(world.watch.map(|w| w.lines).unwrap_or_default())
+}
+
+/// `messages.jsonl`: the messages about a violation, one JSON object per line (none: no file).
+fn write_messages(dir: &Path, messages: &[String]) -> std::io::Result<()> {
+    let path = dir.join("messages.jsonl");
+    if messages.is_empty() {
+        if path.exists() {
+            std::fs::remove_file(&path)?;
+        }
+        return Ok(());
+    }
+    let mut text = messages.join("\n");
+    text.push('\n');
+    std::fs::write(path, text)
 }
 
 fn write_outputs(

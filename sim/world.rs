@@ -37,6 +37,7 @@ use crate::client::{Client, ClientConfig, ClientOutput};
 use crate::queue::Queue;
 use crate::scenario::{Command, Cut, Fault, PairMode, Scenario, StorageLoss};
 use crate::trace::Trace;
+use crate::watch::Watch;
 
 /// The virtual epoch: runs start here (2027-01-15T08:00:00Z).
 pub const START: Time = Time::from_secs(1_800_000_000);
@@ -160,6 +161,8 @@ pub struct World {
     net: ChaCha8Rng,
     flood: ChaCha8Rng,
     mclt: Duration,
+    /// The messages followed for a violation's story, when asked for ([`World::watch`]).
+    pub watch: Option<Watch>,
     /// The packet capture, when asked for (`enable_capture`).
     pub recorder: Option<crate::record::Recorder>,
     /// The checkers.
@@ -233,6 +236,7 @@ impl World {
                 None
             },
             checker: Checker::default(),
+            watch: None,
             trace: Trace::new(),
             counts: Counts::default(),
         };
@@ -260,6 +264,12 @@ impl World {
             w.schedule(START + f.start.0, Ev::Flood);
         }
         w
+    }
+
+    /// Follow messages about a violation's addresses and clients through this run (a replay
+    /// of the run that found it); they collect in [`World::watch`].
+    pub fn follow(&mut self, watch: Watch) {
+        self.watch = Some(watch);
     }
 
     /// The seed.
@@ -769,6 +779,11 @@ impl World {
                 Output::Dhcp(t) => {
                     self.counts.dhcp_messages += 1;
                     self.observe_reply(n, &t.bytes);
+                    if let Some(w) = self.watch.as_mut() {
+                        let client = t.bytes.get(28..34).and_then(client_of_mac);
+                        let to = client.map_or("unknown".into(), |c| format!("client {c}"));
+                        w.dhcp(self.now, NAMES[n], &to, client, &t.bytes);
+                    }
                     if let Some(r) = self.recorder.as_mut() {
                         r.udp(
                             self.now,
@@ -842,6 +857,10 @@ impl World {
                 }
                 Output::PeerSend { conn, bytes } => {
                     self.counts.failover_messages += 1;
+                    if let Some(w) = self.watch.as_mut() {
+                        let dialect = self.scenario.servers.dialect.dialect();
+                        w.failover(self.now, NAMES[n], NAMES[1 - n], &bytes, dialect);
+                    }
                     // The MCLT checker reads BNDUPD (3) and BNDACK (4) only.
                     if matches!(bytes.get(2), Some(3 | 4))
                         && let Ok(msg) =
@@ -970,6 +989,16 @@ impl World {
                     } else {
                         (bytes, SocketAddrV4::new(src_ip, 68))
                     };
+                    if let Some(w) = self.watch.as_mut() {
+                        let to = match to {
+                            Some(ip) if !broadcast => SERVER_ADDR
+                                .iter()
+                                .position(|a| *a == ip)
+                                .map_or_else(|| ip.to_string(), |k| NAMES[k].to_string()),
+                            _ => "broadcast".to_string(),
+                        };
+                        w.dhcp(self.now, &format!("client {c}"), &to, Some(c), &bytes);
+                    }
                     if let Some(r) = self.recorder.as_mut() {
                         // What the segment carries: the client's broadcast, or its unicast to a
                         // server; a relay's forwards are recorded per server below.

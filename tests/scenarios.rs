@@ -137,6 +137,11 @@ fn two_processes_agree_byte_for_byte_and_a_failure_replays_exactly() {
         trace_hash_line(&o1)
     );
     assert_eq!(std::fs::read(d3.join("trace.jsonl")).unwrap(), t1);
+    assert_eq!(
+        std::fs::read(d3.join("messages.jsonl")).unwrap(),
+        std::fs::read(d1.join("messages.jsonl")).unwrap(),
+        "the messages of a replay are the same too"
+    );
     for d in [d1, d2, d3] {
         let _ = std::fs::remove_dir_all(d);
     }
@@ -286,5 +291,60 @@ fn a_simulated_run_writes_a_pcap_our_decoder_reads_and_verifies() {
         stderr.contains(&format!("{dhcp} DHCP messages")),
         "{stderr} vs {dhcp}"
     );
+    let _ = std::fs::remove_dir_all(d);
+}
+
+/// A violation's story names the messages that made it: the replay that follows its address
+/// and clients writes them to `messages.jsonl`, in time order, ending with the ACK that gave
+/// the second client an address the first still held; the summary shows the last of them.
+#[test]
+fn a_violation_comes_with_the_messages_that_led_to_it() {
+    let scenario =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/partner-down-while-partitioned.yaml");
+    let d = temp_dir("messages");
+    let r = dhcpfo(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    assert_eq!(r.status.code(), Some(1));
+    let stdout = String::from_utf8(r.stdout).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("summary.json")).unwrap()).unwrap();
+    let v = &summary["violation"];
+    let address = v["addresses"][0]
+        .as_str()
+        .expect("the violation names its address");
+    let clients: Vec<u64> = v["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_u64().unwrap())
+        .collect();
+    let text = std::fs::read_to_string(d.join("messages.jsonl")).unwrap();
+    let messages: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    assert_eq!(v["messages"].as_u64(), Some(messages.len() as u64));
+    let times: Vec<u64> = messages
+        .iter()
+        .map(|m| m["t_ms"].as_u64().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "in time order");
+    let at = summary["violation"]["at_ms"].as_u64().unwrap() + 1_800_000_000_000;
+    let last_ack = messages
+        .iter()
+        .rev()
+        .find(|m| m["type"] == "ACK" && m["t_ms"].as_u64().unwrap() <= at)
+        .expect("an ACK before the violation");
+    assert_eq!(last_ack["yiaddr"], address);
+    let to_client = format!("client {}", clients[0]);
+    assert_eq!(last_ack["to"], to_client.as_str(), "{last_ack}");
+    // Failover traffic is part of the story too: the handshake at least.
+    assert!(messages.iter().any(|m| m["proto"] == "failover"));
+    assert!(stdout.contains("\"kind\":\"message\""), "{stdout}");
+    assert!(stdout.contains("messages about it"), "{stdout}");
     let _ = std::fs::remove_dir_all(d);
 }

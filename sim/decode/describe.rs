@@ -102,6 +102,8 @@ pub fn failover_fields(m: &Message, dialect: Dialect) -> Fields {
                             f.push(("bs", binding_state_name(s.0, flags, record, dialect)))
                         }
                         FoOption::ClientHardwareAddress(h) => f.push(("chaddr", mac(&h.addr))),
+                        FoOption::LeaseExpirationTime(t) => f.push(("end", t.to_string())),
+                        FoOption::PotentialExpirationTime(t) => f.push(("pet", t.to_string())),
                         FoOption::RejectReason(r) => f.push(("reject", r.0.to_string())),
                         FoOption::Message(t) => f.push(("msg", text(t))),
                         _ => {}

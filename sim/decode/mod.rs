@@ -13,7 +13,7 @@
 //! The result is an exit code: 0 when every message decoded (and verified), 1 when any message or
 //! any stream did not, 2 when the file is not a readable pcap.
 
-mod describe;
+pub mod describe;
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
