@@ -10,6 +10,7 @@
 
 use std::borrow::Cow;
 use std::net::Ipv4Addr;
+use std::ops::Deref;
 
 use super::error::BadOptionReason;
 use crate::wire::Reader;
@@ -235,8 +236,16 @@ impl RelayAgentInfo {
         Ok(RelayAgentInfo { sub_options })
     }
 
+    /// The length of [`encode`](Self::encode)'s output, without building it.
+    fn encoded_len(&self) -> usize {
+        self.sub_options
+            .iter()
+            .map(|sub| 2 + sub.data.len().min(255))
+            .sum()
+    }
+
     fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(self.encoded_len());
         for sub in &self.sub_options {
             let data = sub.data.get(..255).unwrap_or(&sub.data);
             out.push(sub.code);
@@ -276,55 +285,78 @@ impl DhcpOption {
     /// states for lists and strings (4 for routers, 1 for a host name, 2 for a client
     /// identifier) are not enforced: an empty value is harmless to carry, and refusing it
     /// would drop the whole message of a sloppy client.
-    pub fn decode(code: u8, value: Vec<u8>) -> Result<DhcpOption, BadOptionReason> {
+    ///
+    /// `value` may be borrowed (`&[u8]`) or owned (`Vec<u8>`): a borrowed value is copied only
+    /// into a variant that keeps bytes, an owned one is moved there.
+    pub fn decode<'a>(
+        code: u8,
+        value: impl Into<Cow<'a, [u8]>>,
+    ) -> Result<DhcpOption, BadOptionReason> {
+        let value = value.into();
         let option = match code {
             code::SUBNET_MASK => DhcpOption::SubnetMask(address(&value)?),
             code::ROUTERS => DhcpOption::Routers(addresses(&value)?),
             code::DNS_SERVERS => DhcpOption::DnsServers(addresses(&value)?),
-            code::HOST_NAME => DhcpOption::HostName(value),
+            code::HOST_NAME => DhcpOption::HostName(value.into_owned()),
             code::REQUESTED_IP => DhcpOption::RequestedIp(address(&value)?),
             code::LEASE_TIME => DhcpOption::LeaseTime(seconds(&value)?),
-            code::MESSAGE_TYPE => match value.as_slice() {
-                &[t] => DhcpOption::MessageType(MessageType::from(t)),
+            code::MESSAGE_TYPE => match *value {
+                [t] => DhcpOption::MessageType(MessageType::from(t)),
                 _ => return Err(bad_length(&value, "1")),
             },
             code::SERVER_ID => DhcpOption::ServerId(address(&value)?),
-            code::PARAMETER_REQUEST_LIST => DhcpOption::ParameterRequestList(value),
+            code::PARAMETER_REQUEST_LIST => DhcpOption::ParameterRequestList(value.into_owned()),
             code::MAX_MESSAGE_SIZE => {
-                let bytes: [u8; 2] = value
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| bad_length(&value, "2"))?;
+                let bytes = <[u8; 2]>::try_from(&*value).map_err(|_| bad_length(&value, "2"))?;
                 DhcpOption::MaxMessageSize(u16::from_be_bytes(bytes))
             }
             code::RENEWAL_TIME => DhcpOption::RenewalTime(seconds(&value)?),
             code::REBINDING_TIME => DhcpOption::RebindingTime(seconds(&value)?),
-            code::CLIENT_ID => DhcpOption::ClientId(value),
+            code::CLIENT_ID => DhcpOption::ClientId(value.into_owned()),
             code::RELAY_AGENT_INFO => DhcpOption::RelayAgentInfo(RelayAgentInfo::parse(&value)?),
-            code => DhcpOption::Other { code, data: value },
+            code => DhcpOption::Other {
+                code,
+                data: value.into_owned(),
+            },
         };
         Ok(option)
     }
 
     /// The option's whole value as it goes on the wire, before any RFC 3396 splitting.
-    pub fn value(&self) -> Cow<'_, [u8]> {
-        match self {
+    ///
+    /// Builds a vector only for an address list of two or more addresses and for relay agent
+    /// information; every other value is held inline or borrowed from the option.
+    pub fn value(&self) -> OptionValue<'_> {
+        let repr = match self {
             DhcpOption::SubnetMask(a) | DhcpOption::RequestedIp(a) | DhcpOption::ServerId(a) => {
-                Cow::Owned(a.octets().to_vec())
+                Repr::Four(a.octets())
             }
-            DhcpOption::Routers(list) | DhcpOption::DnsServers(list) => {
-                Cow::Owned(list.iter().flat_map(|a| a.octets()).collect())
-            }
+            DhcpOption::Routers(list) | DhcpOption::DnsServers(list) => match list.as_slice() {
+                [] => Repr::Borrowed(&[]),
+                [a] => Repr::Four(a.octets()),
+                _ => Repr::Owned(list.iter().flat_map(|a| a.octets()).collect()),
+            },
             DhcpOption::LeaseTime(s)
             | DhcpOption::RenewalTime(s)
-            | DhcpOption::RebindingTime(s) => Cow::Owned(s.to_be_bytes().to_vec()),
-            DhcpOption::MessageType(t) => Cow::Owned(vec![u8::from(*t)]),
-            DhcpOption::MaxMessageSize(n) => Cow::Owned(n.to_be_bytes().to_vec()),
+            | DhcpOption::RebindingTime(s) => Repr::Four(s.to_be_bytes()),
+            DhcpOption::MessageType(t) => Repr::One([u8::from(*t)]),
+            DhcpOption::MaxMessageSize(n) => Repr::Two(n.to_be_bytes()),
             DhcpOption::HostName(bytes)
             | DhcpOption::ParameterRequestList(bytes)
             | DhcpOption::ClientId(bytes)
-            | DhcpOption::Other { data: bytes, .. } => Cow::Borrowed(bytes),
-            DhcpOption::RelayAgentInfo(info) => Cow::Owned(info.encode()),
+            | DhcpOption::Other { data: bytes, .. } => Repr::Borrowed(bytes),
+            DhcpOption::RelayAgentInfo(info) => Repr::Owned(info.encode()),
+        };
+        OptionValue(repr)
+    }
+
+    /// `value().len()`, without building the value of a list or relay agent information.
+    pub fn value_len(&self) -> usize {
+        match self {
+            DhcpOption::Routers(list) | DhcpOption::DnsServers(list) => 4 * list.len(),
+            DhcpOption::RelayAgentInfo(info) => info.encoded_len(),
+            // Inline or borrowed: no allocation.
+            other => other.value().len(),
         }
     }
 
@@ -332,6 +364,40 @@ impl DhcpOption {
     /// with either cannot be written without corrupting the option stream.
     pub fn is_emitted(&self) -> bool {
         !matches!(self.code(), code::PAD | code::END)
+    }
+}
+
+/// An option's value as it goes on the wire, from [`DhcpOption::value`]; derefs to the bytes.
+#[derive(Debug, Clone)]
+pub struct OptionValue<'a>(Repr<'a>);
+
+/// Fixed-size values inline, byte strings borrowed, and the rest built.
+#[derive(Debug, Clone)]
+enum Repr<'a> {
+    One([u8; 1]),
+    Two([u8; 2]),
+    Four([u8; 4]),
+    Borrowed(&'a [u8]),
+    Owned(Vec<u8>),
+}
+
+impl Deref for OptionValue<'_> {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match &self.0 {
+            Repr::One(bytes) => bytes,
+            Repr::Two(bytes) => bytes,
+            Repr::Four(bytes) => bytes,
+            Repr::Borrowed(bytes) => bytes,
+            Repr::Owned(bytes) => bytes,
+        }
+    }
+}
+
+impl AsRef<[u8]> for OptionValue<'_> {
+    fn as_ref(&self) -> &[u8] {
+        self
     }
 }
 
@@ -352,8 +418,10 @@ fn addresses(value: &[u8]) -> Result<Vec<Ipv4Addr>, BadOptionReason> {
         return Err(bad_length(value, "a multiple of 4"));
     }
     let mut r = Reader::new(value);
+    let mut list = Vec::with_capacity(value.len() / 4);
     // Bounded by value.len() / 4 passes: each consumes four bytes.
-    Ok(std::iter::from_fn(|| r.ipv4()).collect())
+    list.extend(std::iter::from_fn(|| r.ipv4()));
+    Ok(list)
 }
 
 fn seconds(value: &[u8]) -> Result<u32, BadOptionReason> {
@@ -468,7 +536,7 @@ mod tests {
                 data: vec![7; 300],
             }],
         };
-        let value = DhcpOption::RelayAgentInfo(info).value().into_owned();
+        let value = DhcpOption::RelayAgentInfo(info).value().to_vec();
         assert_eq!(value.len(), 257);
         assert_eq!(value.get(..2), Some(&[2, 255][..]));
     }
@@ -487,6 +555,19 @@ mod tests {
             data: vec![1],
         };
         assert!(!other.is_emitted());
+    }
+
+    #[test]
+    fn borrowed_and_owned_values_decode_alike() {
+        for (c, value) in [
+            (code::HOST_NAME, &b"vm"[..]),
+            (code::LEASE_TIME, &[0, 0, 1, 0]),
+        ] {
+            assert_eq!(
+                DhcpOption::decode(c, value),
+                DhcpOption::decode(c, value.to_vec())
+            );
+        }
     }
 
     #[test]
