@@ -170,6 +170,13 @@ impl Net {
         self.drain(node);
     }
 
+    /// An operator command to a node, and what it sends.
+    fn admin(&mut self, node: usize, cmd: Admin) {
+        let clock = self.clock(node);
+        self.nodes[node].as_mut().unwrap().handle_admin(clock, cmd);
+        self.drain(node);
+    }
+
     fn node(&self, n: usize) -> &Server<MemStorage> {
         self.nodes[n].as_ref().unwrap()
     }
@@ -604,12 +611,7 @@ fn partner_down_takes_the_partners_pool_only_after_mclt() {
     // Two addresses: one FREE (primary's), one BACKUP (secondary's).
     net.crash(S, CrashMode::LoseUnsynced);
     net.run_for(secs(1));
-    let clock = net.clock(P);
-    net.nodes[P]
-        .as_mut()
-        .unwrap()
-        .handle_admin(clock, Admin::PartnerDown);
-    net.drain(P);
+    net.admin(P, Admin::PartnerDown);
     assert_eq!(net.state(P), Some(FoState::PartnerDown));
     assert!(net.dora(P, 1).is_some(), "own pool at once");
     assert!(net.dora(P, 2).is_none(), "the partner's pool waits");
@@ -657,12 +659,7 @@ fn a_partition_where_both_serve_heals_through_potential_conflict() {
     assert_eq!(net.state(S), Some(FoState::CommunicationsInterrupted));
     let a = net.dora(P, 21).unwrap().yiaddr;
     let b = net.dora(S, 22).unwrap().yiaddr;
-    let clock = net.clock(P);
-    net.nodes[P]
-        .as_mut()
-        .unwrap()
-        .handle_admin(clock, Admin::PartnerDown);
-    net.drain(P);
+    net.admin(P, Admin::PartnerDown);
     net.partitioned = false;
     net.seen.clear();
     // The connections of before the partition are dead: the next dial after the retry timer
@@ -882,12 +879,6 @@ mod review {
         net.client(node, &r).pop()
     }
 
-    fn admin(net: &mut Net, node: usize, cmd: Admin) {
-        let clock = net.clock(node);
-        net.nodes[node].as_mut().unwrap().handle_admin(clock, cmd);
-        net.drain(node);
-    }
-
     /// A: the secondary keeps the client on an address that went FREE (the primary's pool) and
     /// may_lease lets that client have it back: no fault needed.
     #[test]
@@ -968,7 +959,7 @@ mod review {
         net.partitioned = true;
         net.run_for(secs(40));
         assert_eq!(net.state(S), Some(FoState::CommunicationsInterrupted));
-        admin(&mut net, S, Admin::PartnerDown);
+        net.admin(S, Admin::PartnerDown);
         assert_eq!(net.state(S), Some(FoState::PartnerDown));
         let y = net
             .dora(P, 1)
@@ -1021,7 +1012,7 @@ mod review {
         );
         // S goes PARTNER-DOWN and reuses x after its MCLT waits.
         net.run_for(secs(40));
-        admin(&mut net, S, Admin::PartnerDown);
+        net.admin(S, Admin::PartnerDown);
         assert_eq!(net.state(S), Some(FoState::PartnerDown));
         net.dora(S, 3); // S's own BACKUP address
         net.run_for(secs(35));
@@ -1041,7 +1032,7 @@ mod review {
     #[test]
     fn review_e_paused_restart_is_stuck() {
         let mut net = normal_pair(Mode::HotStandby, 199);
-        admin(&mut net, S, Admin::Pause);
+        net.admin(S, Admin::Pause);
         net.run_for(secs(1));
         net.crash(S, CrashMode::LoseUnsynced);
         net.run_for(secs(1));
@@ -1090,12 +1081,7 @@ mod review_g {
         net.partitioned = true;
         net.run_for(secs(40));
         for n in [S, P] {
-            let clock = net.clock(n);
-            net.nodes[n]
-                .as_mut()
-                .unwrap()
-                .handle_admin(clock, Admin::PartnerDown);
-            net.drain(n);
+            net.admin(n, Admin::PartnerDown);
             net.run_for(secs(1));
         }
         assert_eq!(net.state(P), Some(FoState::PartnerDown));
@@ -1302,12 +1288,7 @@ mod review_random {
                     && (down[1 - node] || !safe_only)
                     && net.state(node) == Some(FoState::CommunicationsInterrupted)
                 {
-                    let clock = net.clock(node);
-                    net.nodes[node]
-                        .as_mut()
-                        .unwrap()
-                        .handle_admin(clock, Admin::PartnerDown);
-                    net.drain(node);
+                    net.admin(node, Admin::PartnerDown);
                     what = format!("PARTNER-DOWN on {node}");
                 }
             } else {
@@ -1482,12 +1463,7 @@ fn conflicting_bindings_from_a_partition_are_resolved_by_the_acceptance_rules() 
     let mut net = normal_pair(Mode::HotStandby, 101);
     net.partitioned = true;
     net.run_for(secs(40));
-    let clock = net.clock(P);
-    net.nodes[P]
-        .as_mut()
-        .unwrap()
-        .handle_admin(clock, Admin::PartnerDown);
-    net.drain(P);
+    net.admin(P, Admin::PartnerDown);
     // The secondary's only BACKUP address goes to client 30.
     let on_s = net.dora(S, 30).expect("S serves from BACKUP").yiaddr;
     net.run_for(secs(15));
@@ -1558,12 +1534,7 @@ fn an_operator_may_move_a_normal_server_to_partner_down() {
     // vouches that the partner is down); the server tells its partner with a STATE message.
     let mut net = normal_pair(Mode::HotStandby, 199);
     net.seen.clear();
-    let clock = net.clock(P);
-    net.nodes[P]
-        .as_mut()
-        .unwrap()
-        .handle_admin(clock, Admin::PartnerDown);
-    net.drain(P);
+    net.admin(P, Admin::PartnerDown);
     assert_eq!(net.state(P), Some(FoState::PartnerDown));
     assert!(
         net.types_from(P).contains(&Fo::State),
@@ -1580,12 +1551,7 @@ fn a_link_failure_during_potential_conflict_gives_resolution_interrupted() {
     let mut net = normal_pair(Mode::HotStandby, 199);
     net.partitioned = true;
     net.run_for(secs(40));
-    let clock = net.clock(P);
-    net.nodes[P]
-        .as_mut()
-        .unwrap()
-        .handle_admin(clock, Admin::PartnerDown);
-    net.drain(P);
+    net.admin(P, Admin::PartnerDown);
     net.partitioned = false;
     let mut met = false;
     for _ in 0..20_000 {
@@ -1608,12 +1574,7 @@ fn a_shutdown_answered_by_partner_down_restarts_in_recover() {
     // answers its STATE(SHUTDOWN) by going PARTNER-DOWN; the secondary stores RECOVER as the
     // state to return to, so its restart asks the primary for what it missed.
     let mut net = normal_pair(Mode::HotStandby, 199);
-    let clock = net.clock(S);
-    net.nodes[S]
-        .as_mut()
-        .unwrap()
-        .handle_admin(clock, Admin::Shutdown);
-    net.drain(S);
+    net.admin(S, Admin::Shutdown);
     net.run_for(secs(2));
     assert_eq!(net.state(S), Some(FoState::Shutdown));
     assert_eq!(net.state(P), Some(FoState::PartnerDown));
