@@ -1000,6 +1000,7 @@ mod tests {
             reservations: vec![],
             offer_hold_s,
             failover: None,
+            bugs: Default::default(),
         }
     }
 

@@ -12,6 +12,18 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use dhcpfo::{decode, exit};
+use dhcpfo_engine::bugs::Bug;
+
+/// A `--bug` value: a name from the catalogue.
+fn parse_bug(name: &str) -> Result<Bug, String> {
+    Bug::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = Bug::ALL.iter().map(|b| b.name()).collect();
+        format!(
+            "no catalogued bug `{name}` (see `dhcpfo bugs`): {}",
+            names.join(", ")
+        )
+    })
+}
 
 /// DHCPv4 failover: a real server and a deterministic simulation testbed.
 ///
@@ -47,6 +59,17 @@ enum Command {
         /// `dhcpfo decode`); large for big runs.
         #[arg(long)]
         pcap: bool,
+        /// Switch on a catalogued bug in both servers (test-only; `dhcpfo bugs` lists them).
+        /// Repeatable.
+        #[arg(long = "bug", value_name = "NAME", value_parser = parse_bug)]
+        bugs: Vec<Bug>,
+    },
+    /// List the catalogue of bugs the testbed must catch: each a deliberate flaw that
+    /// `dhcpfo run --bug NAME` switches on, with the property it breaks.
+    Bugs {
+        /// Print one JSON object per bug instead of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// Rerun a failure exactly, from the repro.yaml a run wrote.
     Replay {
@@ -109,15 +132,21 @@ fn main() -> ExitCode {
             overrides,
             keep_going,
             pcap,
+            bugs,
         } => {
-            let loaded = match dhcpfo::scenario::Scenario::load_with(&scenario, &overrides) {
+            let mut loaded = match dhcpfo::scenario::Scenario::load_with(&scenario, &overrides) {
                 Ok(s) => s,
                 Err(e) => {
                     eprintln!("dhcpfo run: {e}");
                     return ExitCode::from(exit::BAD_INPUT);
                 }
             };
-            let sets: String = overrides.iter().map(|o| format!(" --set {o}")).collect();
+            loaded.bugs = bugs.iter().fold(loaded.bugs, |set, &b| set.with(b));
+            let sets: String = overrides
+                .iter()
+                .map(|o| format!(" --set {o}"))
+                .chain(bugs.iter().map(|b| format!(" --bug {}", b.name())))
+                .collect();
             let args = dhcpfo::run::RunArgs {
                 seed,
                 out,
@@ -144,6 +173,18 @@ fn main() -> ExitCode {
                 pcap: false,
             };
             run_one(repro.scenario, &args)
+        }
+        Command::Bugs { json } => {
+            for b in Bug::ALL {
+                if json {
+                    let line = serde_json::json!({"name": b.name(), "property": b.property(),
+                        "description": b.description()});
+                    println!("{line}");
+                } else {
+                    println!("{:<34} {:<20} {}", b.name(), b.property(), b.description());
+                }
+            }
+            ExitCode::from(exit::OK)
         }
         Command::Check { scenario } => match dhcpfo::scenario::Scenario::load(&scenario) {
             Ok(s) => {

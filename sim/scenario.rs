@@ -37,6 +37,7 @@
 use std::fmt;
 use std::path::Path;
 
+use dhcpfo_engine::bugs::Bugs;
 use dhcpfo_engine::time::Duration;
 use serde::{Deserialize, Serialize};
 
@@ -76,6 +77,10 @@ pub struct Scenario {
     /// Random faults drawn from the seed, besides the scheduled ones.
     #[serde(default)]
     pub nemesis: Option<Nemesis>,
+    /// Test-only: catalogued flaws switched on in both servers (`dhcpfo bugs` lists them;
+    /// `dhcpfo run --bug NAME` adds one). Empty: the correct engine.
+    #[serde(default, skip_serializing_if = "Bugs::is_empty")]
+    pub bugs: Bugs,
 }
 
 /// A random fault schedule drawn from the run's seed (its own stream, so it does not change

@@ -1296,5 +1296,6 @@ fn server_config(s: &Scenario, i: usize) -> ServerConfig {
             rebalance_s: None,
             set_bucket_serves: BucketOwner::Primary,
         }),
+        bugs: s.bugs,
     }
 }

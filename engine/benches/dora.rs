@@ -35,6 +35,7 @@ fn config(clients: u32) -> ServerConfig {
         reservations: vec![],
         offer_hold_s: 60,
         failover: None,
+        bugs: Default::default(),
     }
 }
 

@@ -29,6 +29,10 @@ pub struct ServerConfig {
     /// The failover relationship every subnet of this server belongs to, if any.
     #[serde(default)]
     pub failover: Option<crate::failover::RelationshipConfig>,
+    /// Test-only: deliberate flaws switched on (see [`crate::bugs`]). Empty unless a test or
+    /// the testbed's `--bug` asks for one.
+    #[serde(default, skip_serializing_if = "crate::bugs::Bugs::is_empty")]
+    pub bugs: crate::bugs::Bugs,
 }
 
 fn default_offer_hold_s() -> u32 {
@@ -407,6 +411,7 @@ mod tests {
             reservations: vec![],
             offer_hold_s: 60,
             failover: None,
+            bugs: Default::default(),
         }
     }
 

@@ -38,12 +38,14 @@
 //! * [`lease`] — bindings, the lease database, and their storage records.
 //! * [`storage`] — the append-only log: in memory (crashable) and on file (fsync).
 //! * [`server`] — the DHCP server (RFC 2131 §4.3) over all of the above.
+//! * [`bugs`] — the catalogue of deliberate flaws the testbed must catch (test-only settings).
 //!
 //! The failover state machine builds on these next.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bugs;
 pub mod config;
 pub mod failover;
 pub mod lease;

@@ -545,6 +545,7 @@ mod tests {
             }],
             offer_hold_s: 60,
             failover: None,
+            bugs: Default::default(),
         }
     }
 

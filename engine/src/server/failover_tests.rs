@@ -72,6 +72,7 @@ fn config(role: Role, mode: Mode, pool_last: u8) -> ServerConfig {
         reservations: vec![],
         offer_hold_s: 60,
         failover: Some(relationship(role, mode)),
+        bugs: Default::default(),
     }
 }
 

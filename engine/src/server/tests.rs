@@ -55,6 +55,7 @@ fn config(pool_last: u8) -> ServerConfig {
         }],
         offer_hold_s: 60,
         failover: None,
+        bugs: Default::default(),
     }
 }
 

@@ -1,0 +1,141 @@
+//! The catalogue of deliberate flaws the testbed must catch (`dhcpfo bugs`, `dhcpfo run --bug`).
+//!
+//! **Test-only settings.** Each [`Bug`] brings back one realistic failover flaw: the engine's own
+//! earlier mistakes, the mutants of Umeno & Lynch's model checking of the protocol, and failures
+//! seen in the field. A server never runs with one switched on unless a test or a user asks for
+//! it; the default [`Bugs`] set is empty and a configuration file cannot name one by accident
+//! (the field is skipped when empty and its values are the catalogue's names).
+//!
+//! A checker is only as good as the bugs it has been shown to catch: every entry names the
+//! property its flaw breaks, and the testbed's tests switch each one on and require that
+//! property to be reported.
+
+use serde::{Deserialize, Serialize};
+
+/// One deliberate flaw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Bug {
+    /// Times received from the partner are used raw, without the clock delta (draft-12 §5.10;
+    /// the engine's own flaw, and ISC's behaviour).
+    NoSkewCorrection,
+    /// The time this server last operated is recorded only once per heartbeat and compared
+    /// with the partner's PARTNER-DOWN time with a heartbeat of slack, so a restart after a
+    /// PARTNER-DOWN declared soon after a crash takes POTENTIAL-CONFLICT instead of RECOVER
+    /// (draft-12 §9.3.3; the engine's own earlier flaw).
+    DownTimeRoundedToHeartbeat,
+}
+
+impl Bug {
+    /// Every bug, in catalogue order.
+    pub const ALL: [Bug; 2] = [Bug::NoSkewCorrection, Bug::DownTimeRoundedToHeartbeat];
+
+    /// The name `--bug` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Bug::NoSkewCorrection => "no-skew-correction",
+            Bug::DownTimeRoundedToHeartbeat => "down-time-rounded-to-heartbeat",
+        }
+    }
+
+    /// The bug named `name`.
+    pub fn from_name(name: &str) -> Option<Bug> {
+        Bug::ALL.into_iter().find(|b| b.name() == name)
+    }
+
+    /// The property a run with this bug breaks.
+    pub fn property(self) -> &'static str {
+        match self {
+            Bug::NoSkewCorrection => "mclt",
+            Bug::DownTimeRoundedToHeartbeat => "no-duplicate-lease",
+        }
+    }
+
+    /// One sentence: what the flaw is and where it comes from.
+    pub fn description(self) -> &'static str {
+        match self {
+            Bug::NoSkewCorrection => {
+                "times from the partner are used raw, without the clock delta (draft-12 §5.10; \
+                 ISC does this)"
+            }
+            Bug::DownTimeRoundedToHeartbeat => {
+                "the last operating time is kept to a heartbeat, so a PARTNER-DOWN declared \
+                 soon after a crash is not seen as later (draft-12 §9.3.3)"
+            }
+        }
+    }
+}
+
+/// A set of bugs switched on (empty by default: the correct engine).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Bugs(u32);
+
+impl Bugs {
+    /// No bug: the correct engine.
+    pub const NONE: Bugs = Bugs(0);
+
+    /// Whether `bug` is on.
+    pub fn has(self, bug: Bug) -> bool {
+        self.0 & (1 << bug as u32) != 0
+    }
+
+    /// This set with `bug` on.
+    #[must_use]
+    pub fn with(self, bug: Bug) -> Bugs {
+        Bugs(self.0 | 1 << bug as u32)
+    }
+
+    /// Whether no bug is on.
+    pub fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+
+    /// The bugs on, in catalogue order.
+    pub fn iter(self) -> impl Iterator<Item = Bug> {
+        Bug::ALL.into_iter().filter(move |b| self.has(*b))
+    }
+}
+
+impl FromIterator<Bug> for Bugs {
+    fn from_iter<I: IntoIterator<Item = Bug>>(iter: I) -> Bugs {
+        iter.into_iter().fold(Bugs::NONE, Bugs::with)
+    }
+}
+
+impl Serialize for Bugs {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Bugs {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Bugs, D::Error> {
+        Ok(Vec::<Bug>::deserialize(d)?.into_iter().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_round_trip() {
+        for b in Bug::ALL {
+            assert_eq!(Bug::from_name(b.name()), Some(b));
+            assert_eq!(Bug::ALL.iter().filter(|o| o.name() == b.name()).count(), 1);
+        }
+        assert_eq!(Bug::from_name("no-such-bug"), None);
+    }
+
+    #[test]
+    fn a_set_holds_what_was_put_in() {
+        let set: Bugs = [Bug::DownTimeRoundedToHeartbeat].into_iter().collect();
+        assert!(set.has(Bug::DownTimeRoundedToHeartbeat));
+        assert!(!set.has(Bug::NoSkewCorrection));
+        assert!(Bugs::NONE.is_empty());
+        assert_eq!(
+            set.iter().collect::<Vec<_>>(),
+            [Bug::DownTimeRoundedToHeartbeat]
+        );
+    }
+}
