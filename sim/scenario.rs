@@ -230,6 +230,10 @@ pub struct Servers {
     /// A shared secret: every failover message is signed (HMAC-SHA256) and checked.
     #[serde(default)]
     pub shared_secret: Option<String>,
+    /// How each server reads its partner's absolute times: `delta` corrects them by the
+    /// measured clock difference (draft-12 §5.10), `none` uses them raw as ISC dhcpd does.
+    #[serde(default)]
+    pub time_correction: dhcpfo_engine::failover::skew::TimeCorrection,
 }
 
 fn default_mclt() -> Span {
@@ -260,6 +264,7 @@ impl Default for Servers {
             max_clock_delta: default_delta(),
             dialect: Default::default(),
             shared_secret: None,
+            time_correction: Default::default(),
         }
     }
 }

@@ -636,6 +636,7 @@ impl World {
                 }
                 self.servers[n].disk = disk;
                 self.servers[n].state = None;
+                self.checker.state(n, None);
                 // The process died: the kernel closes its sockets; the partner sees a close
                 // unless a partition swallows it.
                 let dead: Vec<u64> = self
@@ -646,6 +647,7 @@ impl World {
                     .collect();
                 for c in dead {
                     self.conns.remove(&c);
+                    self.checker.connection_closed(c);
                     if let Some(r) = self.recorder.as_mut() {
                         r.tcp_close(self.now, c, n);
                     }
@@ -866,7 +868,8 @@ impl World {
                         && let Ok(msg) =
                             Message::parse(&bytes, self.scenario.servers.dialect.dialect())
                     {
-                        self.checker.failover_message(n, &msg);
+                        let skews = [self.clock_skew_ms(0), self.clock_skew_ms(1)];
+                        self.checker.failover_message(conn, n, skews, &msg);
                     }
                     let Some(&(a, b)) = self.conns.get(&conn) else {
                         continue;
@@ -891,6 +894,7 @@ impl World {
                     if let Some(r) = self.recorder.as_mut() {
                         r.tcp_close(self.now, conn, n);
                     }
+                    self.checker.connection_closed(conn);
                     if let Some((a, b)) = self.conns.remove(&conn) {
                         let to = if a == n { b } else { a };
                         if !self.cut_servers[n] {
@@ -901,7 +905,7 @@ impl World {
                 }
                 Output::FailoverState { from, to } => {
                     self.servers[n].state = Some(to);
-                    self.checker.state(n, to);
+                    self.checker.state(n, Some(to));
                     self.trace.event(
                         self.now,
                         "state",
@@ -940,18 +944,22 @@ impl World {
         let Some(client) = client_of_mac(&r.chaddr) else {
             return;
         };
-        let clock = self.server_clock(n);
+        // In true time: the lease a reply grants is relative (RFC 2132 option 51), so it ends
+        // its length after the moment it leaves, whatever the server's clock says.
+        let now = self.now;
         match r.kind {
             5 => {
                 if let Some(secs) = r.lease_s {
-                    let end = clock + Duration::from_secs(u64::from(secs));
+                    let end = now + Duration::from_secs(u64::from(secs));
                     let mclt = self.mclt;
-                    self.checker.granted(clock, n, client, r.yiaddr, end, mclt);
+                    let skew = self.clock_skew_ms(n);
+                    self.checker
+                        .granted(now, n, skew, client, r.yiaddr, end, mclt);
                 }
             }
             6 => {
                 let mac = r.chaddr;
-                self.checker.nak(clock, n, client, &mac)
+                self.checker.nak(now, n, client, &mac)
             }
             _ => {}
         }
@@ -1288,6 +1296,7 @@ fn server_config(s: &Scenario, i: usize) -> ServerConfig {
             dialect: s.servers.dialect,
             shared_secret: s.servers.shared_secret.clone(),
             max_clock_delta_s: s.servers.max_clock_delta.0.as_secs() as u32,
+            time_correction: s.servers.time_correction,
             receive_timer_s: Some(s.servers.receive_timer.0.as_secs().max(1) as u32),
             safe_period_s: Some(s.servers.safe_period.map_or(0, |p| p.0.as_secs() as u32)),
             startup_s: None,

@@ -24,17 +24,26 @@ pub enum Bug {
     /// PARTNER-DOWN declared soon after a crash takes POTENTIAL-CONFLICT instead of RECOVER
     /// (draft-12 §9.3.3; the engine's own earlier flaw).
     DownTimeRoundedToHeartbeat,
+    /// An ACTIVE update for the same client overwrites the receiver's later lease with the
+    /// partner's earlier one (draft-12 §5.2: the lease-expiration-time is only ever raised);
+    /// found by the nemesis once clock skew was corrected.
+    StaleRenewalShortensLease,
 }
 
 impl Bug {
     /// Every bug, in catalogue order.
-    pub const ALL: [Bug; 2] = [Bug::NoSkewCorrection, Bug::DownTimeRoundedToHeartbeat];
+    pub const ALL: [Bug; 3] = [
+        Bug::NoSkewCorrection,
+        Bug::DownTimeRoundedToHeartbeat,
+        Bug::StaleRenewalShortensLease,
+    ];
 
     /// The name `--bug` takes.
     pub fn name(self) -> &'static str {
         match self {
             Bug::NoSkewCorrection => "no-skew-correction",
             Bug::DownTimeRoundedToHeartbeat => "down-time-rounded-to-heartbeat",
+            Bug::StaleRenewalShortensLease => "stale-renewal-shortens-lease",
         }
     }
 
@@ -47,7 +56,9 @@ impl Bug {
     pub fn property(self) -> &'static str {
         match self {
             Bug::NoSkewCorrection => "mclt",
-            Bug::DownTimeRoundedToHeartbeat => "no-duplicate-lease",
+            Bug::DownTimeRoundedToHeartbeat | Bug::StaleRenewalShortensLease => {
+                "no-duplicate-lease"
+            }
         }
     }
 
@@ -61,6 +72,10 @@ impl Bug {
             Bug::DownTimeRoundedToHeartbeat => {
                 "the last operating time is kept to a heartbeat, so a PARTNER-DOWN declared \
                  soon after a crash is not seen as later (draft-12 §9.3.3)"
+            }
+            Bug::StaleRenewalShortensLease => {
+                "a partner's earlier ACTIVE update for the same client shortens the later lease \
+                 the receiver granted (draft-12 §5.2)"
             }
         }
     }

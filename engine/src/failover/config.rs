@@ -89,6 +89,10 @@ pub struct RelationshipConfig {
     /// ISC's 60 s check at CONNECT).
     #[serde(default = "default_max_clock_delta_s")]
     pub max_clock_delta_s: u32,
+    /// How the partner's absolute times are read: corrected by the measured clock delta
+    /// (draft-12 §5.10, the default) or raw (ISC's behaviour).
+    #[serde(default)]
+    pub time_correction: super::skew::TimeCorrection,
     /// tReceive: the connection is dropped when nothing arrives for this long.
     #[serde(default)]
     pub receive_timer_s: Option<u32>,
@@ -311,6 +315,7 @@ impl RelationshipConfig {
             dialect: DialectName::Isc,
             shared_secret: None,
             max_clock_delta_s: 60,
+            time_correction: Default::default(),
             receive_timer_s: None,
             safe_period_s: None,
             startup_s: None,

@@ -7,6 +7,7 @@ pub mod config;
 pub mod mclt;
 pub mod messages;
 pub mod relationship;
+pub mod skew;
 pub mod state;
 
 pub use config::{BucketOwner, DialectName, Mode, RelationshipConfig, Role, Timers};

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 use super::config::{RelationshipConfig, Role, Timers};
+use super::skew::ClockDelta;
 use super::state::FoState;
 use crate::time::{Duration, Time};
 use crate::wire::failover::Framer;
@@ -125,11 +126,14 @@ pub struct Relationship {
     pub mclt: Duration,
     /// The hash buckets the primary serves (load balancing), as configured or learned.
     pub primary_buckets: Option<HashBuckets>,
-    /// The last time this server is known to have operated in the relationship: recorded at
-    /// every state change and every heartbeat.
+    /// A time this server is recorded in storage as operating until: set at every state
+    /// change and heartbeat, and moved a second ahead before every binding change a client
+    /// will hear of (`Server::promise_operating`), so it is never earlier than the last such
+    /// change.
     pub operating_at: Time,
-    /// The `operating_at` storage held at boot: when this server went down (draft-12 §9.3.3,
-    /// §9.6), or `None` when storage held nothing. Precise to one heartbeat.
+    /// The `operating_at` storage held at boot: an upper bound, exact to a second, of when
+    /// this server last operated before it went down (draft-12 §9.3.3, §9.6), or `None` when
+    /// storage held nothing.
     pub down_at: Option<Time>,
     /// When this server started.
     pub started_at: Time,
@@ -155,6 +159,9 @@ pub struct Relationship {
     pub serving: Option<Serving>,
     /// The xid of the UPDREQ/UPDREQALL we sent and await UPDDONE for, and whether it was ALL.
     pub awaiting: Option<(u32, bool)>,
+    /// The partner's clock relative to ours (draft-12 §5.10), from the current link's
+    /// CONNECT/CONNECTACK on; `None` before the first handshake.
+    pub clock_delta: Option<ClockDelta>,
 }
 
 impl Relationship {
@@ -204,6 +211,7 @@ impl Relationship {
             in_flight: BTreeMap::new(),
             serving: None,
             awaiting: None,
+            clock_delta: None,
             config,
         }
     }
@@ -277,6 +285,15 @@ impl Relationship {
     /// restart knows when it went down to within a small part of the MCLT.
     pub fn heartbeat(&self) -> Duration {
         Duration::from_millis((self.mclt.as_millis() / 4).clamp(1_000, 60_000))
+    }
+
+    /// A time the partner sent, on our clock (draft-12 §5.10: the receiver MUST apply the
+    /// delta to every absolute time it receives), unless the configuration reads them raw.
+    pub fn partner_time(&self, t: Time) -> Time {
+        match (self.config.time_correction, self.clock_delta) {
+            (super::skew::TimeCorrection::Delta, Some(d)) => d.to_local(t),
+            _ => t,
+        }
     }
 
     /// The partner's address to dial.

@@ -362,7 +362,7 @@ fn grant<S: Storage>(
     let previous = s.db.by_client(&client.key).filter(|&p| {
         p != slot && in_subnet(s, p, subnet) && s.db.get(p).state == BindingState::Active
     });
-    if s.commit(slot, b).is_err() {
+    if s.commit(now, slot, b).is_err() {
         return;
     }
     s.db.withdraw_offer(slot);
@@ -373,7 +373,7 @@ fn grant<S: Storage>(
         old.state_since = now;
         old.unacked = s.failover.is_some();
         moved = Some(old.address);
-        let _ = s.commit(p, old);
+        let _ = s.commit(now, p, old);
     }
     let address = s.db.get(slot).address;
     send(s, rx, msg, MessageType::Ack, Some((address, lease)), subnet);
@@ -463,7 +463,7 @@ fn end_binding<S: Storage>(
     b.cltt = now;
     b.unacked = s.failover.is_some();
     let address = b.address;
-    let stored = s.commit(slot, b).is_ok();
+    let stored = s.commit(now, slot, b).is_ok();
     if stored {
         s.binding_changed(now, address);
     }

@@ -129,6 +129,9 @@ pub struct Counters {
     pub peer_bad_digest: u64,
     /// Failover messages whose time was beyond the maximum clock delta.
     pub peer_clock_skew: u64,
+    /// Failover messages whose time showed the partner's clock had stepped (the delta was
+    /// reset, draft-12 §5.10).
+    pub peer_clock_steps: u64,
     /// Connections from an address that is not the partner.
     pub peer_refused: u64,
     /// CONNECT or CONNECTACK rejected.
@@ -227,10 +230,12 @@ impl<S: Storage> Server<S> {
             }
         }
         let compacted_len_bytes = storage.len_bytes();
-        let failover = config
-            .failover
-            .clone()
-            .map(|c| crate::failover::relationship::Relationship::new(c, stored_failover, now));
+        let failover = config.failover.clone().map(|mut c| {
+            if config.bugs.has(crate::bugs::Bug::NoSkewCorrection) {
+                c.time_correction = crate::failover::skew::TimeCorrection::None;
+            }
+            crate::failover::relationship::Relationship::new(c, stored_failover, now)
+        });
         let mut server = Server {
             config,
             db,
@@ -264,7 +269,7 @@ impl<S: Storage> Server<S> {
             b.unacked = self.failover.is_some();
             self.counters.expirations += 1;
             let addr = b.address;
-            if self.commit(slot, b.clone()).is_err() {
+            if self.commit(now, slot, b.clone()).is_err() {
                 // The expiry is recomputable from the stored lease end: apply it in memory so
                 // the timer does not spin, and let the next successful write carry it.
                 self.db.put(slot, b);
@@ -315,11 +320,14 @@ impl<S: Storage> Server<S> {
     /// caller must not tell the client. (A record appended before a failed sync may still reach
     /// the disk with a later sync: it then names a lease nobody was told about, which holds an
     /// address longer than needed but never gives it to two clients.)
-    fn commit(&mut self, slot: Slot, binding: Binding) -> Result<(), ()> {
+    ///
+    /// With a partner, the same sync also records that this server operated at `now`
+    /// ([`Server::promise_operating`]), so that a restart knows it.
+    fn commit(&mut self, now: Time, slot: Slot, binding: Binding) -> Result<(), ()> {
         let record = Record::binding_bytes(&binding);
         let durable = self
-            .storage
-            .append(&record)
+            .promise_operating(now)
+            .and_then(|()| self.storage.append(&record))
             .and_then(|()| self.storage.sync());
         if durable.is_err() {
             self.counters.storage_failures += 1;

@@ -8,6 +8,7 @@
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 use super::{Output, Server};
+use crate::bugs::Bug;
 use crate::config::ServerConfig;
 use crate::failover::Role;
 use crate::failover::acceptance::{self, Verdict};
@@ -15,6 +16,7 @@ use crate::failover::messages::{self, Incoming};
 use crate::failover::relationship::{
     ConnId, Link, PartnerView, Relationship, Sent, Serving, Timer,
 };
+use crate::failover::skew::ClockDelta;
 use crate::failover::state::{self, FoState};
 use crate::lease::{Binding, BindingState, FailoverRecord, PoolRole, Record, Slot};
 use crate::storage::Storage;
@@ -41,6 +43,15 @@ pub enum Admin {
     /// Go to SHUTDOWN and drop the connection.
     Shutdown,
 }
+
+/// How far ahead one record of "this server is operating" reaches (see
+/// `Server::promise_operating`).
+const OPERATING_PROMISE: Duration = Duration::from_secs(1);
+
+/// How much later than our recorded last operating time the partner's PARTNER-DOWN must be
+/// to be certainly later (draft-12 §9.3.3): the wire's whole second plus the clock delta's
+/// rounding (draft-12 §5.10).
+const PARTNER_TIME_MARGIN: Duration = Duration::from_secs(2);
 
 /// The vendor-class-identifier we send in CONNECT and CONNECTACK.
 const VENDOR: &[u8] = concat!("dhcpfo-", env!("CARGO_PKG_VERSION")).as_bytes();
@@ -328,7 +339,7 @@ impl<S: Storage> Server<S> {
                     }
                 }
                 Timer::Heartbeat => {
-                    rel.operating_at = now;
+                    rel.operating_at = rel.operating_at.max(now);
                     let beat = rel.heartbeat();
                     rel.set_timer(Timer::Heartbeat, Some(now + beat));
                     self.persist_failover();
@@ -372,6 +383,12 @@ impl<S: Storage> Server<S> {
         let is_link = rel.link.as_ref().is_some_and(|l| l.conn == conn);
         if is_link {
             rel.set_timer(Timer::Receive, Some(now + receive));
+            // draft-12 §5.10: every message refines the clock delta.
+            if let Some(d) = rel.clock_delta.as_mut()
+                && d.refine(now, msg.time)
+            {
+                self.counters.peer_clock_steps += 1;
+            }
             self.link_message(now, conn, &msg);
         } else {
             self.handshake_message(now, conn, &msg);
@@ -398,6 +415,8 @@ impl<S: Storage> Server<S> {
                         if !rel.establish(conn, params.max_unacked, params.receive_timer_s) {
                             return;
                         }
+                        // draft-12 §7.8.2 step 6: CONNECT sets the clock delta.
+                        rel.clock_delta = Some(ClockDelta::first(now, msg.time));
                         // draft-12 §5.2: the secondary adopts the primary's MCLT (MS-DHCPF
                         // §3.3.5.1 keeps its own configured values instead).
                         if cfg.dialect() == Dialect::Isc {
@@ -456,6 +475,8 @@ impl<S: Storage> Server<S> {
                         if !rel.establish(conn, params.max_unacked, params.receive_timer_s) {
                             return;
                         }
+                        // draft-12 §7.9.2 step 6: CONNECTACK sets the clock delta.
+                        rel.clock_delta = Some(ClockDelta::first(now, msg.time));
                         self.link_established(now);
                     }
                     Err(reason) => {
@@ -544,7 +565,7 @@ impl<S: Storage> Server<S> {
         let startup = msg.server_flags().is_some_and(|f| f & 0x01 != 0);
         let since = match msg.option(crate::wire::failover::option::code::START_TIME_OF_STATE) {
             Some(crate::wire::failover::FoOption::StartTimeOfState(t)) => {
-                Time::from_secs(u64::from(*t))
+                rel.partner_time(Time::from_secs(u64::from(*t)))
             }
             _ => now,
         };
@@ -571,8 +592,17 @@ impl<S: Storage> Server<S> {
         }
         if rel.state == FoState::Startup {
             // draft-12 §9.3.3: the partner went into PARTNER-DOWN after we stopped operating.
-            // Our record of that is one heartbeat coarse, so only a later time counts.
-            let went_down_after_us = rel.down_at.is_none_or(|d| since > d + rel.heartbeat());
+            // `down_at` is an upper bound of our last operating time, a second over at most
+            // (`promise_operating`); the partner's time is whole seconds on its clock, read on
+            // ours through a delta that errs late by up to the second it rounded away. So its
+            // PARTNER-DOWN is certainly later than our last act when it is more than
+            // PARTNER_TIME_MARGIN past `down_at`. (The bug keeps the old heartbeat's slack.)
+            let margin = if self.config.bugs.has(Bug::DownTimeRoundedToHeartbeat) {
+                rel.heartbeat()
+            } else {
+                PARTNER_TIME_MARGIN
+            };
+            let went_down_after_us = rel.down_at.is_none_or(|d| since > d + margin);
             let next = state::leave_startup(rel.previous, partner, went_down_after_us);
             rel.set_timer(Timer::Startup, None);
             self.transition(now, next);
@@ -641,7 +671,7 @@ impl<S: Storage> Server<S> {
         }
         rel.state = next;
         rel.since = now;
-        rel.operating_at = now;
+        rel.operating_at = rel.operating_at.max(now);
         // A request made in the state we leave is void: its UPDDONE must not move the new one.
         rel.awaiting = None;
         rel.set_timer(Timer::Sync, None);
@@ -705,6 +735,38 @@ impl<S: Storage> Server<S> {
             _ => {}
         }
         self.pump(now);
+    }
+
+    /// Before a binding change the client will be told of: make sure storage says this server
+    /// operated until at least `now` (draft-12 §9.3.3 compares the partner's PARTNER-DOWN time
+    /// with "the time this server last operated", and §9.6 waits the MCLT after it; both need
+    /// it recorded before the server acts, not after).
+    ///
+    /// The record is a promise: it says "operating until `now` + [`OPERATING_PROMISE`]", so one
+    /// write covers every change for the next second and a busy server adds at most one small
+    /// record a second. The stored time is therefore never earlier than the last change a
+    /// client was told of, and at most a second later: a restart compares the partner's
+    /// PARTNER-DOWN time against an upper bound that is exact to a second, which is the
+    /// precision of the start-time-of-state the partner sends. (Before, a heartbeat recorded
+    /// it every MCLT/4, up to a minute, and the comparison had to allow that minute: a
+    /// PARTNER-DOWN declared seconds after a crash was taken for one before it, the catalogued
+    /// bug [`crate::bugs::Bug::DownTimeRoundedToHeartbeat`].)
+    pub(super) fn promise_operating(
+        &mut self,
+        now: Time,
+    ) -> Result<(), crate::storage::StorageError> {
+        let exact = !self.config.bugs.has(Bug::DownTimeRoundedToHeartbeat);
+        let Some(rel) = self.failover.as_mut() else {
+            return Ok(());
+        };
+        if !exact || now < rel.operating_at {
+            return Ok(());
+        }
+        rel.operating_at = now + OPERATING_PROMISE;
+        let Some(record) = self.failover_record() else {
+            return Ok(());
+        };
+        self.storage.append(&record.to_bytes())
     }
 
     /// Write the relationship's record. A state we cannot record is still taken: refusing it
@@ -880,7 +942,21 @@ impl<S: Storage> Server<S> {
         let mut changed = Vec::new();
         for item in messages::decode_bindings(msg, dialect) {
             let incoming = match item {
-                Ok(i) => i,
+                // draft-12 §5.10: the partner's times on our clock, before any rule reads them.
+                Ok(mut i) => {
+                    for t in [
+                        &mut i.expires_at,
+                        &mut i.pet,
+                        &mut i.state_since,
+                        &mut i.cltt,
+                    ]
+                    .into_iter()
+                    .flatten()
+                    {
+                        *t = rel.partner_time(*t);
+                    }
+                    i
+                }
                 Err((addr, reason)) => {
                     results.push((addr, Some(reason)));
                     continue;
@@ -908,7 +984,8 @@ impl<S: Storage> Server<S> {
                     results.push((incoming.address, Some(reason)));
                 }
                 Verdict::Accept => {
-                    let b = apply_incoming(&current, &incoming, now);
+                    let keep_later = !self.config.bugs.has(Bug::StaleRenewalShortensLease);
+                    let b = apply_incoming(&current, &incoming, now, keep_later);
                     changed.push((slot, b));
                     results.push((incoming.address, None));
                 }
@@ -921,10 +998,12 @@ impl<S: Storage> Server<S> {
             }
             let addr = b.address;
             self.db.put(*slot, b.clone());
-            // An accepted update supersedes our own pending one for the address, and answers
-            // the partner's request for it.
+            // An accepted update supersedes our own pending one for the address (unless ours
+            // was kept as the later lease), and answers the partner's request for it.
             if let Some(rel) = self.failover.as_mut() {
-                if rel.queued.remove(&addr) {
+                if b.unacked {
+                    rel.enqueue(addr);
+                } else if rel.queued.remove(&addr) {
                     rel.queue.retain(|a| *a != addr);
                 }
                 if let Some(serving) = rel.serving.as_mut() {
@@ -1295,8 +1374,34 @@ fn reject_text(r: RejectReason) -> &'static str {
 
 /// The binding after accepting an update (draft-12 §7.1.2; draft-12.md §6.1: an accepted
 /// EXPIRED, RELEASED or RESET becomes FREE at the receiver).
-fn apply_incoming(current: &Binding, i: &Incoming, now: Time) -> Binding {
+///
+/// An ACTIVE update for the client the receiver already has ACTIVE never shortens what the
+/// receiver knows: draft-12 §5.2 keeps the lease-expiration-time as the later of our own and
+/// the partner's ("raise it if a BNDUPD carries a later value"). The two servers may both have
+/// renewed the client while out of touch, and the earlier of the two leases reaching the other
+/// side must not cut the later one short, or the address would expire (and be reused) while
+/// its client still holds the later lease. Such a binding stays unacknowledged, so our later
+/// lease still goes to the partner.
+///
+/// `keep_later` off is the catalogued bug [`Bug::StaleRenewalShortensLease`].
+fn apply_incoming(current: &Binding, i: &Incoming, now: Time, keep_later: bool) -> Binding {
     let mut b = current.clone();
+    let same_client_active = keep_later
+        && current.state == BindingState::Active
+        && i.state == BindingState::Active
+        && current.client().is_some()
+        && current.client() == i.client();
+    if same_client_active && i.expires_at.is_some_and(|t| t < current.expires_at) {
+        // received-PET is the latest the partner sent (draft-12 §5.2.1), even if lower.
+        if let Some(pet) = i.pet {
+            b.received_pet = pet;
+        }
+        if let Some(t) = i.cltt {
+            b.cltt = b.cltt.max(t);
+        }
+        b.unacked = true;
+        return b;
+    }
     b.state = match i.state {
         BindingState::Expired | BindingState::Released | BindingState::Reset => BindingState::Free,
         s => s,
