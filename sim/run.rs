@@ -88,11 +88,7 @@ pub fn run_scenario(
         Outcome::Violation(_) => "VIOLATION",
         Outcome::Unfinished => "UNFINISHED",
     };
-    let expected = match (scenario.expect, &scenario.violates) {
-        (Expect::Pass, _) => "pass".to_string(),
-        (Expect::Violation, None) => "violation".to_string(),
-        (Expect::Violation, Some(p)) => format!("violation of {p}"),
-    };
+    let expected = expected(&scenario);
     let _ = writeln!(
         out,
         "{verdict}  {} seed={} (expected {expected})",
@@ -224,6 +220,15 @@ pub fn run_scenario(
     (code, Some(report))
 }
 
+/// What a scenario expects, in words: `pass`, `violation`, or `violation of PROPERTY`.
+pub fn expected(scenario: &Scenario) -> String {
+    match (scenario.expect, &scenario.violates) {
+        (Expect::Pass, _) => "pass".to_string(),
+        (Expect::Violation, None) => "violation".to_string(),
+        (Expect::Violation, Some(p)) => format!("violation of {p}"),
+    }
+}
+
 /// Replay the run that found `v`, following the messages about its addresses and clients.
 fn follow(
     scenario: &Scenario,
@@ -272,22 +277,41 @@ fn write_outputs(
     if let Some(r) = world.recorder.take() {
         std::fs::write(dir.join("run.pcap"), r.finish())?;
     }
-    let repro = dir.join("repro.yaml");
     if matches!(outcome, Outcome::Violation(_)) {
-        let r = Repro {
-            dhcpfo_version: env!("CARGO_PKG_VERSION").into(),
-            seed,
-            scenario: scenario.clone(),
-        };
-        let text = serde_yaml::to_string(&r).map_err(std::io::Error::other)?;
-        std::fs::write(
-            &repro,
-            format!(
-                "# Rerun exactly with: dhcpfo replay {}\n{text}",
-                repro.display()
-            ),
-        )?;
-    } else if repro.exists() {
+        write_repro(dir, scenario, seed)?;
+    } else {
+        remove_repro(dir)?;
+    }
+    Ok(())
+}
+
+/// Write `dir/repro.yaml`, the file `dhcpfo replay` reads, for `seed` of `scenario`, and return
+/// its path. The one place a [`Repro`] is built: `dhcpfo run` and `dhcpfo sweep` both call it,
+/// so what a repro carries is decided here alone.
+pub fn write_repro(dir: &Path, scenario: &Scenario, seed: u64) -> std::io::Result<PathBuf> {
+    let repro = dir.join("repro.yaml");
+    let r = Repro {
+        dhcpfo_version: env!("CARGO_PKG_VERSION").into(),
+        seed,
+        scenario: scenario.clone(),
+    };
+    let text = serde_yaml::to_string(&r).map_err(std::io::Error::other)?;
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(
+        &repro,
+        format!(
+            "# Rerun exactly with: dhcpfo replay {}\n{text}",
+            repro.display()
+        ),
+    )?;
+    Ok(repro)
+}
+
+/// Remove a `dir/repro.yaml` left by an earlier run of the same seed that failed, so that a
+/// directory never holds a repro the latest run does not stand behind.
+pub fn remove_repro(dir: &Path) -> std::io::Result<()> {
+    let repro = dir.join("repro.yaml");
+    if repro.exists() {
         std::fs::remove_file(&repro)?;
     }
     Ok(())
