@@ -2,10 +2,13 @@
 
 use std::process::ExitCode;
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use dhcpfo::world::START;
+use dhcpfo_engine::time::Time;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// The simulator allocates a lot of small, short-lived buffers; mimalloc serves them faster than
 /// the system allocator. Allocation never affects results (nothing depends on addresses).
@@ -239,15 +242,75 @@ fn main() -> ExitCode {
     }
 }
 
-/// Run one scenario with the summary on stdout. The wall clock is read here, at the edge, only
-/// to report speed: nothing the run computes depends on it.
+/// Run one scenario with the summary on stdout, and its progress on stderr when that is a
+/// terminal. The wall clock is read here, at the edge, only to report speed: nothing the run
+/// computes depends on it.
 fn run_one(scenario: dhcpfo::scenario::Scenario, args: &dhcpfo::run::RunArgs) -> ExitCode {
     #[allow(clippy::disallowed_methods)]
     let start = std::time::Instant::now();
     let mut wall = || start.elapsed().as_secs_f64();
+    let mut meter = RunMeter::default();
+    let mut silent = ();
+    let progress: &mut dyn dhcpfo::run::Progress = if std::io::stderr().is_terminal() {
+        &mut meter
+    } else {
+        &mut silent
+    };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let (code, _) =
-        dhcpfo::run::run_scenario(scenario, args, &mut wall, &mut out, &mut std::io::stderr());
+    let (code, _) = dhcpfo::run::run_scenario_with_progress(
+        scenario,
+        args,
+        &mut wall,
+        progress,
+        &mut out,
+        &mut std::io::stderr(),
+    );
     ExitCode::from(code)
+}
+
+/// A long run's progress on stderr (a terminal): the virtual time reached of the run's
+/// duration, and the events so far. A run too short to reach the first progress call (64 Ki
+/// events) shows nothing.
+#[derive(Default)]
+struct RunMeter {
+    bar: Option<ProgressBar>,
+    what: String,
+    end_s: u64,
+}
+
+impl dhcpfo::run::Progress for RunMeter {
+    fn begin(&mut self, what: &str, end: Time) {
+        self.what = what.to_string();
+        self.end_s = end.saturating_since(START).as_millis() / 1000;
+    }
+
+    fn update(&mut self, world: &dhcpfo::world::World) {
+        let now_s = world.now().saturating_since(START).as_millis() / 1000;
+        let bar = self.bar.get_or_insert_with(|| {
+            let style = ProgressStyle::with_template("{prefix}: {msg} {wide_bar} {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar());
+            ProgressBar::with_draw_target(Some(self.end_s), ProgressDrawTarget::stderr())
+                .with_style(style)
+                .with_prefix(self.what.clone())
+        });
+        bar.set_message(format!(
+            "{}/{} virtual, {} events",
+            hms(now_s),
+            hms(self.end_s),
+            world.counts.events
+        ));
+        bar.set_position(now_s);
+    }
+
+    fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Seconds as `h:mm:ss`.
+fn hms(s: u64) -> String {
+    format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
 }

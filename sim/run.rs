@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use dhcpfo_engine::time::Time;
+
 use crate::exit;
 use crate::scenario::{Expect, Scenario};
 use crate::watch::Watch;
@@ -56,6 +58,26 @@ pub struct Repro {
     pub scenario: Scenario,
 }
 
+/// A display that follows a long run (`dhcpfo run` shows one on stderr when it is a terminal).
+/// It only ever sees the world read-only, so it cannot change a result. Every method does
+/// nothing by default; `()` is the display that shows nothing.
+pub trait Progress {
+    /// A pass over the run starts: `what` names it (the run, or the replay that follows a
+    /// violation's messages) and `end` is the virtual time it runs to at most.
+    fn begin(&mut self, what: &str, end: Time) {
+        let _ = (what, end);
+    }
+    /// The pass has reached `world.now()` (called every
+    /// [`PROGRESS_EVERY_EVENTS`](crate::world::PROGRESS_EVERY_EVENTS) events).
+    fn update(&mut self, world: &World) {
+        let _ = world;
+    }
+    /// The pass has ended: clear the display before anything else is written.
+    fn finish(&mut self) {}
+}
+
+impl Progress for () {}
+
 /// Run a scenario once. `wall_s` measures the run's wall time for the summary (the caller owns
 /// the clock: the simulator never reads one).
 pub fn run_scenario(
@@ -65,13 +87,27 @@ pub fn run_scenario(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> (u8, Option<RunReport>) {
+    run_scenario_with_progress(scenario, args, wall_s, &mut (), out, err)
+}
+
+/// [`run_scenario`], showing the run's progress on `progress`.
+pub fn run_scenario_with_progress(
+    scenario: Scenario,
+    args: &RunArgs,
+    wall_s: &mut dyn FnMut() -> f64,
+    progress: &mut dyn Progress,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> (u8, Option<RunReport>) {
     let started = wall_s();
     let mut world = if args.pcap {
         World::with_capture(scenario.clone(), args.seed)
     } else {
         World::new(scenario.clone(), args.seed)
     };
-    let outcome = world.run_with(args.keep_going);
+    progress.begin("run", crate::world::START + scenario.duration.0);
+    let outcome = world.run_with_progress(args.keep_going, &mut |w| progress.update(w));
+    progress.finish();
     let wall = (wall_s() - started).max(1e-9);
     let dir = args
         .out
@@ -98,7 +134,7 @@ pub fn run_scenario(
     // replay of the same run follows (the replay must end the same way, or the story is not
     // this run's).
     let messages = match &outcome {
-        Outcome::Violation(v) => follow(&scenario, args, v, hash),
+        Outcome::Violation(v) => follow(&scenario, args, v, hash, progress),
         _ => Ok(Vec::new()),
     };
     let messages = messages.unwrap_or_else(|e| {
@@ -235,10 +271,19 @@ fn follow(
     args: &RunArgs,
     v: &crate::check::Violation,
     hash: u64,
+    progress: &mut dyn Progress,
 ) -> Result<Vec<String>, String> {
     let mut world = World::new(scenario.clone(), args.seed);
     world.follow(Watch::of(v));
-    world.run_with(args.keep_going);
+    // Without --continue the replay stops at the violation, as the run did.
+    let end = if args.keep_going {
+        crate::world::START + scenario.duration.0
+    } else {
+        v.at
+    };
+    progress.begin("replay following the violation", end);
+    world.run_with_progress(args.keep_going, &mut |w| progress.update(w));
+    progress.finish();
     if world.trace.hash() != hash {
         return Err(format!(
             "the replay that follows the violation's messages ended differently (trace {:016x}, \
