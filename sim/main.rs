@@ -28,6 +28,15 @@ fn parse_bug(name: &str) -> Result<Bug, String> {
     })
 }
 
+/// A `--jobs` value: at least one.
+fn parse_jobs(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("at least 1 job".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{text}` is not a number of jobs")),
+    }
+}
+
 /// DHCPv4 failover: a real server and a deterministic simulation testbed.
 ///
 /// Exit codes: 0 all checks held, 1 a property was violated (or a decode failed),
@@ -62,6 +71,38 @@ enum Command {
         /// `dhcpfo decode`); large for big runs.
         #[arg(long)]
         pcap: bool,
+        /// Switch on a catalogued bug in both servers (test-only; `dhcpfo bugs` lists them).
+        /// Repeatable.
+        #[arg(long = "bug", value_name = "NAME", value_parser = parse_bug)]
+        bugs: Vec<Bug>,
+    },
+    /// Run a scenario over a range of seeds on every core, one World per seed.
+    ///
+    /// Writes one JSON line per seed, in seed order, to DIR/seeds.jsonl (and to stdout when it
+    /// is not a terminal), DIR/seed-N/repro.yaml for every seed that violated a property or
+    /// did not end as the scenario expects, and DIR/summary.json; ends with a table of the
+    /// violations by property with the first seed of each. The lines do not depend on --jobs.
+    /// Exit 0 when every seed passed as expected, 1 on any violation or mismatch, 2 on bad
+    /// usage.
+    Sweep {
+        /// The scenario file (YAML).
+        scenario: PathBuf,
+        /// The seeds: A..B (A up to B - 1), A..=B, or one seed N.
+        #[arg(long, value_name = "A..B", value_parser = dhcpfo::sweep::parse_seeds)]
+        seeds: std::ops::Range<u64>,
+        /// How many seeds run at once (default: one per core).
+        #[arg(long, value_name = "N", value_parser = parse_jobs)]
+        jobs: Option<usize>,
+        /// Run only shard K of N: the seeds s with (s - A) % N == K, for a cluster's batch
+        /// system (see the README).
+        #[arg(long, value_name = "K/N", value_parser = dhcpfo::sweep::Shard::parse)]
+        shard: Option<dhcpfo::sweep::Shard>,
+        /// Output directory (default: out/sweep-<scenario>, or out/sweep-<scenario>-shard-K-of-N).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Override a scenario setting, e.g. --set clients.count=500 (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
         /// Switch on a catalogued bug in both servers (test-only; `dhcpfo bugs` lists them).
         /// Repeatable.
         #[arg(long = "bug", value_name = "NAME", value_parser = parse_bug)]
@@ -158,6 +199,51 @@ fn main() -> ExitCode {
                 pcap,
             };
             run_one(loaded, &args)
+        }
+        Command::Sweep {
+            scenario,
+            seeds,
+            jobs,
+            shard,
+            out,
+            overrides,
+            bugs,
+        } => {
+            let mut loaded = match dhcpfo::scenario::Scenario::load_with(&scenario, &overrides) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("dhcpfo sweep: {e}");
+                    return ExitCode::from(exit::BAD_INPUT);
+                }
+            };
+            loaded.bugs = bugs.iter().fold(loaded.bugs, |set, &b| set.with(b));
+            let shard = shard.unwrap_or(dhcpfo::sweep::Shard::WHOLE);
+            let args = dhcpfo::sweep::SweepArgs {
+                out: out.unwrap_or_else(|| dhcpfo::sweep::default_out(&loaded, shard)),
+                seeds,
+                shard,
+                jobs: jobs.unwrap_or_else(|| {
+                    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+                }),
+                meter: if std::io::stderr().is_terminal() {
+                    dhcpfo::sweep::Meter::Bar
+                } else {
+                    dhcpfo::sweep::Meter::Lines
+                },
+            };
+            // Piped, stdout carries the seeds' JSON lines and nothing else; on a terminal it
+            // carries the closing table (the lines are in seeds.jsonl).
+            let stdout = std::io::stdout();
+            let mut stdout = std::io::BufWriter::new(stdout.lock());
+            let mut stderr = std::io::stderr();
+            let code = if std::io::stdout().is_terminal() {
+                dhcpfo::sweep::sweep(&loaded, &args, None, &mut stdout, &mut stderr)
+            } else {
+                let mut table = std::io::stderr();
+                dhcpfo::sweep::sweep(&loaded, &args, Some(&mut stdout), &mut table, &mut stderr)
+            };
+            let _ = stdout.flush();
+            ExitCode::from(code)
         }
         Command::Replay { file, out } => {
             let repro = match dhcpfo::run::load_repro(&file) {
