@@ -2,8 +2,9 @@
 //!
 //! The simulator runs the real engine (crate `dhcpfo-engine`) on a virtual clock: [`world`]
 //! (kernel, network, faults), [`client`] (RFC 2131 clients), [`check`] (the properties),
-//! [`scenario`] (YAML), [`trace`] (the run's record) and [`run`] (`dhcpfo run`). The capture
-//! tooling (`dhcpfo decode`) lives in [`capture`] and [`decode`].
+//! [`scenario`] (YAML), [`trace`] (the run's record), [`run`] (`dhcpfo run`) and [`sweep`]
+//! (`dhcpfo sweep`, many seeds on every core). The capture tooling (`dhcpfo decode`) lives in
+//! [`capture`] and [`decode`].
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -17,6 +18,7 @@ pub mod queue;
 pub mod record;
 pub mod run;
 pub mod scenario;
+pub mod sweep;
 pub mod trace;
 pub mod watch;
 pub mod world;

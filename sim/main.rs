@@ -2,10 +2,13 @@
 
 use std::process::ExitCode;
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use dhcpfo::world::START;
+use dhcpfo_engine::time::Time;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// The simulator allocates a lot of small, short-lived buffers; mimalloc serves them faster than
 /// the system allocator. Allocation never affects results (nothing depends on addresses).
@@ -23,6 +26,15 @@ fn parse_bug(name: &str) -> Result<Bug, String> {
             names.join(", ")
         )
     })
+}
+
+/// A `--jobs` value: at least one.
+fn parse_jobs(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("at least 1 job".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{text}` is not a number of jobs")),
+    }
 }
 
 /// DHCPv4 failover: a real server and a deterministic simulation testbed.
@@ -59,6 +71,38 @@ enum Command {
         /// `dhcpfo decode`); large for big runs.
         #[arg(long)]
         pcap: bool,
+        /// Switch on a catalogued bug in both servers (test-only; `dhcpfo bugs` lists them).
+        /// Repeatable.
+        #[arg(long = "bug", value_name = "NAME", value_parser = parse_bug)]
+        bugs: Vec<Bug>,
+    },
+    /// Run a scenario over a range of seeds on every core, one World per seed.
+    ///
+    /// Writes one JSON line per seed, in seed order, to DIR/seeds.jsonl (and to stdout when it
+    /// is not a terminal), DIR/seed-N/repro.yaml for every seed that violated a property or
+    /// did not end as the scenario expects, and DIR/summary.json; ends with a table of the
+    /// violations by property with the first seed of each. The lines do not depend on --jobs.
+    /// Exit 0 when every seed passed as expected, 1 on any violation or mismatch, 2 on bad
+    /// usage.
+    Sweep {
+        /// The scenario file (YAML).
+        scenario: PathBuf,
+        /// The seeds: A..B (A up to B - 1), A..=B, or one seed N.
+        #[arg(long, value_name = "A..B", value_parser = dhcpfo::sweep::parse_seeds)]
+        seeds: std::ops::Range<u64>,
+        /// How many seeds run at once (default: one per core).
+        #[arg(long, value_name = "N", value_parser = parse_jobs)]
+        jobs: Option<usize>,
+        /// Run only shard K of N: the seeds s with (s - A) % N == K, for a cluster's batch
+        /// system (see the README).
+        #[arg(long, value_name = "K/N", value_parser = dhcpfo::sweep::Shard::parse)]
+        shard: Option<dhcpfo::sweep::Shard>,
+        /// Output directory (default: out/sweep-<scenario>, or out/sweep-<scenario>-shard-K-of-N).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Override a scenario setting, e.g. --set clients.count=500 (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
         /// Switch on a catalogued bug in both servers (test-only; `dhcpfo bugs` lists them).
         /// Repeatable.
         #[arg(long = "bug", value_name = "NAME", value_parser = parse_bug)]
@@ -156,6 +200,51 @@ fn main() -> ExitCode {
             };
             run_one(loaded, &args)
         }
+        Command::Sweep {
+            scenario,
+            seeds,
+            jobs,
+            shard,
+            out,
+            overrides,
+            bugs,
+        } => {
+            let mut loaded = match dhcpfo::scenario::Scenario::load_with(&scenario, &overrides) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("dhcpfo sweep: {e}");
+                    return ExitCode::from(exit::BAD_INPUT);
+                }
+            };
+            loaded.bugs = bugs.iter().fold(loaded.bugs, |set, &b| set.with(b));
+            let shard = shard.unwrap_or(dhcpfo::sweep::Shard::WHOLE);
+            let args = dhcpfo::sweep::SweepArgs {
+                out: out.unwrap_or_else(|| dhcpfo::sweep::default_out(&loaded, shard)),
+                seeds,
+                shard,
+                jobs: jobs.unwrap_or_else(|| {
+                    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+                }),
+                meter: if std::io::stderr().is_terminal() {
+                    dhcpfo::sweep::Meter::Bar
+                } else {
+                    dhcpfo::sweep::Meter::Lines
+                },
+            };
+            // Piped, stdout carries the seeds' JSON lines and nothing else; on a terminal it
+            // carries the closing table (the lines are in seeds.jsonl).
+            let stdout = std::io::stdout();
+            let mut stdout = std::io::BufWriter::new(stdout.lock());
+            let mut stderr = std::io::stderr();
+            let code = if std::io::stdout().is_terminal() {
+                dhcpfo::sweep::sweep(&loaded, &args, None, &mut stdout, &mut stderr)
+            } else {
+                let mut table = std::io::stderr();
+                dhcpfo::sweep::sweep(&loaded, &args, Some(&mut stdout), &mut table, &mut stderr)
+            };
+            let _ = stdout.flush();
+            ExitCode::from(code)
+        }
         Command::Replay { file, out } => {
             let repro = match dhcpfo::run::load_repro(&file) {
                 Ok(r) => r,
@@ -239,15 +328,75 @@ fn main() -> ExitCode {
     }
 }
 
-/// Run one scenario with the summary on stdout. The wall clock is read here, at the edge, only
-/// to report speed: nothing the run computes depends on it.
+/// Run one scenario with the summary on stdout, and its progress on stderr when that is a
+/// terminal. The wall clock is read here, at the edge, only to report speed: nothing the run
+/// computes depends on it.
 fn run_one(scenario: dhcpfo::scenario::Scenario, args: &dhcpfo::run::RunArgs) -> ExitCode {
     #[allow(clippy::disallowed_methods)]
     let start = std::time::Instant::now();
     let mut wall = || start.elapsed().as_secs_f64();
+    let mut meter = RunMeter::default();
+    let mut silent = ();
+    let progress: &mut dyn dhcpfo::run::Progress = if std::io::stderr().is_terminal() {
+        &mut meter
+    } else {
+        &mut silent
+    };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let (code, _) =
-        dhcpfo::run::run_scenario(scenario, args, &mut wall, &mut out, &mut std::io::stderr());
+    let (code, _) = dhcpfo::run::run_scenario_with_progress(
+        scenario,
+        args,
+        &mut wall,
+        progress,
+        &mut out,
+        &mut std::io::stderr(),
+    );
     ExitCode::from(code)
+}
+
+/// A long run's progress on stderr (a terminal): the virtual time reached of the run's
+/// duration, and the events so far. A run too short to reach the first progress call (64 Ki
+/// events) shows nothing.
+#[derive(Default)]
+struct RunMeter {
+    bar: Option<ProgressBar>,
+    what: String,
+    end_s: u64,
+}
+
+impl dhcpfo::run::Progress for RunMeter {
+    fn begin(&mut self, what: &str, end: Time) {
+        self.what = what.to_string();
+        self.end_s = end.saturating_since(START).as_millis() / 1000;
+    }
+
+    fn update(&mut self, world: &dhcpfo::world::World) {
+        let now_s = world.now().saturating_since(START).as_millis() / 1000;
+        let bar = self.bar.get_or_insert_with(|| {
+            let style = ProgressStyle::with_template("{prefix}: {msg} {wide_bar} {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar());
+            ProgressBar::with_draw_target(Some(self.end_s), ProgressDrawTarget::stderr())
+                .with_style(style)
+                .with_prefix(self.what.clone())
+        });
+        bar.set_message(format!(
+            "{}/{} virtual, {} events",
+            hms(now_s),
+            hms(self.end_s),
+            world.counts.events
+        ));
+        bar.set_position(now_s);
+    }
+
+    fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Seconds as `h:mm:ss`.
+fn hms(s: u64) -> String {
+    format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
 }

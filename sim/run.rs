@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use dhcpfo_engine::time::Time;
+
 use crate::exit;
 use crate::scenario::{Expect, Scenario};
 use crate::watch::Watch;
@@ -56,6 +58,26 @@ pub struct Repro {
     pub scenario: Scenario,
 }
 
+/// A display that follows a long run (`dhcpfo run` shows one on stderr when it is a terminal).
+/// It only ever sees the world read-only, so it cannot change a result. Every method does
+/// nothing by default; `()` is the display that shows nothing.
+pub trait Progress {
+    /// A pass over the run starts: `what` names it (the run, or the replay that follows a
+    /// violation's messages) and `end` is the virtual time it runs to at most.
+    fn begin(&mut self, what: &str, end: Time) {
+        let _ = (what, end);
+    }
+    /// The pass has reached `world.now()` (called every
+    /// [`PROGRESS_EVERY_EVENTS`](crate::world::PROGRESS_EVERY_EVENTS) events).
+    fn update(&mut self, world: &World) {
+        let _ = world;
+    }
+    /// The pass has ended: clear the display before anything else is written.
+    fn finish(&mut self) {}
+}
+
+impl Progress for () {}
+
 /// Run a scenario once. `wall_s` measures the run's wall time for the summary (the caller owns
 /// the clock: the simulator never reads one).
 pub fn run_scenario(
@@ -65,13 +87,27 @@ pub fn run_scenario(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> (u8, Option<RunReport>) {
+    run_scenario_with_progress(scenario, args, wall_s, &mut (), out, err)
+}
+
+/// [`run_scenario`], showing the run's progress on `progress`.
+pub fn run_scenario_with_progress(
+    scenario: Scenario,
+    args: &RunArgs,
+    wall_s: &mut dyn FnMut() -> f64,
+    progress: &mut dyn Progress,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> (u8, Option<RunReport>) {
     let started = wall_s();
     let mut world = if args.pcap {
         World::with_capture(scenario.clone(), args.seed)
     } else {
         World::new(scenario.clone(), args.seed)
     };
-    let outcome = world.run_with(args.keep_going);
+    progress.begin("run", crate::world::START + scenario.duration.0);
+    let outcome = world.run_with_progress(args.keep_going, &mut |w| progress.update(w));
+    progress.finish();
     let wall = (wall_s() - started).max(1e-9);
     let dir = args
         .out
@@ -88,11 +124,7 @@ pub fn run_scenario(
         Outcome::Violation(_) => "VIOLATION",
         Outcome::Unfinished => "UNFINISHED",
     };
-    let expected = match (scenario.expect, &scenario.violates) {
-        (Expect::Pass, _) => "pass".to_string(),
-        (Expect::Violation, None) => "violation".to_string(),
-        (Expect::Violation, Some(p)) => format!("violation of {p}"),
-    };
+    let expected = expected(&scenario);
     let _ = writeln!(
         out,
         "{verdict}  {} seed={} (expected {expected})",
@@ -102,7 +134,7 @@ pub fn run_scenario(
     // replay of the same run follows (the replay must end the same way, or the story is not
     // this run's).
     let messages = match &outcome {
-        Outcome::Violation(v) => follow(&scenario, args, v, hash),
+        Outcome::Violation(v) => follow(&scenario, args, v, hash, progress),
         _ => Ok(Vec::new()),
     };
     let messages = messages.unwrap_or_else(|e| {
@@ -224,16 +256,34 @@ pub fn run_scenario(
     (code, Some(report))
 }
 
+/// What a scenario expects, in words: `pass`, `violation`, or `violation of PROPERTY`.
+pub fn expected(scenario: &Scenario) -> String {
+    match (scenario.expect, &scenario.violates) {
+        (Expect::Pass, _) => "pass".to_string(),
+        (Expect::Violation, None) => "violation".to_string(),
+        (Expect::Violation, Some(p)) => format!("violation of {p}"),
+    }
+}
+
 /// Replay the run that found `v`, following the messages about its addresses and clients.
 fn follow(
     scenario: &Scenario,
     args: &RunArgs,
     v: &crate::check::Violation,
     hash: u64,
+    progress: &mut dyn Progress,
 ) -> Result<Vec<String>, String> {
     let mut world = World::new(scenario.clone(), args.seed);
     world.follow(Watch::of(v));
-    world.run_with(args.keep_going);
+    // Without --continue the replay stops at the violation, as the run did.
+    let end = if args.keep_going {
+        crate::world::START + scenario.duration.0
+    } else {
+        v.at
+    };
+    progress.begin("replay following the violation", end);
+    world.run_with_progress(args.keep_going, &mut |w| progress.update(w));
+    progress.finish();
     if world.trace.hash() != hash {
         return Err(format!(
             "the replay that follows the violation's messages ended differently (trace {:016x}, \
@@ -272,22 +322,41 @@ fn write_outputs(
     if let Some(r) = world.recorder.take() {
         std::fs::write(dir.join("run.pcap"), r.finish())?;
     }
-    let repro = dir.join("repro.yaml");
     if matches!(outcome, Outcome::Violation(_)) {
-        let r = Repro {
-            dhcpfo_version: env!("CARGO_PKG_VERSION").into(),
-            seed,
-            scenario: scenario.clone(),
-        };
-        let text = serde_yaml::to_string(&r).map_err(std::io::Error::other)?;
-        std::fs::write(
-            &repro,
-            format!(
-                "# Rerun exactly with: dhcpfo replay {}\n{text}",
-                repro.display()
-            ),
-        )?;
-    } else if repro.exists() {
+        write_repro(dir, scenario, seed)?;
+    } else {
+        remove_repro(dir)?;
+    }
+    Ok(())
+}
+
+/// Write `dir/repro.yaml`, the file `dhcpfo replay` reads, for `seed` of `scenario`, and return
+/// its path. The one place a [`Repro`] is built: `dhcpfo run` and `dhcpfo sweep` both call it,
+/// so what a repro carries is decided here alone.
+pub fn write_repro(dir: &Path, scenario: &Scenario, seed: u64) -> std::io::Result<PathBuf> {
+    let repro = dir.join("repro.yaml");
+    let r = Repro {
+        dhcpfo_version: env!("CARGO_PKG_VERSION").into(),
+        seed,
+        scenario: scenario.clone(),
+    };
+    let text = serde_yaml::to_string(&r).map_err(std::io::Error::other)?;
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(
+        &repro,
+        format!(
+            "# Rerun exactly with: dhcpfo replay {}\n{text}",
+            repro.display()
+        ),
+    )?;
+    Ok(repro)
+}
+
+/// Remove a `dir/repro.yaml` left by an earlier run of the same seed that failed, so that a
+/// directory never holds a repro the latest run does not stand behind.
+pub fn remove_repro(dir: &Path) -> std::io::Result<()> {
+    let repro = dir.join("repro.yaml");
+    if repro.exists() {
         std::fs::remove_file(&repro)?;
     }
     Ok(())

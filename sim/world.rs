@@ -45,6 +45,10 @@ const SERVER_ADDR: [Ipv4Addr; 2] = [Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10
 const NAMES: [&str; 2] = ["primary", "secondary"];
 /// The most events one run may process: a bound on every loop (house rules).
 pub const MAX_EVENTS: u64 = 500_000_000;
+/// How many events pass between two calls of a progress hook ([`World::run_with_progress`]):
+/// a 10 000-client day shows progress several times a second, and the check costs one
+/// comparison per event.
+pub const PROGRESS_EVERY_EVENTS: u64 = 1 << 16;
 
 /// A stream of the run's randomness, derived from the seed and a name.
 pub fn stream(seed: u64, name: &str, index: u64) -> ChaCha8Rng {
@@ -352,6 +356,17 @@ impl World {
     /// Run to the end. With `keep_going`, violations are recorded in the trace as they happen
     /// and the run continues; the outcome is the first one.
     pub fn run_with(&mut self, keep_going: bool) -> Outcome {
+        self.run_with_progress(keep_going, &mut |_| {})
+    }
+
+    /// [`World::run_with`], showing the world to `progress` every [`PROGRESS_EVERY_EVENTS`]
+    /// events so that a display can follow a long run. The hook sees the world read-only, so it
+    /// cannot change the run.
+    pub fn run_with_progress(
+        &mut self,
+        keep_going: bool,
+        progress: &mut dyn FnMut(&World),
+    ) -> Outcome {
         let mut reported = 0;
         while let Some(at) = self.queue.peek_time() {
             if at > self.end {
@@ -369,6 +384,9 @@ impl World {
             self.free_slots.push(slot);
             self.now = at;
             self.counts.events += 1;
+            if self.counts.events.is_multiple_of(PROGRESS_EVERY_EVENTS) {
+                progress(self);
+            }
             self.handle(ev);
             while reported < self.checker.violations.len() {
                 let v = self.checker.violations[reported].clone();
