@@ -9,12 +9,17 @@ use dhcpfo::scenario::Scenario;
 use dhcpfo::world::{Outcome, World};
 use dhcpfo_engine::bugs::Bug;
 
-/// For each bug: the shipped scenario and the seeds that catch it.
-fn hunt(bug: Bug) -> (&'static str, std::ops::Range<u64>) {
+/// For each bug: the shipped scenario and the seeds that catch it, or `None` for a bug only
+/// an engine conversation test catches so far (named in the comment).
+fn hunt(bug: Bug) -> Option<(&'static str, std::ops::Range<u64>)> {
     match bug {
-        Bug::NoSkewCorrection => ("clock-skew-59s", 1..3),
-        Bug::DownTimeRoundedToHeartbeat => ("partner-down-after-crash", 1..3),
-        Bug::StaleRenewalShortensLease => ("nemesis-safe-faults", 38..39),
+        Bug::NoSkewCorrection => Some(("clock-skew-59s", 1..3)),
+        Bug::DownTimeRoundedToHeartbeat => Some(("partner-down-after-crash", 1..3)),
+        Bug::StaleRenewalShortensLease => Some(("nemesis-safe-faults", 38..39)),
+        // engine: a_primary_that_lost_its_storage_serves_no_new_client_until_its_earlier_
+        // leases_have_ended. No shipped scenario yet makes the earlier life's lease outlive
+        // the restart plus the MCLT and then reuses the address.
+        Bug::LostStorageGrantsEarly => None,
     }
 }
 
@@ -28,7 +33,9 @@ fn load(name: &str) -> Scenario {
 #[test]
 fn every_catalogued_bug_is_caught_and_the_correct_engine_holds() {
     for bug in Bug::ALL {
-        let (name, seeds) = hunt(bug);
+        let Some((name, seeds)) = hunt(bug) else {
+            continue;
+        };
         let scenario = load(name);
         for seed in seeds {
             let mut buggy = scenario.clone();

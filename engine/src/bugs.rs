@@ -28,14 +28,19 @@ pub enum Bug {
     /// partner's earlier one (draft-12 §5.2: the lease-expiration-time is only ever raised);
     /// found by the nemesis once clock skew was corrected.
     StaleRenewalShortensLease,
+    /// A server that lost its storage serves new clients as soon as its partner lets it, and
+    /// skips RECOVER-WAIT whenever the partner is in RECOVER: an address its earlier life
+    /// leased goes to a second client (draft-12 §9.6; the engine's own flaw).
+    LostStorageGrantsEarly,
 }
 
 impl Bug {
     /// Every bug, in catalogue order.
-    pub const ALL: [Bug; 3] = [
+    pub const ALL: [Bug; 4] = [
         Bug::NoSkewCorrection,
         Bug::DownTimeRoundedToHeartbeat,
         Bug::StaleRenewalShortensLease,
+        Bug::LostStorageGrantsEarly,
     ];
 
     /// The name `--bug` takes.
@@ -44,6 +49,7 @@ impl Bug {
             Bug::NoSkewCorrection => "no-skew-correction",
             Bug::DownTimeRoundedToHeartbeat => "down-time-rounded-to-heartbeat",
             Bug::StaleRenewalShortensLease => "stale-renewal-shortens-lease",
+            Bug::LostStorageGrantsEarly => "lost-storage-grants-early",
         }
     }
 
@@ -56,9 +62,9 @@ impl Bug {
     pub fn property(self) -> &'static str {
         match self {
             Bug::NoSkewCorrection => "mclt",
-            Bug::DownTimeRoundedToHeartbeat | Bug::StaleRenewalShortensLease => {
-                "no-duplicate-lease"
-            }
+            Bug::DownTimeRoundedToHeartbeat
+            | Bug::StaleRenewalShortensLease
+            | Bug::LostStorageGrantsEarly => "no-duplicate-lease",
         }
     }
 
@@ -76,6 +82,10 @@ impl Bug {
             Bug::StaleRenewalShortensLease => {
                 "a partner's earlier ACTIVE update for the same client shortens the later lease \
                  the receiver granted (draft-12 §5.2)"
+            }
+            Bug::LostStorageGrantsEarly => {
+                "a server that lost its storage gives addresses to new clients before its \
+                 earlier life's leases can have ended (draft-12 §9.6)"
             }
         }
     }

@@ -38,11 +38,14 @@ pub enum Timer {
     Sync,
     /// Record that this server is still operating (see [`Relationship::down_at`]).
     Heartbeat,
+    /// A server that lost its storage may give addresses to new clients again
+    /// (see [`Relationship::amnesic_until`]).
+    Amnesia,
 }
 
 impl Timer {
     /// Every timer, in scan order.
-    pub const ALL: [Timer; 10] = [
+    pub const ALL: [Timer; 11] = [
         Timer::Startup,
         Timer::Receive,
         Timer::Contact,
@@ -53,6 +56,7 @@ impl Timer {
         Timer::Handshake,
         Timer::Sync,
         Timer::Heartbeat,
+        Timer::Amnesia,
     ];
 }
 
@@ -148,7 +152,7 @@ pub struct Relationship {
     /// The next xid we originate.
     pub next_xid: u32,
     /// Deadlines, one per [`Timer`].
-    pub deadlines: [Option<Time>; 10],
+    pub deadlines: [Option<Time>; 11],
     /// Addresses whose binding must be sent in a BNDUPD, in order, without repeats.
     pub queue: VecDeque<Ipv4Addr>,
     /// Addresses in `queue`.
@@ -159,6 +163,14 @@ pub struct Relationship {
     pub serving: Option<Serving>,
     /// The xid of the UPDREQ/UPDREQALL we sent and await UPDDONE for, and whether it was ALL.
     pub awaiting: Option<(u32, bool)>,
+    /// Until when this server, having lost its storage, gives no address to a new client:
+    /// an earlier life of its own may have leased any of them without the partner knowing
+    /// (`Server::new` argues the bound). `None` once that is over, or never needed.
+    pub amnesic_until: Option<Time>,
+    /// Whether the answer to our UPDREQALL carried any binding with a history (a client, a
+    /// lease time, a state other than FREE or BACKUP): then this is not the pair's first
+    /// failover run (draft-12 §9.6).
+    pub partner_history: bool,
     /// The partner's clock relative to ours (draft-12 §5.10), from the current link's
     /// CONNECT/CONNECTACK on; `None` before the first handshake.
     pub clock_delta: Option<ClockDelta>,
@@ -205,13 +217,15 @@ impl Relationship {
             pending: BTreeMap::new(),
             dialing: false,
             next_xid: 0,
-            deadlines: [None; 10],
+            deadlines: [None; 11],
             queue: VecDeque::new(),
             queued: BTreeSet::new(),
             in_flight: BTreeMap::new(),
             serving: None,
             awaiting: None,
             clock_delta: None,
+            amnesic_until: None,
+            partner_history: false,
             config,
         }
     }

@@ -77,6 +77,9 @@ pub struct LeaseDb {
     bindings: Vec<Binding>,
     subnet_of_slot: Vec<u16>,
     role: PoolRole,
+    /// No address goes to a new client before this time (see [`LeaseDb::set_new_clients_from`]);
+    /// the epoch when there is no such wait.
+    new_clients_from: Time,
     reservations: BTreeMap<ClientKey, Slot>,
     offers: BTreeMap<Slot, Offer>,
     // Derived from the fields above; left out of equality and hashing.
@@ -91,6 +94,7 @@ impl PartialEq for LeaseDb {
     fn eq(&self, other: &Self) -> bool {
         self.bindings == other.bindings
             && self.role == other.role
+            && self.new_clients_from == other.new_clients_from
             && self.offers == other.offers
             && self.spans == other.spans
             && self.reservations == other.reservations
@@ -103,6 +107,7 @@ impl Hash for LeaseDb {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.bindings.hash(state);
         self.role.hash(state);
+        self.new_clients_from.hash(state);
         self.offers.hash(state);
     }
 }
@@ -160,6 +165,7 @@ impl LeaseDb {
             bindings,
             subnet_of_slot,
             role,
+            new_clients_from: Time::EPOCH,
             reservations: BTreeMap::new(),
             offers: BTreeMap::new(),
             by_client: BTreeMap::new(),
@@ -286,10 +292,16 @@ impl LeaseDb {
     /// offered oldest-first by this time, so for the plain roles it is the time the binding
     /// entered its state (least recently used first).
     pub fn available_from(&self, b: &Binding) -> Option<Time> {
-        use crate::failover::mclt::{Pool, partner_down_reusable_at};
         if b.reserved {
             return None;
         }
+        let from = self.role_available_from(b)?;
+        Some(from.max(self.new_clients_from))
+    }
+
+    /// [`LeaseDb::available_from`] as the role alone says.
+    fn role_available_from(&self, b: &Binding) -> Option<Time> {
+        use crate::failover::mclt::{Pool, partner_down_reusable_at};
         let since = Some(b.state_since);
         match self.role {
             PoolRole::Standalone => matches!(
@@ -327,6 +339,16 @@ impl LeaseDb {
     /// Whether the role lets this binding be given to a new client now or later.
     pub fn is_available(&self, b: &Binding) -> bool {
         self.available_from(b).is_some()
+    }
+
+    /// Give no address to a new client before `t` (the epoch: no wait). A server that lost
+    /// its storage does not know what its earlier life leased (`Server::new`); its own clients'
+    /// bindings, once learned from the partner, are unaffected. Every index follows.
+    pub fn set_new_clients_from(&mut self, t: Time) {
+        if self.new_clients_from != t {
+            self.new_clients_from = t;
+            self.reindex();
+        }
     }
 
     /// Change the allocation role (a failover state change); every index follows.

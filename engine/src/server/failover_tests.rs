@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 use super::*;
+use crate::bugs::Bug;
 use crate::config::{AddressRange, LeaseTimes, Subnet};
 use crate::failover::state::FoState;
 use crate::failover::{Mode, RelationshipConfig, Role};
@@ -625,8 +626,9 @@ fn partner_down_takes_the_partners_pool_only_after_mclt() {
 
 #[test]
 fn restart_with_lost_storage_recovers_through_updreqall_and_recover_wait() {
-    // Goal: the secondary loses its whole database → RECOVER → UPDREQALL → RECOVER-WAIT for the
-    // MCLT → RECOVER-DONE → NORMAL, with the primary's bindings restored.
+    // Goal: the secondary loses its whole database → RECOVER → UPDREQALL → RECOVER-WAIT until
+    // every lease its earlier life could have granted has ended (the longest lease, 7 200 s
+    // here, not just the MCLT) → RECOVER-DONE → NORMAL, with the primary's bindings restored.
     let mut net = normal_pair(Mode::HotStandby, 199);
     let ack = net.dora(P, 5).unwrap();
     net.run_for(secs(1));
@@ -643,8 +645,48 @@ fn restart_with_lost_storage_recovers_through_updreqall_and_recover_wait() {
         "learned from the primary"
     );
     net.run_for(secs(u64::from(MCLT_S)));
+    assert_eq!(
+        net.state(S),
+        Some(FoState::RecoverWait),
+        "the MCLT alone does not cover a renewal the primary never heard of"
+    );
+    net.run_for(secs(7200));
     assert_eq!(net.state(S), Some(FoState::Normal));
     assert_eq!(net.state(P), Some(FoState::Normal));
+}
+
+#[test]
+fn a_primary_that_lost_its_storage_serves_no_new_client_until_its_earlier_leases_have_ended() {
+    // Goal: flaw 2 of issue 13. The primary loses its database and restarts while the
+    // secondary is cut off from it: it must not give an address to a new client before every
+    // lease of its earlier life can have ended. With the catalogued bug it serves after the
+    // MCLT.
+    for bug in [false, true] {
+        let mut net = normal_pair(Mode::HotStandby, 199);
+        if bug {
+            for n in [P, S] {
+                net.configs[n].bugs = net.configs[n].bugs.with(Bug::LostStorageGrantsEarly);
+            }
+        }
+        assert!(net.dora(P, 5).is_some());
+        net.run_for(secs(1));
+        net.crash(P, CrashMode::LoseEverything);
+        net.run_for(secs(1));
+        net.boot(P);
+        net.run_for(secs(5));
+        assert_eq!(net.state(P), Some(FoState::RecoverWait));
+        net.run_for(secs(u64::from(MCLT_S) + 1));
+        let served_early = net.dora(P, 6).is_some();
+        assert_eq!(
+            served_early, bug,
+            "bug {bug}: served a new client after the MCLT"
+        );
+        net.run_for(secs(7200));
+        assert!(
+            net.dora(P, 7).is_some(),
+            "bug {bug}: serves once the wait is over"
+        );
+    }
 }
 
 #[test]

@@ -245,6 +245,7 @@ impl<S: Storage> Server<S> {
             compacted_len_bytes,
             failover,
         };
+        server.forget_nothing(now);
         server.start_failover(now);
         Ok(server)
     }

@@ -67,6 +67,45 @@ impl<S: Storage> Server<S> {
         self.failover.as_ref()
     }
 
+    /// At boot without storage: give no address to a new client until no earlier life of this
+    /// server can still have it leased (flaw 2 of issue 13).
+    ///
+    /// The bound: every lease this server grants is at most `lease.max_s` long (a client's
+    /// request is clamped to it, and the MCLT rule only shortens it, draft-12 §5.2), and an
+    /// earlier life granted its last lease no later than it went down, which was before this
+    /// boot. So no lease of an earlier life outlives `now + lease.max_s`, whatever the partner
+    /// was told of it; and never less than the MCLT, the wait draft-12 §9.6 prescribes after a
+    /// restart whose time of failure is unknown. Waiting for the MCLT alone is not enough: a
+    /// renewal the partner never acknowledged may end up to the MCLT past a potential
+    /// expiration time the partner knows, and the partner does not send that time back, so the
+    /// restarted server cannot tell which addresses are safe.
+    ///
+    /// The wait is lifted early on a pair's first failover run (both without history,
+    /// [`Server::on_upddone`]). Bindings for its own clients, once learned from the partner,
+    /// are unaffected: it may renew them (the partner knows those leases).
+    pub(super) fn forget_nothing(&mut self, now: Time) {
+        if self.config.bugs.has(Bug::LostStorageGrantsEarly) {
+            return;
+        }
+        let max_lease = Duration::from_secs(u64::from(self.config.lease.max_s));
+        let Some(rel) = self.failover.as_mut().filter(|r| r.storage_lost) else {
+            return;
+        };
+        let until = now + max_lease.max(rel.mclt);
+        rel.amnesic_until = Some(until);
+        rel.set_timer(Timer::Amnesia, Some(until));
+        self.db.set_new_clients_from(until);
+    }
+
+    /// The wait of [`Server::forget_nothing`] is over (or not needed).
+    fn remember_enough(&mut self) {
+        if let Some(rel) = self.failover.as_mut() {
+            rel.amnesic_until = None;
+            rel.set_timer(Timer::Amnesia, None);
+        }
+        self.db.set_new_clients_from(Time::EPOCH);
+    }
+
     /// Begin failover at boot: STARTUP, its timer, and a dial to the partner.
     pub(super) fn start_failover(&mut self, now: Time) {
         let Some(rel) = self.failover.as_mut() else {
@@ -338,6 +377,7 @@ impl<S: Storage> Server<S> {
                         self.close_conn(now, conn);
                     }
                 }
+                Timer::Amnesia => self.remember_enough(),
                 Timer::Heartbeat => {
                     rel.operating_at = rel.operating_at.max(now);
                     let beat = rel.heartbeat();
@@ -647,6 +687,9 @@ impl<S: Storage> Server<S> {
             return;
         }
         let all = rel.state == FoState::Recover && rel.storage_lost;
+        if all {
+            rel.partner_history = false;
+        }
         let xid = rel.xid();
         rel.awaiting = Some((xid, all));
         if let Some(sync) = rel.timers.sync {
@@ -693,11 +736,14 @@ impl<S: Storage> Server<S> {
                 }
             }
             FoState::RecoverWait => {
+                // A server that lost its storage also waits out every lease an earlier life
+                // may have granted (`forget_nothing`).
                 let until = crate::failover::mclt::recover_wait_until(
                     rel.down_at,
                     rel.started_at,
                     rel.mclt,
-                );
+                )
+                .max(rel.amnesic_until.unwrap_or(Time::EPOCH));
                 rel.set_timer(Timer::RecoverWait, Some(until.max(now)));
             }
             FoState::Normal => {
@@ -940,6 +986,7 @@ impl<S: Storage> Server<S> {
         let role = rel.config.role;
         let mut results: Vec<(Ipv4Addr, Option<RejectReason>)> = Vec::new();
         let mut changed = Vec::new();
+        let mut history = false;
         for item in messages::decode_bindings(msg, dialect) {
             let incoming = match item {
                 // draft-12 §5.10: the partner's times on our clock, before any rule reads them.
@@ -954,6 +1001,9 @@ impl<S: Storage> Server<S> {
                     .flatten()
                     {
                         *t = rel.partner_time(*t);
+                    }
+                    if rel.awaiting.is_some_and(|(_, all)| all) && has_history(&i) {
+                        history = true;
                     }
                     i
                 }
@@ -1011,6 +1061,9 @@ impl<S: Storage> Server<S> {
                 }
             }
             self.db.lapse_offers(now);
+        }
+        if history && let Some(rel) = self.failover.as_mut() {
+            rel.partner_history = true;
         }
         if !changed.is_empty() && self.storage.sync().is_err() {
             self.counters.storage_failures += 1;
@@ -1175,9 +1228,19 @@ impl<S: Storage> Server<S> {
         match (rel.state, rel.is_primary()) {
             (FoState::Recover, _) => {
                 // draft-12 §9.5.2 → RECOVER-WAIT; two servers starting fresh skip the wait
-                // (draft-12 §9.6 "first failover run"; ISC does the same).
+                // (draft-12 §9.6 "first failover run"). The partner's information shows a
+                // first run when it has never left RECOVER either and the bindings it sent
+                // for our UPDREQALL have no history; a partner in RECOVER alone (ISC's test)
+                // may be one that has served with us before, lost nothing, and is recovering
+                // from a PARTNER-DOWN of our earlier life.
                 let fresh_pair = matches!(partner, Some(FoState::Recover | FoState::RecoverDone));
-                if fresh_pair && rel.storage_lost {
+                let first_run = if self.config.bugs.has(Bug::LostStorageGrantsEarly) {
+                    fresh_pair && rel.storage_lost
+                } else {
+                    fresh_pair && rel.storage_lost && !rel.partner_history
+                };
+                if first_run {
+                    self.remember_enough();
                     self.transition(now, FoState::RecoverDone);
                 } else {
                     self.transition(now, FoState::RecoverWait);
@@ -1429,6 +1492,15 @@ fn apply_incoming(current: &Binding, i: &Incoming, now: Time, keep_later: bool) 
     }
     b.unacked = false;
     b
+}
+
+/// Whether a binding update shows the address has been used: a state other than FREE or
+/// BACKUP, a client, or a lease or transaction time (draft-12 §9.6 "first failover run").
+fn has_history(i: &Incoming) -> bool {
+    !matches!(i.state, BindingState::Free | BindingState::Backup)
+        || i.client().is_some()
+        || i.expires_at.is_some_and(|t| t > Time::EPOCH)
+        || i.cltt.is_some_and(|t| t > Time::EPOCH)
 }
 
 /// The mask of the configured subnet that holds `addr` (unspecified if none does).
