@@ -31,6 +31,11 @@ use dhcpfo_engine::lease::BindingState;
 use dhcpfo_engine::time::{Duration, Time};
 use dhcpfo_engine::wire::failover::{FoOption, Message, MessageType};
 
+/// A time as people read it: relative to the run's start.
+fn at(t: Time) -> String {
+    crate::world::fmt_at(t)
+}
+
 /// The slack the MCLT check allows: times on the wire are whole seconds on the sender's clock,
 /// and a receiver's estimate of the clock delta (draft-12 §5.10) is itself known only to within
 /// the transit time plus the second its first sample rounded away.
@@ -130,6 +135,66 @@ pub struct Checker {
     pub leases: u64,
     /// DHCPACKs checked against the MCLT rule.
     pub mclt_checked: u64,
+    /// Restarts of a server that kept its storage: chances for durability to be judged.
+    pub durability_judged: u64,
+    /// Failures of one server (crash or partition): chances for lease stability to be judged.
+    pub failures: u64,
+    /// Liveness judgements made (after a heal plus the converge bound, and at the end).
+    pub liveness_checks: u64,
+    /// Why liveness was not judged at the end, when it was not.
+    pub liveness_not_judged: Option<String>,
+    /// Binding updates the partner rejected, by reject reason (draft-12 §12.21): findings
+    /// in their own right, reported with every run.
+    pub rejects: BTreeMap<u8, u64>,
+    /// (sender, address) whose latest BNDACK was a reject: the partners disagree on it until
+    /// a later update is accepted.
+    rejected: std::collections::BTreeSet<(usize, Ipv4Addr)>,
+    /// When the run stopped before its end (at its first violation), the time it stopped.
+    pub stopped_at: Option<Time>,
+    /// address → (start of the current window, BNDUPD transactions for it in the window).
+    update_rate: BTreeMap<Ipv4Addr, (Time, u32)>,
+}
+
+/// A binding-update storm: more than this many BNDUPD transactions for one address within
+/// [`STORM_WINDOW`]. A lease changes a handful of times an hour (grants, renewals, expiry,
+/// pool moves, resends after reconnects); a pair sending one address back and forth never
+/// converges, and is a liveness failure even though every message is accepted.
+pub const STORM_UPDATES: u32 = 600;
+
+/// The window [`STORM_UPDATES`] is counted over.
+pub const STORM_WINDOW: Duration = Duration::from_secs(600);
+
+/// How a property ended a run (DESIGN.md "Checkers": held, violated, or not judged with why).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// Judged, and it held: what was checked is in [`Judgement::basis`].
+    Held,
+    /// Broken at least once.
+    Violated,
+    /// Never judged in this run, for the reason given: never to be read as held.
+    NotJudged(String),
+}
+
+impl Status {
+    /// `held`, `violated` or `not judged`.
+    pub fn word(&self) -> &'static str {
+        match self {
+            Status::Held => "held",
+            Status::Violated => "violated",
+            Status::NotJudged(_) => "not judged",
+        }
+    }
+}
+
+/// One property's end of a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Judgement {
+    /// The property.
+    pub property: &'static str,
+    /// Held, violated or not judged.
+    pub status: Status,
+    /// What the status rests on, for a person: what was checked, how often, or why not.
+    pub basis: String,
 }
 
 impl Checker {
@@ -143,7 +208,8 @@ impl Checker {
                 at: now,
                 property: "no-duplicate-lease",
                 detail: format!(
-                    "client {client} was given {address}, which client {other} holds until {end}"
+                    "client {client} was given {address}, which client {other} holds until {}",
+                    at(*end)
                 ),
                 addresses: vec![address],
                 clients: vec![client, *other],
@@ -187,7 +253,14 @@ impl Checker {
     /// A failover message was sent by `from` on connection `conn`, at a moment when the two
     /// servers' clocks were `skews_ms` ahead of true time: its absolute times are converted
     /// back with the sender's.
-    pub fn failover_message(&mut self, conn: u64, from: usize, skews_ms: [i64; 2], msg: &Message) {
+    pub fn failover_message(
+        &mut self,
+        now: Time,
+        conn: u64,
+        from: usize,
+        skews_ms: [i64; 2],
+        msg: &Message,
+    ) {
         let skew_ms = skews_ms[from.min(1)];
         let true_time = |wire_s: u32| {
             let ms = i64::from(wire_s) * 1000 - skew_ms;
@@ -220,6 +293,9 @@ impl Checker {
                         c
                     })
                     .collect();
+                for c in &carried {
+                    self.count_update(now, c.address);
+                }
                 // Bound: entries are removed when answered or when their connection closes,
                 // so at most max-unacked-bndupd per open connection remain.
                 self.updates.insert((conn, from, msg.xid), carried);
@@ -230,13 +306,16 @@ impl Checker {
                     return;
                 };
                 for b in msg.bindings() {
-                    let rejected = b
-                        .options
-                        .iter()
-                        .any(|o| matches!(o, FoOption::RejectReason(_)));
-                    if rejected {
+                    let reject = b.options.iter().find_map(|o| match o {
+                        FoOption::RejectReason(r) => Some(r.0),
+                        _ => None,
+                    });
+                    if let Some(reason) = reject {
+                        *self.rejects.entry(reason).or_default() += 1;
+                        self.rejected.insert((sender, b.address));
                         continue;
                     }
+                    self.rejected.remove(&(sender, b.address));
                     let Some(c) = carried.iter().find(|c| c.address == b.address) else {
                         continue;
                     };
@@ -305,9 +384,11 @@ impl Checker {
                 at: now,
                 property: "mclt",
                 detail: format!(
-                    "server {server} granted {address} until {lease_end}, {over} past the \
-                     acknowledged PET {pet} (or now) + MCLT + {MCLT_SLACK} slack = {limit} (true \
-                     time)"
+                    "server {server} granted {address} until {}, {over} past the acknowledged \
+                     PET {} (or now) + MCLT + {MCLT_SLACK} slack = {} (true time)",
+                    at(lease_end),
+                    at(pet),
+                    at(limit)
                 ),
                 addresses: vec![address],
                 clients: Vec::new(),
@@ -341,8 +422,9 @@ impl Checker {
                 at: now,
                 property: "lease-stability",
                 detail: format!(
-                    "server {server} NAKed client {client}, whose lease on {address} until \
-                     {until} it had learned from its partner"
+                    "server {server} NAKed client {client}, whose lease on {address} until {} \
+                     it had learned from its partner",
+                    at(until)
                 ),
                 addresses: vec![address],
                 clients: vec![client],
@@ -351,13 +433,17 @@ impl Checker {
         let Some(&(by, address, end)) = self.acked_by.get(&client) else {
             return;
         };
+        if by == server && !self.amnesic.get(server).copied().unwrap_or(true) {
+            self.durability_judged += 1;
+        }
         if by == server && end > now && !self.amnesic.get(server).copied().unwrap_or(true) {
             self.violations.push(Violation {
                 at: now,
                 property: "durability",
                 detail: format!(
                     "server {server} NAKed client {client}, whose lease on {address} it ACKed \
-                     until {end}"
+                     until {}",
+                    at(end)
                 ),
                 addresses: vec![address],
                 clients: vec![client],
@@ -374,7 +460,8 @@ impl Checker {
                     at: now,
                     property: "liveness",
                     detail: format!(
-                        "server {n} is {s:?}, not NORMAL, when the pair should have converged"
+                        "server {n} is {}, not NORMAL, when the pair should have converged",
+                        s.map_or("down", FoState::name)
                     ),
                     addresses: Vec::new(),
                     clients: Vec::new(),
@@ -459,14 +546,118 @@ impl Checker {
                 property: "liveness",
                 detail: format!(
                     "{} client(s) want an address and have none; first, client {client}, \
-                     without one since +{:.3}s",
+                     without one since {}",
                     unserved.len(),
-                    since.saturating_since(crate::world::START).as_millis() as f64 / 1000.0
+                    at(since)
                 ),
                 addresses: Vec::new(),
                 clients: vec![client],
             });
         }
+    }
+
+    /// Count one BNDUPD transaction for `address`; a storm is a liveness violation, reported
+    /// once per address.
+    fn count_update(&mut self, now: Time, address: Ipv4Addr) {
+        let (since, n) = self.update_rate.entry(address).or_insert((now, 0));
+        if now.saturating_since(*since) > STORM_WINDOW {
+            *since = now;
+            *n = 0;
+        }
+        *n += 1;
+        if *n == STORM_UPDATES + 1 {
+            let since = *since;
+            self.violations.push(Violation {
+                at: now,
+                property: "liveness",
+                detail: format!(
+                    "{address} was sent in more than {STORM_UPDATES} binding updates since {}: \
+                     the partners send it back and forth without converging",
+                    at(since)
+                ),
+                addresses: vec![address],
+                clients: Vec::new(),
+            });
+        }
+    }
+
+    /// Whether an update for `address` is on its way: sent on an open connection and not yet
+    /// answered. A rejected update is not on its way: the partners disagree.
+    pub fn update_in_flight(&self, address: Ipv4Addr) -> bool {
+        self.updates
+            .values()
+            .any(|carried| carried.iter().any(|c| c.address == address))
+    }
+
+    /// Whether the latest answer to an update for `address` from either server was a reject.
+    pub fn update_rejected(&self, address: Ipv4Addr) -> bool {
+        self.rejected.contains(&(0, address)) || self.rejected.contains(&(1, address))
+    }
+
+    /// Every property's end of the run (DESIGN.md: held, violated or not judged, with why).
+    /// A property the run never gave a chance to break is not judged; a run stopped at its
+    /// first violation judged the others only until then.
+    pub fn judgements(&self) -> Vec<Judgement> {
+        let until = self
+            .stopped_at
+            .map(|t| format!(", until the run stopped at {}", crate::world::fmt_at(t)))
+            .unwrap_or_default();
+        PROPERTIES
+            .iter()
+            .map(|&property| {
+                let broken = self
+                    .violations
+                    .iter()
+                    .filter(|v| v.property == property)
+                    .count();
+                let (status, basis) = if broken > 0 {
+                    (Status::Violated, format!("{broken} violation(s)"))
+                } else {
+                    let (n, what, why_not) = match property {
+                        "no-duplicate-lease" => (
+                            self.leases,
+                            "leases clients accepted",
+                            "no client accepted a lease".to_string(),
+                        ),
+                        "mclt" => (
+                            self.mclt_checked,
+                            "DHCPACKs checked",
+                            "no DHCPACK was sent outside PARTNER-DOWN".to_string(),
+                        ),
+                        "durability" => (
+                            self.durability_judged,
+                            "restarts or NAKs judged",
+                            "no server restarted with its storage kept, and none NAKed a lease \
+                             it had granted"
+                                .to_string(),
+                        ),
+                        "lease-stability" => (
+                            self.failures,
+                            "server failures (crash or partition)",
+                            "no server failed".to_string(),
+                        ),
+                        "liveness" => (
+                            self.liveness_checks,
+                            "convergence checks",
+                            self.liveness_not_judged
+                                .clone()
+                                .unwrap_or_else(|| "the pair never settled".to_string()),
+                        ),
+                        _ => (0, "checks", "no check of it exists yet".to_string()),
+                    };
+                    if n > 0 {
+                        (Status::Held, format!("{n} {what}{until}"))
+                    } else {
+                        (Status::NotJudged(why_not.clone()), why_not)
+                    }
+                };
+                Judgement {
+                    property,
+                    status,
+                    basis,
+                }
+            })
+            .collect()
     }
 
     /// A failover connection closed: the updates sent on it will never be acknowledged.
@@ -522,9 +713,9 @@ mod tests {
         let upd = Message::new(MessageType::BndUpd, 0, 7)
             .with(FoOption::AssignedIpAddress(A))
             .with(FoOption::PotentialExpirationTime(1000));
-        c.failover_message(1, 0, [0, 0], &upd);
+        c.failover_message(Time::EPOCH, 1, 0, [0, 0], &upd);
         let ack = Message::new(MessageType::BndAck, 0, 7).with(FoOption::AssignedIpAddress(A));
-        c.failover_message(1, 1, [0, 0], &ack);
+        c.failover_message(Time::EPOCH, 1, 1, [0, 0], &ack);
         c.granted(
             Time::from_secs(200),
             0,
@@ -593,8 +784,9 @@ mod tests {
             ))
             .with(FoOption::LeaseExpirationTime(1000))
             .with(FoOption::PotentialExpirationTime(1500));
-        c.failover_message(1, 0, [0, 0], &upd);
+        c.failover_message(Time::EPOCH, 1, 0, [0, 0], &upd);
         c.failover_message(
+            Time::EPOCH,
             1,
             1,
             [0, 0],
@@ -708,13 +900,13 @@ mod tests {
         let upd = Message::new(MessageType::BndUpd, 0, 7)
             .with(FoOption::AssignedIpAddress(A))
             .with(FoOption::PotentialExpirationTime(1000));
-        c.failover_message(1, 0, [0, 0], &upd);
+        c.failover_message(Time::EPOCH, 1, 0, [0, 0], &upd);
         let nak = Message::new(MessageType::BndAck, 0, 7)
             .with(FoOption::AssignedIpAddress(A))
             .with(FoOption::RejectReason(
                 dhcpfo_engine::wire::failover::RejectReason(15),
             ));
-        c.failover_message(1, 1, [0, 0], &nak);
+        c.failover_message(Time::EPOCH, 1, 1, [0, 0], &nak);
         c.granted(
             Time::from_secs(200),
             0,
@@ -725,5 +917,58 @@ mod tests {
             mclt,
         );
         assert_eq!(c.violations.len(), 1);
+    }
+
+    #[test]
+    fn an_update_storm_is_a_liveness_violation_and_steady_traffic_is_not() {
+        let upd = |xid: u32| {
+            Message::new(MessageType::BndUpd, 0, xid)
+                .with(FoOption::AssignedIpAddress(A))
+                .with(FoOption::PotentialExpirationTime(1000))
+        };
+        // One update a minute for ten hours: a busy but converging address.
+        let mut c = Checker::default();
+        for k in 0..600u32 {
+            let at = Time::from_secs(u64::from(k) * 60);
+            c.failover_message(at, 1, 0, [0, 0], &upd(k));
+        }
+        assert!(c.violations.is_empty(), "{:?}", c.violations);
+        // The same address back and forth every few milliseconds.
+        let mut c = Checker::default();
+        for k in 0..=STORM_UPDATES {
+            let at = Time::from_millis(u64::from(k) * 4);
+            c.failover_message(at, 1, (k % 2) as usize, [0, 0], &upd(k));
+        }
+        assert_eq!(c.violations.len(), 1);
+        assert_eq!(c.violations[0].property, "liveness");
+        assert_eq!(c.violations[0].addresses, vec![A]);
+    }
+
+    #[test]
+    fn a_property_with_nothing_to_judge_is_not_judged_never_held() {
+        let c = Checker::default();
+        for j in c.judgements() {
+            assert!(
+                matches!(j.status, Status::NotJudged(_)),
+                "{} {:?}",
+                j.property,
+                j.status
+            );
+        }
+        let mut c = Checker::default();
+        c.leased(Time::from_secs(10), 1, A, Time::from_secs(100));
+        c.leased(Time::from_secs(20), 2, A, Time::from_secs(200));
+        let status = |c: &Checker, p: &str| {
+            c.judgements()
+                .into_iter()
+                .find(|j| j.property == p)
+                .unwrap()
+                .status
+        };
+        assert_eq!(status(&c, "no-duplicate-lease"), Status::Violated);
+        let mut c = Checker::default();
+        c.leased(Time::from_secs(10), 1, A, Time::from_secs(100));
+        assert_eq!(status(&c, "no-duplicate-lease"), Status::Held);
+        assert!(matches!(status(&c, "liveness"), Status::NotJudged(_)));
     }
 }

@@ -258,10 +258,33 @@ fn main() -> ExitCode {
                 seed: repro.seed,
                 out,
                 reproduce: format!("dhcpfo replay {}", file.display()),
-                keep_going: false,
+                keep_going: repro.keep_going,
                 pcap: false,
             };
-            run_one(repro.scenario, &args)
+            let (code, report) = run_one_report(repro.scenario, &args);
+            // The replay must end with the trace the failing run ended with, or it reproduced
+            // something else (another version, another build): say so, and fail.
+            let got = report.map(|r| format!("{:016x}", r.trace_hash));
+            match (repro.trace_hash.as_deref(), got.as_deref()) {
+                (Some(want), Some(got)) if want == got => {
+                    println!("reproduced exactly: trace {got}");
+                    ExitCode::from(code)
+                }
+                (Some(want), got) => {
+                    println!(
+                        "DID NOT REPRODUCE: the replay ended with trace {}, the repro with {want} \
+                         (repro written by dhcpfo {}, this is {})",
+                        got.unwrap_or("(none)"),
+                        repro.dhcpfo_version,
+                        env!("CARGO_PKG_VERSION")
+                    );
+                    ExitCode::from(exit::BAD_INPUT)
+                }
+                (None, _) => {
+                    println!("not verified: the repro records no trace hash");
+                    ExitCode::from(code)
+                }
+            }
         }
         Command::Bugs { json } => {
             for b in Bug::ALL {
@@ -332,6 +355,14 @@ fn main() -> ExitCode {
 /// terminal. The wall clock is read here, at the edge, only to report speed: nothing the run
 /// computes depends on it.
 fn run_one(scenario: dhcpfo::scenario::Scenario, args: &dhcpfo::run::RunArgs) -> ExitCode {
+    ExitCode::from(run_one_report(scenario, args).0)
+}
+
+/// [`run_one`], returning the exit code and the run's report.
+fn run_one_report(
+    scenario: dhcpfo::scenario::Scenario,
+    args: &dhcpfo::run::RunArgs,
+) -> (u8, Option<dhcpfo::run::RunReport>) {
     #[allow(clippy::disallowed_methods)]
     let start = std::time::Instant::now();
     let mut wall = || start.elapsed().as_secs_f64();
@@ -344,15 +375,14 @@ fn run_one(scenario: dhcpfo::scenario::Scenario, args: &dhcpfo::run::RunArgs) ->
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let (code, _) = dhcpfo::run::run_scenario_with_progress(
+    dhcpfo::run::run_scenario_with_progress(
         scenario,
         args,
         &mut wall,
         progress,
         &mut out,
         &mut std::io::stderr(),
-    );
-    ExitCode::from(code)
+    )
 }
 
 /// A long run's progress on stderr (a terminal): the virtual time reached of the run's

@@ -54,8 +54,29 @@ pub struct Repro {
     pub dhcpfo_version: String,
     /// The seed.
     pub seed: u64,
-    /// The whole scenario, so the file stands alone.
+    /// The whole scenario, so the file stands alone (with every `--set` applied and every
+    /// `--bug` in its `bugs:`).
     pub scenario: Scenario,
+    /// The run went on after its first violation (`--continue`).
+    #[serde(default)]
+    pub keep_going: bool,
+    /// The trace hash the run ended with: `dhcpfo replay` must end with the same one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_hash: Option<String>,
+}
+
+impl Repro {
+    /// The repro of `seed` of `scenario`, run with `--continue` or not, that ended with
+    /// `trace_hash` (`None`: the run did not end, it panicked).
+    pub fn new(scenario: &Scenario, seed: u64, keep_going: bool, trace_hash: Option<u64>) -> Repro {
+        Repro {
+            dhcpfo_version: env!("CARGO_PKG_VERSION").into(),
+            seed,
+            scenario: scenario.clone(),
+            keep_going,
+            trace_hash: trace_hash.map(|h| format!("{h:016x}")),
+        }
+    }
 }
 
 /// A display that follows a long run (`dhcpfo run` shows one on stderr when it is a terminal).
@@ -122,14 +143,23 @@ pub fn run_scenario_with_progress(
     let verdict = match &outcome {
         Outcome::Pass => "PASS",
         Outcome::Violation(_) => "VIOLATION",
-        Outcome::Unfinished => "UNFINISHED",
+        Outcome::Unfinished(_) => "UNFINISHED",
     };
     let expected = expected(&scenario);
+    let matched = judge_expectation(&scenario, &outcome);
     let _ = writeln!(
         out,
-        "{verdict}  {} seed={} (expected {expected})",
-        scenario.name, args.seed
+        "{verdict}  {} seed={} (expected {expected}){}",
+        scenario.name,
+        args.seed,
+        if matched.is_ok() { "" } else { "  MISMATCH" }
     );
+    if let Err(why) = &matched {
+        let _ = writeln!(out, "  MISMATCH: {why}");
+    }
+    if let Outcome::Unfinished(why) = &outcome {
+        let _ = writeln!(out, "  unfinished: {why}");
+    }
     // A violation's story: the lean trace's lines about it, and the messages about it, which a
     // replay of the same run follows (the replay must end the same way, or the story is not
     // this run's).
@@ -153,8 +183,8 @@ pub fn run_scenario_with_progress(
         _ => Vec::new(),
     };
     if let Outcome::Violation(v) = &outcome {
-        let at = v.at.saturating_since(crate::world::START);
-        let _ = writeln!(out, "  {} at +{at}: {}", v.property, v.detail);
+        let at = crate::world::fmt_at(v.at);
+        let _ = writeln!(out, "  {} at {at}: {}", v.property, v.detail);
         let _ = writeln!(
             out,
             "  what led to it (faults, state changes, and the last lines and messages about it):"
@@ -208,6 +238,30 @@ pub fn run_scenario_with_progress(
         c.faults,
         world.checker.mclt_checked
     );
+    let judgements = world.checker.judgements();
+    let _ = writeln!(out, "  properties:");
+    for j in &judgements {
+        let _ = writeln!(
+            out,
+            "    {:<26} {:<11} {}",
+            j.property,
+            j.status.word(),
+            j.basis
+        );
+    }
+    let rejects = &world.checker.rejects;
+    if !rejects.is_empty() {
+        let list: Vec<String> = rejects
+            .iter()
+            .map(|(r, n)| format!("{n} × {}", reject_name(*r)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  binding updates rejected by the partner: {} ({})",
+            rejects.values().sum::<u64>(),
+            list.join(", ")
+        );
+    }
     let _ = writeln!(
         out,
         "  trace {hash:016x} -> {}",
@@ -227,6 +281,18 @@ pub fn run_scenario_with_progress(
                 "messages": messages.len()}),
             _ => serde_json::Value::Null,
         },
+        "matches": matched.is_ok(),
+        "mismatch": matched.as_ref().err(),
+        "unfinished": match &outcome {
+            Outcome::Unfinished(why) => serde_json::Value::from(why.as_str()),
+            _ => serde_json::Value::Null,
+        },
+        "properties": judgements.iter().map(|j| json!({
+            "property": j.property,
+            "status": j.status.word(),
+            "basis": j.basis,
+        })).collect::<Vec<_>>(),
+        "rejects": rejects.iter().map(|(r, n)| (reject_name(*r), *n)).collect::<std::collections::BTreeMap<_, _>>(),
         "trace_hash": format!("{hash:016x}"),
         "virtual_s": virtual_s,
         "events": c.events,
@@ -237,16 +303,21 @@ pub fn run_scenario_with_progress(
         "reproduce": args.reproduce,
         "history": history,
     });
-    let written = write_outputs(&dir, &mut world, &summary, &outcome, &scenario, args.seed)
+    let repro = (matches!(outcome, Outcome::Violation(_)) || matched.is_err())
+        .then(|| Repro::new(&scenario, args.seed, args.keep_going, Some(hash)));
+    let written = write_outputs(&dir, &mut world, &summary, repro.as_ref())
         .and_then(|()| write_messages(&dir, &messages));
     if let Err(e) = written {
         let _ = writeln!(err, "dhcpfo run: writing {}: {e}", dir.display());
         return (exit::BAD_INPUT, None);
     }
+    // A run that passed where a violation was expected is a failure of the testbed: it must
+    // not exit 0.
     let code = match outcome {
+        Outcome::Pass if matched.is_err() => exit::VIOLATION,
         Outcome::Pass => exit::OK,
         Outcome::Violation(_) => exit::VIOLATION,
-        Outcome::Unfinished => exit::UNFINISHED,
+        Outcome::Unfinished(_) => exit::UNFINISHED,
     };
     let report = RunReport {
         outcome,
@@ -254,6 +325,55 @@ pub fn run_scenario_with_progress(
         events: c.events,
     };
     (code, Some(report))
+}
+
+/// Whether a run ended as its scenario expects (issue 13, hole 12): `Ok` when it did, else
+/// why not. An expected violation must be of the named property and come at or after
+/// `violates_after`; an earlier violation, or one of another property, does not match.
+pub fn judge_expectation(scenario: &Scenario, outcome: &Outcome) -> Result<(), String> {
+    let expected = expected(scenario);
+    match (scenario.expect, outcome) {
+        (Expect::Pass, Outcome::Pass) => Ok(()),
+        (_, Outcome::Unfinished(why)) => Err(format!("expected {expected}, but {why}")),
+        (Expect::Pass, Outcome::Violation(v)) => Err(format!(
+            "expected pass, but {} was violated at {}",
+            v.property,
+            crate::world::fmt_at(v.at)
+        )),
+        (Expect::Violation, Outcome::Pass) => Err(format!(
+            "expected {expected}, but every property judged held: the testbed did not catch it"
+        )),
+        (Expect::Violation, Outcome::Violation(v)) => {
+            let after = scenario
+                .violates_after
+                .map_or(crate::world::START, |a| crate::world::START + a.0);
+            if scenario
+                .violates
+                .as_deref()
+                .is_some_and(|p| p != v.property)
+            {
+                Err(format!(
+                    "expected {expected}, but {} was violated first, at {}",
+                    v.property,
+                    crate::world::fmt_at(v.at)
+                ))
+            } else if v.at < after {
+                Err(format!(
+                    "expected {expected} from {} on, but it broke earlier, at {}: another cause",
+                    crate::world::fmt_at(after),
+                    crate::world::fmt_at(v.at)
+                ))
+            } else {
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A reject reason as summaries print it: its number and its draft-12 §12.21 name.
+fn reject_name(r: u8) -> String {
+    let name = dhcpfo_engine::wire::failover::RejectReason(r).name();
+    format!("{r} {name}")
 }
 
 /// What a scenario expects, in words: `pass`, `violation`, or `violation of PROPERTY`.
@@ -312,9 +432,7 @@ fn write_outputs(
     dir: &Path,
     world: &mut World,
     summary: &serde_json::Value,
-    outcome: &Outcome,
-    scenario: &Scenario,
-    seed: u64,
+    repro: Option<&Repro>,
 ) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     std::fs::write(dir.join("trace.jsonl"), world.trace.text())?;
@@ -322,8 +440,8 @@ fn write_outputs(
     if let Some(r) = world.recorder.take() {
         std::fs::write(dir.join("run.pcap"), r.finish())?;
     }
-    if matches!(outcome, Outcome::Violation(_)) {
-        write_repro(dir, scenario, seed)?;
+    if let Some(r) = repro {
+        write_repro(dir, r)?;
     } else {
         remove_repro(dir)?;
     }
@@ -333,14 +451,9 @@ fn write_outputs(
 /// Write `dir/repro.yaml`, the file `dhcpfo replay` reads, for `seed` of `scenario`, and return
 /// its path. The one place a [`Repro`] is built: `dhcpfo run` and `dhcpfo sweep` both call it,
 /// so what a repro carries is decided here alone.
-pub fn write_repro(dir: &Path, scenario: &Scenario, seed: u64) -> std::io::Result<PathBuf> {
+pub fn write_repro(dir: &Path, r: &Repro) -> std::io::Result<PathBuf> {
     let repro = dir.join("repro.yaml");
-    let r = Repro {
-        dhcpfo_version: env!("CARGO_PKG_VERSION").into(),
-        seed,
-        scenario: scenario.clone(),
-    };
-    let text = serde_yaml::to_string(&r).map_err(std::io::Error::other)?;
+    let text = serde_yaml::to_string(r).map_err(std::io::Error::other)?;
     std::fs::create_dir_all(dir)?;
     std::fs::write(
         &repro,
@@ -395,4 +508,38 @@ pub fn list_scenarios(dir: &Path) -> Vec<(PathBuf, Result<Scenario, String>)> {
             (p, s)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Violation;
+    use crate::world::START;
+    use dhcpfo_engine::time::Duration;
+
+    fn violation(property: &'static str, at_s: u64) -> Outcome {
+        Outcome::Violation(Violation {
+            at: START + Duration::from_secs(at_s),
+            property,
+            detail: String::new(),
+            addresses: Vec::new(),
+            clients: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn an_expected_violation_matches_only_its_property_from_its_time_on() {
+        let text = "name: x\ndescription: d\nduration: 2h\nwhy: w\nexpect: violation\n\
+                    violates: mclt\nviolates_after: 30m\n";
+        let s = Scenario::parse(text).unwrap();
+        assert_eq!(judge_expectation(&s, &violation("mclt", 1900)), Ok(()));
+        let early = judge_expectation(&s, &violation("mclt", 600)).unwrap_err();
+        assert!(early.contains("earlier"), "{early}");
+        let other = judge_expectation(&s, &violation("liveness", 1900)).unwrap_err();
+        assert!(other.contains("liveness"), "{other}");
+        let missed = judge_expectation(&s, &Outcome::Pass).unwrap_err();
+        assert!(missed.contains("did not catch"), "{missed}");
+        let spun = judge_expectation(&s, &Outcome::Unfinished("spinning".into())).unwrap_err();
+        assert!(spun.contains("spinning"), "{spun}");
+    }
 }

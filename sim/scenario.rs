@@ -6,7 +6,8 @@
 //! description: the primary crashes for 20 minutes; clients keep their addresses
 //! duration: 2h                 # virtual time; units ms, s, m, h, d
 //! expect: pass                 # or: violation
-//! # violates: no-duplicate-lease  # with expect: violation, the property that must break
+//! # violates: no-duplicate-lease  # with expect: violation, the property that must break,
+//! # violates_after: 1h           # and the time from which it may (the fault that breaks it)
 //! why: the secondary serves from its BACKUP pool with MCLT-limited leases
 //! servers:
 //!   mode: hot_standby          # or: load_balance (split 128)
@@ -59,6 +60,11 @@ pub struct Scenario {
     /// `no-duplicate-lease`, `durability`, `lease-stability`, `liveness`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub violates: Option<String>,
+    /// With `expect: violation`: the violation must come at or after this time (the fault
+    /// that should cause it). A run that breaks the property earlier, for another reason, does
+    /// not match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub violates_after: Option<Span>,
     /// The failover pair.
     #[serde(default)]
     pub servers: Servers,
@@ -582,16 +588,31 @@ impl Scenario {
                 self.servers.pool_size
             ));
         }
-        if let Some(p) = &self.violates {
-            if self.expect != Expect::Violation {
-                return err("violates: is for scenarios that expect a violation".into());
+        match (self.expect, &self.violates, self.violates_after) {
+            (Expect::Pass, None, None) => {}
+            (Expect::Pass, _, _) => {
+                return err(
+                    "violates: and violates_after: are for scenarios that expect a violation"
+                        .into(),
+                );
             }
-            if !crate::check::PROPERTIES.contains(&p.as_str()) {
-                return err(format!(
-                    "violates: {p} is not a property; one of {}",
-                    crate::check::PROPERTIES.join(", ")
-                ));
+            (Expect::Violation, Some(_), Some(_)) => {}
+            (Expect::Violation, _, _) => {
+                return err(
+                    "expect: violation needs violates: (the property that must break) \
+                     and violates_after: (when the fault that breaks it comes), so that a run \
+                     breaking something else, or earlier, does not match"
+                        .into(),
+                );
             }
+        }
+        if let Some(p) = &self.violates
+            && !crate::check::PROPERTIES.contains(&p.as_str())
+        {
+            return err(format!(
+                "violates: {p} is not a property; one of {}",
+                crate::check::PROPERTIES.join(", ")
+            ));
         }
         if self.servers.mclt.0 < Duration::from_secs(1) {
             return err("servers.mclt must be at least 1s".into());
@@ -685,11 +706,15 @@ mod tests {
     #[test]
     fn violates_names_a_known_property_of_a_violation_scenario() {
         let base = "name: x\ndescription: d\nduration: 1h\nwhy: w\n";
-        let ok = Scenario::parse(&format!("{base}expect: violation\nviolates: liveness\n"));
+        let ok = Scenario::parse(&format!(
+            "{base}expect: violation\nviolates: liveness\nviolates_after: 1h\n"
+        ));
         assert_eq!(ok.map(|s| s.violates), Ok(Some("liveness".into())));
         let e = Scenario::parse(&format!("{base}expect: pass\nviolates: liveness\n"));
         assert!(e.unwrap_err().to_string().contains("expect a violation"));
-        let e = Scenario::parse(&format!("{base}expect: violation\nviolates: speed\n"));
+        let e = Scenario::parse(&format!(
+            "{base}expect: violation\nviolates: speed\nviolates_after: 1h\n"
+        ));
         assert!(e.unwrap_err().to_string().contains("not a property"));
     }
 

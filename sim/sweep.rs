@@ -30,7 +30,7 @@ use serde_json::json;
 
 use crate::exit;
 use crate::run::expected;
-use crate::scenario::{Expect, Scenario};
+use crate::scenario::Scenario;
 use crate::world::{Outcome, START, World};
 
 /// Bound on the results that wait for an earlier, slower seed before they can be written: a
@@ -198,13 +198,7 @@ impl SeedResult {
 /// Whether `outcome` is what `scenario` expects: a pass for `expect: pass`; a violation (of the
 /// `violates:` property, when the scenario names one) for `expect: violation`.
 pub fn matches_expectation(scenario: &Scenario, outcome: &Outcome) -> bool {
-    match (scenario.expect, outcome) {
-        (Expect::Pass, Outcome::Pass) => true,
-        (Expect::Violation, Outcome::Violation(v)) => {
-            scenario.violates.as_deref().is_none_or(|p| p == v.property)
-        }
-        _ => false,
-    }
+    crate::run::judge_expectation(scenario, outcome).is_ok()
 }
 
 /// Run one seed of `scenario`, as `dhcpfo run` would (without its output files).
@@ -217,14 +211,15 @@ pub fn run_seed(scenario: &Scenario, seed: u64) -> SeedResult {
             Some(v.detail.clone()),
             Some(v.at.saturating_since(START).as_millis()),
         ),
-        _ => (None, None, None),
+        Outcome::Unfinished(why) => (None, Some(why.clone()), None),
+        Outcome::Pass => (None, None, None),
     };
     SeedResult {
         seed,
         outcome: match outcome {
             Outcome::Pass => SeedOutcome::Pass,
             Outcome::Violation(_) => SeedOutcome::Violation,
-            Outcome::Unfinished => SeedOutcome::Unfinished,
+            Outcome::Unfinished(_) => SeedOutcome::Unfinished,
         },
         property,
         detail,
@@ -489,7 +484,12 @@ pub fn sweep(
     let mut emit = |r: SeedResult| -> bool {
         let dir = args.out.join(format!("seed-{}", r.seed));
         let repro = if r.failed() {
-            crate::run::write_repro(&dir, scenario, r.seed).map(Some)
+            let hash = r
+                .trace_hash
+                .as_deref()
+                .and_then(|h| u64::from_str_radix(h, 16).ok());
+            let repro = crate::run::Repro::new(scenario, r.seed, false, hash);
+            crate::run::write_repro(&dir, &repro).map(Some)
         } else {
             crate::run::remove_repro(&dir).map(|()| None)
         };

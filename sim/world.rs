@@ -45,6 +45,24 @@ const SERVER_ADDR: [Ipv4Addr; 2] = [Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10
 const NAMES: [&str; 2] = ["primary", "secondary"];
 /// The most events one run may process: a bound on every loop (house rules).
 pub const MAX_EVENTS: u64 = 500_000_000;
+
+/// The most events one virtual second may hold. The busiest shipped scenario (the starvation
+/// flood) stays far below it; a run above it is spinning, and ends as unfinished in about a
+/// second of wall time instead of at [`MAX_EVENTS`].
+pub const MAX_EVENTS_PER_VIRTUAL_SECOND: u64 = 2_000_000;
+
+/// A time as people read it in this tool: relative to the run's start, `+1h20m00.007s`.
+pub fn fmt_at(t: Time) -> String {
+    let ms = t.saturating_since(START).as_millis();
+    let (h, m, s, milli) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
+    if h > 0 {
+        format!("+{h}h{m:02}m{s:02}.{milli:03}s")
+    } else if m > 0 {
+        format!("+{m}m{s:02}.{milli:03}s")
+    } else {
+        format!("+{s}.{milli:03}s")
+    }
+}
 /// How many events pass between two calls of a progress hook ([`World::run_with_progress`]):
 /// a 10 000-client day shows progress several times a second, and the check costs one
 /// comparison per event.
@@ -97,6 +115,12 @@ enum Ev {
     Fault(usize),
     /// The next spoofed DISCOVER of a flood.
     Flood,
+    /// Judge liveness: the converge bound has passed since the world last became healthy,
+    /// in fault generation `generation` (void if a fault came since).
+    Liveness {
+        generation: u64,
+        healed_at: Time,
+    },
 }
 
 struct ServerSlot {
@@ -141,8 +165,8 @@ pub enum Outcome {
     Pass,
     /// A property was violated.
     Violation(crate::check::Violation),
-    /// The run hit its event bound before its end.
-    Unfinished,
+    /// The run hit a bound on its work before its end; the text says which.
+    Unfinished(String),
 }
 
 /// The world.
@@ -175,6 +199,15 @@ pub struct World {
     pub trace: Trace,
     /// Counts.
     pub counts: Counts,
+    /// The virtual second being counted for [`MAX_EVENTS_PER_VIRTUAL_SECOND`], and its events.
+    spin_second: u64,
+    spin_events: u64,
+    /// Counts the faults applied: a liveness judgement scheduled in an older generation is
+    /// void.
+    fault_generation: u64,
+    /// Whether each server's last crash lost its storage (a restart then judges nothing about
+    /// durability).
+    lost_storage: [bool; 2],
 }
 
 impl World {
@@ -243,6 +276,10 @@ impl World {
             watch: None,
             trace: Trace::new(),
             counts: Counts::default(),
+            spin_second: 0,
+            spin_events: 0,
+            fault_generation: 0,
+            lost_storage: [false; 2],
         };
         w.trace.event(START, "run", &[("seed", seed.to_string())]);
         for n in 0..2 {
@@ -264,6 +301,7 @@ impl World {
         for (i, f) in w.scenario.faults.clone().iter().enumerate() {
             w.schedule(START + f.at.0, Ev::Fault(i));
         }
+        w.schedule_liveness();
         if let Some(f) = w.scenario.clients.flood.clone() {
             w.schedule(START + f.start.0, Ev::Flood);
         }
@@ -373,11 +411,31 @@ impl World {
                 break;
             }
             if self.counts.events >= MAX_EVENTS {
-                return Outcome::Unfinished;
+                return Outcome::Unfinished(format!(
+                    "the run reached its bound of {MAX_EVENTS} events at {}",
+                    fmt_at(self.now)
+                ));
             }
             let Some((at, slot)) = self.queue.pop() else {
                 break;
             };
+            // A run that stops advancing in virtual time (a server handing out zero-length
+            // leases, a retransmission with no backoff) would spin to MAX_EVENTS for minutes;
+            // no sane run needs this many events inside one virtual second.
+            let second = at.as_millis() / 1000;
+            if second == self.spin_second {
+                self.spin_events += 1;
+                if self.spin_events > MAX_EVENTS_PER_VIRTUAL_SECOND {
+                    return Outcome::Unfinished(format!(
+                        "more than {MAX_EVENTS_PER_VIRTUAL_SECOND} events within one virtual \
+                         second at {}: the run is spinning without time passing",
+                        fmt_at(at)
+                    ));
+                }
+            } else {
+                self.spin_second = second;
+                self.spin_events = 1;
+            }
             let Some(ev) = self.slab.get_mut(slot as usize).and_then(Option::take) else {
                 break;
             };
@@ -401,6 +459,7 @@ impl World {
                 );
                 // Bound: with keep_going, at most 10 000 violations are traced.
                 if !keep_going || reported >= 10_000 {
+                    self.checker.stopped_at = Some(self.now);
                     return Outcome::Violation(self.checker.violations[0].clone());
                 }
             }
@@ -429,13 +488,17 @@ impl World {
                         k.hash_key().iter().map(|x| format!("{x:02x}")).collect();
                     hex.join(":")
                 }),
-                in_flight: b.unacked,
+                // On its way (sent and unanswered), or changed and not yet sent; a rejected
+                // update is neither: the partners disagree, and that is judged.
+                in_flight: self.checker.update_in_flight(b.address)
+                    || (b.unacked && !self.checker.update_rejected(b.address)),
             })
             .collect()
     }
 
-    /// Liveness (DESIGN.md): after the last fault, with both servers up and every cut healed,
-    /// the pair must be back in NORMAL within the scenario's bound.
+    /// Liveness at the end (DESIGN.md): with both servers up, every cut healed and the
+    /// scenario's converge bound passed since the last fault, the pair must have converged.
+    /// When the run cannot be judged at its end, the reason is recorded, never a pass.
     fn final_checks(&mut self) -> Outcome {
         let last_fault = self
             .scenario
@@ -444,40 +507,132 @@ impl World {
             .map(|f| f.at.0)
             .max()
             .unwrap_or(Duration::ZERO);
-        let settled = START + last_fault + self.scenario.checks.converge_within.0 <= self.end;
-        let healthy = self.servers.iter().all(|s| s.server.is_some())
-            && !self.cut_servers.iter().any(|c| *c)
-            && !self.cut_clients.iter().any(|c| *c);
-        if settled && healthy {
-            let states = [self.server_state(0), self.server_state(1)];
-            let end = self.end;
-            self.checker.stuck_pair(end, states);
-            if self.checker.violations.is_empty() {
-                let views = [0, 1].map(|n| self.binding_views(n));
-                self.checker.databases_agree(end, views);
+        let bound = self.scenario.checks.converge_within.0;
+        let settled = START + last_fault + bound <= self.end;
+        match (self.unhealthy(), settled) {
+            (Some(why), _) => {
+                self.checker.liveness_not_judged = Some(format!("the run ended unhealed: {why}"))
             }
-            if self.checker.violations.is_empty() {
-                let waiting = self.clients.iter().enumerate().filter_map(|(c, slot)| {
-                    let since = slot.unleased_since?;
-                    slot.client.is_running().then_some((c, since))
-                });
-                let bound = self.scenario.checks.converge_within.0;
-                self.checker.clients_served(end, bound, waiting);
+            (None, false) if self.checker.liveness_checks == 0 => {
+                self.checker.liveness_not_judged = Some(format!(
+                    "the converge bound ({}) after the last fault at {} runs past the end at {}",
+                    crate::scenario::Span(bound),
+                    fmt_at(START + last_fault),
+                    fmt_at(self.end)
+                ))
             }
-            if let Some(v) = self.checker.violations.first().cloned() {
-                self.trace.event(
-                    self.end,
-                    "violation",
-                    &[
-                        ("property", v.property.to_string()),
-                        ("detail", v.detail.clone()),
-                    ],
-                );
-                return Outcome::Violation(v);
-            }
+            (None, false) => {}
+            (None, true) => self.judge_liveness(START + last_fault),
+        }
+        if let Some(v) = self.checker.violations.first().cloned() {
+            self.trace.event(
+                self.end,
+                "violation",
+                &[
+                    ("property", v.property.to_string()),
+                    ("detail", v.detail.clone()),
+                ],
+            );
+            return Outcome::Violation(v);
         }
         self.trace.event(self.end, "end", &[]);
         Outcome::Pass
+    }
+
+    /// Why the world is not in a state where the pair must converge, if it is not: a server
+    /// down, paused or shut down, a cut in place, or clocks further apart than the partners
+    /// tolerate.
+    fn unhealthy(&self) -> Option<String> {
+        for (slot, name) in self.servers.iter().zip(NAMES) {
+            match slot.server.as_ref() {
+                None => return Some(format!("the {name} is down")),
+                Some(s) => {
+                    if let Some(st @ (FoState::Paused | FoState::Shutdown)) = s.failover_state() {
+                        return Some(format!("the {name} is {}", st.name()));
+                    }
+                }
+            }
+        }
+        if self.cut_servers.iter().any(|c| *c) {
+            return Some("the failover link is cut".into());
+        }
+        if let Some(n) = self.cut_clients.iter().position(|c| *c) {
+            return Some(format!("the {} is cut from its clients", NAMES[n]));
+        }
+        let apart_ms = (self.clock_skew_ms(0) - self.clock_skew_ms(1)).unsigned_abs();
+        let tolerated_ms = self.scenario.servers.max_clock_delta.0.as_millis();
+        if apart_ms > tolerated_ms {
+            return Some(format!(
+                "the clocks are {:.1} s apart, beyond the tolerated {}",
+                apart_ms as f64 / 1000.0,
+                self.scenario.servers.max_clock_delta
+            ));
+        }
+        None
+    }
+
+    /// After a fault: count what it gives the checkers to judge, and if the world is now
+    /// healthy, judge liveness once the converge bound has passed without another fault.
+    fn after_fault(&mut self, f: &Fault) {
+        if f.crash.is_some() || f.partition.is_some() {
+            self.checker.failures += 1;
+        }
+        if let Some(node) = f.crash {
+            self.lost_storage[node.index()] = f.storage == Some(StorageLoss::LoseAll);
+        }
+        if let Some(node) = f.restart
+            && !self.lost_storage[node.index()]
+        {
+            self.checker.durability_judged += 1;
+        }
+        self.fault_generation += 1;
+        self.schedule_liveness();
+    }
+
+    /// If the world is healthy now, judge liveness after the converge bound (hole 10 of issue
+    /// 13: after every heal, not only at the end).
+    fn schedule_liveness(&mut self) {
+        if self.unhealthy().is_some() {
+            return;
+        }
+        let at = self.now.max(START) + self.scenario.checks.converge_within.0;
+        if at <= self.end {
+            let e = Ev::Liveness {
+                generation: self.fault_generation,
+                healed_at: self.now.max(START),
+            };
+            self.schedule(at, e);
+        }
+    }
+
+    /// Liveness, judged now: the pair is in NORMAL, its databases agree on every address
+    /// not still in flight, and no running client has waited the converge bound since
+    /// `healed_at` (or since it started wanting one, if later) without an address.
+    fn judge_liveness(&mut self, healed_at: Time) {
+        self.checker.liveness_checks += 1;
+        let now = self.now.max(START);
+        let before = self.checker.violations.len();
+        let states = [self.server_state(0), self.server_state(1)];
+        self.checker.stuck_pair(now, states);
+        if self.checker.violations.len() == before {
+            let views = [0, 1].map(|n| self.binding_views(n));
+            self.checker.databases_agree(now, views);
+        }
+        if self.checker.violations.len() == before {
+            let waiting: Vec<(usize, Time)> = self
+                .clients
+                .iter()
+                .enumerate()
+                .filter_map(|(c, slot)| {
+                    let since = slot.unleased_since?;
+                    slot.client
+                        .is_running()
+                        .then_some((c, since.max(healed_at)))
+                })
+                .collect();
+            let bound = self.scenario.checks.converge_within.0;
+            self.checker.clients_served(now, bound, waiting);
+        }
     }
 
     fn handle(&mut self, ev: Ev) {
@@ -563,8 +718,17 @@ impl World {
             Ev::Fault(i) => {
                 let f = self.scenario.faults[i].clone();
                 self.fault(&f);
+                self.after_fault(&f);
             }
             Ev::Flood => self.flood(),
+            Ev::Liveness {
+                generation,
+                healed_at,
+            } => {
+                if generation == self.fault_generation && self.unhealthy().is_none() {
+                    self.judge_liveness(healed_at);
+                }
+            }
         }
     }
 
@@ -887,7 +1051,8 @@ impl World {
                             Message::parse(&bytes, self.scenario.servers.dialect.dialect())
                     {
                         let skews = [self.clock_skew_ms(0), self.clock_skew_ms(1)];
-                        self.checker.failover_message(conn, n, skews, &msg);
+                        let now = self.now;
+                        self.checker.failover_message(now, conn, n, skews, &msg);
                     }
                     let Some(&(a, b)) = self.conns.get(&conn) else {
                         continue;

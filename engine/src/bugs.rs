@@ -32,15 +32,20 @@ pub enum Bug {
     /// skips RECOVER-WAIT whenever the partner is in RECOVER: an address its earlier life
     /// leased goes to a second client (draft-12 §9.6; the engine's own flaw).
     LostStorageGrantsEarly,
+    /// Two records of one lease that differ by less than the wire's precision are each taken
+    /// for the later one, so each server sends its own back to the other without end (found
+    /// by the nemesis once later leases were kept).
+    SameLeasePingPong,
 }
 
 impl Bug {
     /// Every bug, in catalogue order.
-    pub const ALL: [Bug; 4] = [
+    pub const ALL: [Bug; 5] = [
         Bug::NoSkewCorrection,
         Bug::DownTimeRoundedToHeartbeat,
         Bug::StaleRenewalShortensLease,
         Bug::LostStorageGrantsEarly,
+        Bug::SameLeasePingPong,
     ];
 
     /// The name `--bug` takes.
@@ -50,6 +55,7 @@ impl Bug {
             Bug::DownTimeRoundedToHeartbeat => "down-time-rounded-to-heartbeat",
             Bug::StaleRenewalShortensLease => "stale-renewal-shortens-lease",
             Bug::LostStorageGrantsEarly => "lost-storage-grants-early",
+            Bug::SameLeasePingPong => "same-lease-ping-pong",
         }
     }
 
@@ -65,6 +71,7 @@ impl Bug {
             Bug::DownTimeRoundedToHeartbeat
             | Bug::StaleRenewalShortensLease
             | Bug::LostStorageGrantsEarly => "no-duplicate-lease",
+            Bug::SameLeasePingPong => "liveness",
         }
     }
 
@@ -86,6 +93,10 @@ impl Bug {
             Bug::LostStorageGrantsEarly => {
                 "a server that lost its storage gives addresses to new clients before its \
                  earlier life's leases can have ended (draft-12 §9.6)"
+            }
+            Bug::SameLeasePingPong => {
+                "two records of one lease a second apart are each sent back as the later one, \
+                 without end (draft-12 §5.10 precision)"
             }
         }
     }

@@ -1034,8 +1034,10 @@ impl<S: Storage> Server<S> {
                     results.push((incoming.address, Some(reason)));
                 }
                 Verdict::Accept => {
-                    let keep_later = !self.config.bugs.has(Bug::StaleRenewalShortensLease);
-                    let b = apply_incoming(&current, &incoming, now, keep_later);
+                    let bugs = self.config.bugs;
+                    let keep_later = !bugs.has(Bug::StaleRenewalShortensLease);
+                    let within_margin = !bugs.has(Bug::SameLeasePingPong);
+                    let b = apply_incoming(&current, &incoming, now, keep_later, within_margin);
                     changed.push((slot, b));
                     results.push((incoming.address, None));
                 }
@@ -1446,15 +1448,38 @@ fn reject_text(r: RejectReason) -> &'static str {
 /// its client still holds the later lease. Such a binding stays unacknowledged, so our later
 /// lease still goes to the partner.
 ///
-/// `keep_later` off is the catalogued bug [`Bug::StaleRenewalShortensLease`].
-fn apply_incoming(current: &Binding, i: &Incoming, now: Time, keep_later: bool) -> Binding {
+/// `keep_later` off is the catalogued bug [`Bug::StaleRenewalShortensLease`];
+/// `within_margin` off is [`Bug::SameLeasePingPong`].
+fn apply_incoming(
+    current: &Binding,
+    i: &Incoming,
+    now: Time,
+    keep_later: bool,
+    within_margin: bool,
+) -> Binding {
     let mut b = current.clone();
     let same_client_active = keep_later
         && current.state == BindingState::Active
         && i.state == BindingState::Active
         && current.client().is_some()
         && current.client() == i.client();
-    if same_client_active && i.expires_at.is_some_and(|t| t < current.expires_at) {
+    // Times cross the wire in whole seconds on the sender's clock and are read through an
+    // estimated clock delta (draft-12 §5.10): two servers' records of one lease can differ by
+    // that much without either being later. Within it, the later of the two is kept quietly;
+    // sending ours back would only start a ping-pong of the same lease (found by the nemesis,
+    // seed 5: two million BNDUPDs).
+    let theirs = i.expires_at.unwrap_or(Time::EPOCH);
+    if same_client_active
+        && within_margin
+        && theirs < current.expires_at
+        && theirs + PARTNER_TIME_MARGIN >= current.expires_at
+    {
+        let mut b = apply_incoming(current, i, now, false, false);
+        b.expires_at = current.expires_at;
+        b.cltt = b.cltt.max(current.cltt);
+        return b;
+    }
+    if same_client_active && theirs < current.expires_at {
         // received-PET is the latest the partner sent (draft-12 §5.2.1), even if lower.
         if let Some(pet) = i.pet {
             b.received_pet = pet;

@@ -300,6 +300,35 @@ impl RejectReason {
     pub const DIGEST_MISMATCH: RejectReason = RejectReason(20);
     pub const MISSING_DIGEST: RejectReason = RejectReason(21);
     pub const UNKNOWN_ERROR: RejectReason = RejectReason(254);
+
+    /// The reason's name in draft-12 §12.21, for logs and reports (`"unknown"` for a value the
+    /// draft does not define).
+    pub fn name(self) -> &'static str {
+        match self.0 {
+            1 => "illegal IP address",
+            2 => "fatal conflict",
+            3 => "missing binding information",
+            4 => "time mismatch",
+            5 => "invalid MCLT",
+            6 => "unknown",
+            7 => "duplicate connection",
+            8 => "invalid failover partner",
+            9 => "TLS not supported",
+            10 => "TLS supported but not configured",
+            11 => "TLS required",
+            12 => "message digest not supported",
+            13 => "message digest not configured",
+            14 => "protocol version mismatch",
+            15 => "outdated binding information",
+            16 => "less critical binding information",
+            17 => "no traffic within sufficient time",
+            18 => "hash bucket assignment conflict",
+            19 => "IP not reserved on this server",
+            20 => "message digest failed to compare",
+            21 => "missing message digest",
+            _ => "unknown error",
+        }
+    }
 }
 
 /// IP-flags (option 12). Its width and bits depend on the dialect, so the value keeps its form.
