@@ -1294,6 +1294,7 @@ fn server_config(s: &Scenario, i: usize) -> ServerConfig {
             connect_retry_s: None,
             sync_timer_s: None,
             rebalance_s: None,
+            pool_balance: Default::default(),
             set_bucket_serves: BucketOwner::Primary,
         }),
         bugs: s.bugs,

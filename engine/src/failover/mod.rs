@@ -3,10 +3,11 @@
 //! rules, the MCLT, recovery, conflict resolution, pool and load balancing.
 
 pub mod acceptance;
+pub mod balance;
 pub mod config;
 pub mod mclt;
 pub mod messages;
 pub mod relationship;
 pub mod state;
 
-pub use config::{BucketOwner, DialectName, Mode, RelationshipConfig, Role, Timers};
+pub use config::{BucketOwner, DialectName, Mode, PoolBalance, RelationshipConfig, Role, Timers};
