@@ -24,17 +24,28 @@ pub enum Bug {
     /// PARTNER-DOWN declared soon after a crash takes POTENTIAL-CONFLICT instead of RECOVER
     /// (draft-12 §9.3.3; the engine's own earlier flaw).
     DownTimeRoundedToHeartbeat,
+    /// Pool balancing as it was before both directions: the primary gives the secondary half
+    /// of the available addresses whatever the mode, and the secondary never returns BACKUP
+    /// addresses nor asks for a balance, so a hot-standby primary runs dry while half the pool
+    /// sits idle on a secondary that serves no new client (draft-12.md §7.1; the engine's own
+    /// earlier flaw).
+    HotStandbyHoardsBackup,
 }
 
 impl Bug {
     /// Every bug, in catalogue order.
-    pub const ALL: [Bug; 2] = [Bug::NoSkewCorrection, Bug::DownTimeRoundedToHeartbeat];
+    pub const ALL: [Bug; 3] = [
+        Bug::NoSkewCorrection,
+        Bug::DownTimeRoundedToHeartbeat,
+        Bug::HotStandbyHoardsBackup,
+    ];
 
     /// The name `--bug` takes.
     pub fn name(self) -> &'static str {
         match self {
             Bug::NoSkewCorrection => "no-skew-correction",
             Bug::DownTimeRoundedToHeartbeat => "down-time-rounded-to-heartbeat",
+            Bug::HotStandbyHoardsBackup => "hot-standby-hoards-backup",
         }
     }
 
@@ -48,6 +59,7 @@ impl Bug {
         match self {
             Bug::NoSkewCorrection => "mclt",
             Bug::DownTimeRoundedToHeartbeat => "no-duplicate-lease",
+            Bug::HotStandbyHoardsBackup => "pool-balance",
         }
     }
 
@@ -61,6 +73,11 @@ impl Bug {
             Bug::DownTimeRoundedToHeartbeat => {
                 "the last operating time is kept to a heartbeat, so a PARTNER-DOWN declared \
                  soon after a crash is not seen as later (draft-12 §9.3.3)"
+            }
+            Bug::HotStandbyHoardsBackup => {
+                "the secondary never gives BACKUP addresses back and the primary gives it half \
+                 the pool even in hot standby, where the secondary serves no new client \
+                 (draft-12.md §7.1)"
             }
         }
     }
