@@ -27,12 +27,14 @@ use dhcpfo_engine::time::{Duration, Time};
 use dhcpfo_engine::wire::failover::{FoOption, Message, MessageType};
 
 /// The properties the checkers judge, as violations name them.
-pub const PROPERTIES: [&str; 5] = [
+pub const PROPERTIES: [&str; 6] = [
     "no-duplicate-lease",
     "mclt",
     "durability",
     "lease-stability",
     "liveness",
+    // Judged by crate::pool_balance.
+    "pool-balance",
 ];
 
 /// One broken property.

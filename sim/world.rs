@@ -167,6 +167,8 @@ pub struct World {
     pub recorder: Option<crate::record::Recorder>,
     /// The checkers.
     pub checker: Checker,
+    /// The pool-balance checker (its violations join the checkers').
+    pub pool_balance: crate::pool_balance::PoolBalance,
     /// The trace.
     pub trace: Trace,
     /// Counts.
@@ -213,6 +215,7 @@ impl World {
             })
             .collect();
         let end = START + scenario.duration.0;
+        let pool_balance = pool_balance_checker(&scenario);
         let mut w = World {
             net: stream(seed, "network", 0),
             flood: stream(seed, "flood", 0),
@@ -236,6 +239,7 @@ impl World {
                 None
             },
             checker: Checker::default(),
+            pool_balance,
             watch: None,
             trace: Trace::new(),
             counts: Counts::default(),
@@ -387,6 +391,8 @@ impl World {
                 }
             }
         }
+        self.pool_balance
+            .finish(self.end, &mut self.checker.violations);
         if let Some(v) = self.checker.violations.first().cloned() {
             self.now = self.end;
             return Outcome::Violation(v);
@@ -636,6 +642,8 @@ impl World {
                 }
                 self.servers[n].disk = disk;
                 self.servers[n].state = None;
+                self.pool_balance
+                    .state(self.now, n, None, &mut self.checker.violations);
                 // The process died: the kernel closes its sockets; the partner sees a close
                 // unless a partition swallows it.
                 let dead: Vec<u64> = self
@@ -867,6 +875,12 @@ impl World {
                             Message::parse(&bytes, self.scenario.servers.dialect.dialect())
                     {
                         self.checker.failover_message(n, &msg);
+                        self.pool_balance.failover_message(
+                            self.now,
+                            n,
+                            &msg,
+                            &mut self.checker.violations,
+                        );
                     }
                     let Some(&(a, b)) = self.conns.get(&conn) else {
                         continue;
@@ -902,6 +916,8 @@ impl World {
                 Output::FailoverState { from, to } => {
                     self.servers[n].state = Some(to);
                     self.checker.state(n, to);
+                    self.pool_balance
+                        .state(self.now, n, Some(to), &mut self.checker.violations);
                     self.trace.event(
                         self.now,
                         "state",
@@ -1241,6 +1257,21 @@ fn subnets(s: &Scenario) -> Vec<Subnet> {
             }
         })
         .collect()
+}
+
+/// The pool-balance checker for a scenario's pair, pools and bound.
+fn pool_balance_checker(s: &Scenario) -> crate::pool_balance::PoolBalance {
+    use crate::pool_balance::{PoolBalance, Serving};
+    let serving = match s.servers.mode {
+        PairMode::HotStandby => Serving::HotStandby,
+        PairMode::LoadBalance => Serving::LoadBalance,
+    };
+    let pools: Vec<Vec<(Ipv4Addr, Ipv4Addr)>> = subnets(s)
+        .iter()
+        .map(|n| n.ranges.iter().map(|r| (r.first, r.last)).collect())
+        .collect();
+    let dialect = s.servers.dialect.dialect();
+    PoolBalance::new(serving, dialect, &pools, s.checks.pool_balance_within.0)
 }
 
 fn server_config(s: &Scenario, i: usize) -> ServerConfig {
