@@ -42,12 +42,14 @@ fn at(t: Time) -> String {
 pub const MCLT_SLACK: Duration = Duration::from_secs(2);
 
 /// The properties the checkers judge, as violations name them.
-pub const PROPERTIES: [&str; 5] = [
+pub const PROPERTIES: [&str; 6] = [
     "no-duplicate-lease",
     "mclt",
     "durability",
     "lease-stability",
     "liveness",
+    // Judged by crate::pool_balance.
+    "pool-balance",
 ];
 
 /// One broken property.
@@ -153,6 +155,8 @@ pub struct Checker {
     pub stopped_at: Option<Time>,
     /// address → (start of the current window, BNDUPD transactions for it in the window).
     update_rate: BTreeMap<Ipv4Addr, (Time, u32)>,
+    /// Periods with both servers in NORMAL, in which `crate::pool_balance` judged.
+    pub pool_balance_periods: u64,
 }
 
 /// A binding-update storm: more than this many BNDUPD transactions for one address within
@@ -642,6 +646,11 @@ impl Checker {
                             self.liveness_not_judged
                                 .clone()
                                 .unwrap_or_else(|| "the pair never settled".to_string()),
+                        ),
+                        "pool-balance" => (
+                            self.pool_balance_periods,
+                            "periods with both servers in NORMAL",
+                            "the pair was never in NORMAL together".to_string(),
                         ),
                         _ => (0, "checks", "no check of it exists yet".to_string()),
                     };

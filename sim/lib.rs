@@ -2,9 +2,9 @@
 //!
 //! The simulator runs the real engine (crate `dhcpfo-engine`) on a virtual clock: [`world`]
 //! (kernel, network, faults), [`client`] (RFC 2131 clients), [`check`] (the properties),
-//! [`scenario`] (YAML), [`trace`] (the run's record), [`run`] (`dhcpfo run`) and [`sweep`]
-//! (`dhcpfo sweep`, many seeds on every core). The capture tooling (`dhcpfo decode`) lives in
-//! [`capture`] and [`decode`].
+//! [`pool_balance`] (the pool-balance property), [`scenario`] (YAML), [`trace`] (the run's
+//! record), [`run`] (`dhcpfo run`) and [`sweep`] (`dhcpfo sweep`, many seeds on every core). The
+//! capture tooling (`dhcpfo decode`) lives in [`capture`] and [`decode`].
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -14,6 +14,7 @@ pub mod check;
 pub mod client;
 pub mod decode;
 pub mod exit;
+pub mod pool_balance;
 pub mod queue;
 pub mod record;
 pub mod run;

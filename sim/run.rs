@@ -238,7 +238,7 @@ pub fn run_scenario_with_progress(
         c.faults,
         world.checker.mclt_checked
     );
-    let judgements = world.checker.judgements();
+    let judgements = world.judgements();
     let _ = writeln!(out, "  properties:");
     for j in &judgements {
         let _ = writeln!(

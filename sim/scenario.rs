@@ -31,6 +31,7 @@
 //!   - { at: 2h30m, delay_ms: 500 }                   # a delay spike (set back later)
 //! checks:
 //!   converge_within: 10m
+//!   pool_balance_within: 10m  # how long the serving server may have no address to give
 //! ```
 //!
 //! Unknown keys are errors; a bad file is reported with its line and column.
@@ -57,7 +58,7 @@ pub struct Scenario {
     /// Why that outcome is expected.
     pub why: String,
     /// With `expect: violation`: the property that must be the one broken (`mclt`,
-    /// `no-duplicate-lease`, `durability`, `lease-stability`, `liveness`).
+    /// `no-duplicate-lease`, `durability`, `lease-stability`, `liveness`, `pool-balance`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub violates: Option<String>,
     /// With `expect: violation`: the violation must come at or after this time (the fault
@@ -488,9 +489,19 @@ pub struct Checks {
     /// After the last fault, both servers must be NORMAL within this span.
     #[serde(default = "default_converge")]
     pub converge_within: Span,
+    /// While both servers are in NORMAL, the one that must serve new clients may go without
+    /// an address to give, while its partner holds some, for at most this long (the
+    /// pool-balance property, `crate::pool_balance`). The default, 10 minutes, is the longest
+    /// default rebalance period (MS-DHCPF §3.2.2.1: 5 minutes) and as much again of slack.
+    #[serde(default = "default_pool_balance_within")]
+    pub pool_balance_within: Span,
 }
 
 fn default_converge() -> Span {
+    Span(Duration::from_mins(10))
+}
+
+fn default_pool_balance_within() -> Span {
     Span(Duration::from_mins(10))
 }
 
@@ -498,6 +509,7 @@ impl Default for Checks {
     fn default() -> Self {
         Checks {
             converge_within: default_converge(),
+            pool_balance_within: default_pool_balance_within(),
         }
     }
 }

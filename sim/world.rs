@@ -195,6 +195,8 @@ pub struct World {
     pub recorder: Option<crate::record::Recorder>,
     /// The checkers.
     pub checker: Checker,
+    /// The pool-balance checker (its violations join the checkers').
+    pub pool_balance: crate::pool_balance::PoolBalance,
     /// The trace.
     pub trace: Trace,
     /// Counts.
@@ -250,6 +252,7 @@ impl World {
             })
             .collect();
         let end = START + scenario.duration.0;
+        let pool_balance = pool_balance_checker(&scenario);
         let mut w = World {
             net: stream(seed, "network", 0),
             flood: stream(seed, "flood", 0),
@@ -273,6 +276,7 @@ impl World {
                 None
             },
             checker: Checker::default(),
+            pool_balance,
             watch: None,
             trace: Trace::new(),
             counts: Counts::default(),
@@ -464,12 +468,20 @@ impl World {
                 }
             }
         }
+        self.pool_balance
+            .finish(self.end, &mut self.checker.violations);
         if let Some(v) = self.checker.violations.first().cloned() {
             self.now = self.end;
             return Outcome::Violation(v);
         }
         self.now = self.end;
         self.final_checks()
+    }
+
+    /// Every property's end of the run (see [`crate::check::Checker::judgements`]).
+    pub fn judgements(&mut self) -> Vec<crate::check::Judgement> {
+        self.checker.pool_balance_periods = self.pool_balance.normal_periods();
+        self.checker.judgements()
     }
 
     /// Server `n`'s binding database as the liveness check compares it.
@@ -819,6 +831,8 @@ impl World {
                 self.servers[n].disk = disk;
                 self.servers[n].state = None;
                 self.checker.state(n, None);
+                self.pool_balance
+                    .state(self.now, n, None, &mut self.checker.violations);
                 // The process died: the kernel closes its sockets; the partner sees a close
                 // unless a partition swallows it.
                 let dead: Vec<u64> = self
@@ -1053,6 +1067,12 @@ impl World {
                         let skews = [self.clock_skew_ms(0), self.clock_skew_ms(1)];
                         let now = self.now;
                         self.checker.failover_message(now, conn, n, skews, &msg);
+                        self.pool_balance.failover_message(
+                            now,
+                            n,
+                            &msg,
+                            &mut self.checker.violations,
+                        );
                     }
                     let Some(&(a, b)) = self.conns.get(&conn) else {
                         continue;
@@ -1089,6 +1109,8 @@ impl World {
                 Output::FailoverState { from, to } => {
                     self.servers[n].state = Some(to);
                     self.checker.state(n, Some(to));
+                    self.pool_balance
+                        .state(self.now, n, Some(to), &mut self.checker.violations);
                     self.trace.event(
                         self.now,
                         "state",
@@ -1434,6 +1456,21 @@ fn subnets(s: &Scenario) -> Vec<Subnet> {
         .collect()
 }
 
+/// The pool-balance checker for a scenario's pair, pools and bound.
+fn pool_balance_checker(s: &Scenario) -> crate::pool_balance::PoolBalance {
+    use crate::pool_balance::{PoolBalance, Serving};
+    let serving = match s.servers.mode {
+        PairMode::HotStandby => Serving::HotStandby,
+        PairMode::LoadBalance => Serving::LoadBalance,
+    };
+    let pools: Vec<Vec<(Ipv4Addr, Ipv4Addr)>> = subnets(s)
+        .iter()
+        .map(|n| n.ranges.iter().map(|r| (r.first, r.last)).collect())
+        .collect();
+    let dialect = s.servers.dialect.dialect();
+    PoolBalance::new(serving, dialect, &pools, s.checks.pool_balance_within.0)
+}
+
 fn server_config(s: &Scenario, i: usize) -> ServerConfig {
     let role = if i == 0 {
         Role::Primary
@@ -1486,6 +1523,7 @@ fn server_config(s: &Scenario, i: usize) -> ServerConfig {
             connect_retry_s: None,
             sync_timer_s: None,
             rebalance_s: None,
+            pool_balance: Default::default(),
             set_bucket_serves: BucketOwner::Primary,
         }),
         bugs: s.bugs,

@@ -15,12 +15,18 @@ fn hunt(bug: Bug) -> Option<(&'static str, std::ops::Range<u64>)> {
     match bug {
         Bug::NoSkewCorrection => Some(("clock-skew-59s", 1..3)),
         Bug::DownTimeRoundedToHeartbeat => Some(("partner-down-after-crash", 1..3)),
-        Bug::StaleRenewalShortensLease => Some(("nemesis-safe-faults", 38..39)),
+        // Found by nemesis seed 38 before pool balancing changed that world; no shipped
+        // scenario catches it now (see the README's catalogue table).
+        Bug::StaleRenewalShortensLease => None,
         // engine: a_primary_that_lost_its_storage_serves_no_new_client_until_its_earlier_
         // leases_have_ended. No shipped scenario yet makes the earlier life's lease outlive
         // the restart plus the MCLT and then reuses the address.
         Bug::LostStorageGrantsEarly => None,
         Bug::SameLeasePingPong => Some(("nemesis-safe-faults", 5..6)),
+        Bug::HotStandbyHoardsBackup => Some(("hot-standby-pool-returns", 1..3)),
+        Bug::OfferNakLoop => Some(("nemesis-safe-faults", 167..168)),
+        Bug::DuelDeadlock => Some(("load-balance-partition-2h", 16..17)),
+        Bug::SameSecondReleaseRejected => Some(("load-balance-partition-2h", 19..20)),
     }
 }
 

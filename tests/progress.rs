@@ -14,7 +14,7 @@ fn the_progress_hook_sees_the_run_without_changing_it() {
     // Enough clients for a few progress calls.
     let s = Scenario::load_with(
         &path,
-        &["clients.count=1500".into(), "servers.pool_size=2000".into()],
+        &["clients.count=3000".into(), "servers.pool_size=4000".into()],
     )
     .unwrap();
     let mut plain = World::new(s.clone(), 3);

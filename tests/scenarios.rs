@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use dhcpfo::run::{RunArgs, run_scenario};
-use dhcpfo::scenario::Scenario;
+use dhcpfo::scenario::{Expect, Scenario};
 use dhcpfo::world::{Outcome, World};
 
 fn scenarios() -> Vec<(PathBuf, Scenario)> {
@@ -43,6 +43,30 @@ fn every_shipped_scenario_ends_as_it_expects() {
         // The property, and for a violation its time: breaking it earlier does not match.
         if let Err(why) = dhcpfo::run::judge_expectation(&s, &outcome) {
             panic!("{}: {why}: {outcome:?}", path.display());
+        }
+    }
+}
+
+/// The catalogued flaw `hot-standby-hoards-backup` (the flaw 4: the secondary never
+/// gives BACKUP addresses back) turns the shipped scenario that shows pool balancing at work
+/// from a pass into the violation the catalogue names: pool balance.
+#[test]
+fn the_hoarding_flaw_breaks_pool_balance_in_its_scenario() {
+    use dhcpfo_engine::bugs::Bug;
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/hot-standby-pool-returns.yaml");
+    let mut s = Scenario::load(&path).unwrap();
+    assert_eq!(s.expect, Expect::Pass);
+    let bug = Bug::HotStandbyHoardsBackup;
+    assert_eq!(bug.property(), "pool-balance");
+    s.bugs = s.bugs.with(bug);
+    for seed in [1, 2] {
+        match hash_of(&s, seed).1 {
+            Outcome::Violation(v) => {
+                assert_eq!(v.property, bug.property(), "seed {seed}: {v:?}");
+                assert!(v.detail.contains("the primary has had no address"), "{v:?}");
+            }
+            other => panic!("seed {seed}: {other:?}"),
         }
     }
 }

@@ -36,16 +36,39 @@ pub enum Bug {
     /// for the later one, so each server sends its own back to the other without end (found
     /// by the nemesis once later leases were kept).
     SameLeasePingPong,
+    /// Pool balancing as it was before both directions: the primary gives the secondary half
+    /// of the available addresses whatever the mode, and the secondary never returns BACKUP
+    /// addresses nor asks for a balance, so a hot-standby primary runs dry while half the pool
+    /// sits idle on a secondary that serves no new client (draft-12.md §7.1; the engine's own
+    /// earlier flaw).
+    HotStandbyHoardsBackup,
+    /// An offer that can no longer be leased is offered again, and the REQUEST it draws is
+    /// NAKed: the client loops DISCOVER-OFFER-REQUEST-NAK (bug-catalogue W1; found by the
+    /// nemesis once the secondary gave addresses back).
+    OfferNakLoop,
+    /// Two dueling updates for an address neither server has ACTIVE are settled for the
+    /// primary whatever the times, while the secondary's acceptance table rejects the older
+    /// one: each rejects the other's and the databases stay apart (draft-12 §7.1.3; ISC bug
+    /// I13's kind).
+    DuelDeadlock,
+    /// A RELEASED in the same wire second as the renewal it ends is rejected as outdated
+    /// (time(1) of draft-12 §7.1.3 on whole-second CLTTs): the address is lost to the pool
+    /// (ISC field bug I3's kind; found by `load-balance-partition-2h`).
+    SameSecondReleaseRejected,
 }
 
 impl Bug {
     /// Every bug, in catalogue order.
-    pub const ALL: [Bug; 5] = [
+    pub const ALL: [Bug; 9] = [
         Bug::NoSkewCorrection,
         Bug::DownTimeRoundedToHeartbeat,
         Bug::StaleRenewalShortensLease,
         Bug::LostStorageGrantsEarly,
         Bug::SameLeasePingPong,
+        Bug::HotStandbyHoardsBackup,
+        Bug::OfferNakLoop,
+        Bug::DuelDeadlock,
+        Bug::SameSecondReleaseRejected,
     ];
 
     /// The name `--bug` takes.
@@ -56,6 +79,10 @@ impl Bug {
             Bug::StaleRenewalShortensLease => "stale-renewal-shortens-lease",
             Bug::LostStorageGrantsEarly => "lost-storage-grants-early",
             Bug::SameLeasePingPong => "same-lease-ping-pong",
+            Bug::HotStandbyHoardsBackup => "hot-standby-hoards-backup",
+            Bug::OfferNakLoop => "offer-nak-loop",
+            Bug::DuelDeadlock => "duel-deadlock",
+            Bug::SameSecondReleaseRejected => "same-second-release-rejected",
         }
     }
 
@@ -71,7 +98,11 @@ impl Bug {
             Bug::DownTimeRoundedToHeartbeat
             | Bug::StaleRenewalShortensLease
             | Bug::LostStorageGrantsEarly => "no-duplicate-lease",
-            Bug::SameLeasePingPong => "liveness",
+            Bug::SameLeasePingPong
+            | Bug::OfferNakLoop
+            | Bug::DuelDeadlock
+            | Bug::SameSecondReleaseRejected => "liveness",
+            Bug::HotStandbyHoardsBackup => "pool-balance",
         }
     }
 
@@ -97,6 +128,23 @@ impl Bug {
             Bug::SameLeasePingPong => {
                 "two records of one lease a second apart are each sent back as the later one, \
                  without end (draft-12 §5.10 precision)"
+            }
+            Bug::HotStandbyHoardsBackup => {
+                "the secondary never gives BACKUP addresses back and the primary gives it half \
+                 the pool even in hot standby, where the secondary serves no new client \
+                 (draft-12.md §7.1)"
+            }
+            Bug::OfferNakLoop => {
+                "an offer that can no longer be leased is offered again and its REQUEST NAKed, \
+                 so the client loops DISCOVER-OFFER-REQUEST-NAK (field bug W1)"
+            }
+            Bug::DuelDeadlock => {
+                "dueling updates are settled for the primary whatever the times while the \
+                 secondary's table rejects the older one, so both reject (draft-12 §7.1.3)"
+            }
+            Bug::SameSecondReleaseRejected => {
+                "a RELEASED in the same wire second as the renewal it ends is rejected as \
+                 outdated, and the address is lost to the pool (field bug I3)"
             }
         }
     }

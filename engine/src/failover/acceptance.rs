@@ -76,6 +76,30 @@ pub enum Verdict {
 ///
 /// Never panics, whatever the update holds.
 pub fn check(receiver: &Binding, incoming: &Incoming, receiver_role: Role, now: Time) -> Verdict {
+    check_with(receiver, incoming, receiver_role, now, true)
+}
+
+/// How close two records of one lease-expiration-time must be to name the same lease: times
+/// cross the wire in whole seconds, read through an estimated clock delta (draft-12 §5.10).
+pub const SAME_LEASE_TOLERANCE: crate::time::Duration = crate::time::Duration::from_secs(2);
+
+/// [`check`], with the same-lease rule switchable (off: the catalogued bug
+/// `same-second-release-rejected`).
+///
+/// The same-lease rule: a RELEASED for the client and the lease-expiration-time of the ACTIVE
+/// binding the receiver holds is that very lease ending, and is accepted although time(1)
+/// cannot see its CLTT as later. CLTTs cross the wire in whole seconds, so a release in the
+/// same second as the renewal it ends (a client that renews and then departs) looked no later
+/// and was rejected with 15; the receiver kept the lease ACTIVE, the sender kept RELEASED,
+/// neither freed the address, and it was lost to the pool (found by `load-balance-partition-2h`;
+/// ISC field bug I3 is of this kind).
+pub fn check_with(
+    receiver: &Binding,
+    incoming: &Incoming,
+    receiver_role: Role,
+    now: Time,
+    same_lease_rule: bool,
+) -> Verdict {
     if let Some(reason) = missing_information(incoming) {
         return Verdict::Reject(reason);
     }
@@ -98,7 +122,9 @@ pub fn check(receiver: &Binding, incoming: &Incoming, receiver_role: Role, now: 
         // Row ACTIVE.
         (Active, Active) => rule_5(receiver, incoming, receiver_role),
         (Active, Expired | Free | Backup) => accept_if(time_2(receiver, now)),
-        (Active, Released) => accept_if(time_1(receiver, incoming)),
+        (Active, Released) => accept_if(
+            time_1(receiver, incoming) || (same_lease_rule && same_lease(receiver, incoming)),
+        ),
         (Active, Reset | Abandoned) => Verdict::Accept,
 
         // Row EXPIRED: only a new ACTIVE needs a later client transaction.
@@ -175,6 +201,18 @@ fn rule_5(receiver: &Binding, incoming: &Incoming, receiver_role: Role) -> Verdi
 /// incoming CLTT is never later; a receiver without one (the epoch) is earlier than any.
 fn time_1(receiver: &Binding, incoming: &Incoming) -> bool {
     incoming_cltt(incoming).is_some_and(|t| t > receiver.cltt)
+}
+
+/// Whether the update names the receiver's client and its lease-expiration-time (within
+/// [`SAME_LEASE_TOLERANCE`]): it speaks of the lease the receiver holds.
+fn same_lease(receiver: &Binding, incoming: &Incoming) -> bool {
+    let same_client = receiver_client(receiver).is_some_and(|c| Some(c) == incoming.client());
+    let same_end = incoming.expires_at.is_some_and(|t| {
+        t.max(receiver.expires_at)
+            .saturating_since(t.min(receiver.expires_at))
+            <= SAME_LEASE_TOLERANCE
+    });
+    same_client && same_end
 }
 
 /// time(2) (draft-12 Fig 7.1.3-1): the receiver's lease has run out.

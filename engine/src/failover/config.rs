@@ -110,13 +110,54 @@ pub struct RelationshipConfig {
     /// dropped (MS-DHCPF §3.1.2.6). `0` disables it.
     #[serde(default)]
     pub sync_timer_s: Option<u32>,
-    /// How often the primary rebalances the pools while NORMAL (MS-DHCPF §3.2.2.1).
+    /// How often each server rebalances the pools while NORMAL (MS-DHCPF §3.2.2.1 gives the
+    /// primary this timer; ISC runs it on both sides, draft-12.md §7.1).
     #[serde(default)]
     pub rebalance_s: Option<u32>,
+    /// How the pools are shared between the partners (draft-12 §5.4, §7.6; draft-12.md §7.1).
+    #[serde(default)]
+    pub pool_balance: PoolBalance,
     /// Which server a set hash bucket names. draft-12 §12.11 says the secondary; ISC says the
     /// primary (draft-12.md §7.2). Defaults to ISC's reading.
     #[serde(default)]
     pub set_bucket_serves: BucketOwner,
+}
+
+/// How pool balancing shares the available addresses (FREE and BACKUP) of each subnet between
+/// the partners (draft-12 §5.4; ISC's `max-lease-ownership` and `max-lease-misbalance`,
+/// draft-12.md §7.1 and §8). The arithmetic is in [`crate::failover::balance`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolBalance {
+    /// Hot standby: the share of the available addresses the secondary keeps as BACKUP, in
+    /// percent (at least one address while two or more are available). The secondary answers
+    /// no new client in NORMAL, so this is only its reserve for COMMUNICATIONS-INTERRUPTED and
+    /// for the MCLT at the start of PARTNER-DOWN; the rest goes back to the primary. Default 10
+    /// (ISC's `max-lease-ownership`; Windows' standby reserve defaults to 5). At most 50.
+    #[serde(default = "default_standby_reserve_percent")]
+    pub standby_reserve_percent: u8,
+    /// How far, in percent, a partner's holding may stray from its share before addresses
+    /// move: of the available addresses in load balancing (ISC's `max-lease-misbalance`,
+    /// default 15), of the standby reserve in hot standby. It keeps the two sides from moving
+    /// addresses back and forth over a difference of one (bug-catalogue I14). At most 100.
+    #[serde(default = "default_max_misbalance_percent")]
+    pub max_misbalance_percent: u8,
+}
+
+fn default_standby_reserve_percent() -> u8 {
+    10
+}
+fn default_max_misbalance_percent() -> u8 {
+    15
+}
+
+impl Default for PoolBalance {
+    fn default() -> Self {
+        PoolBalance {
+            standby_reserve_percent: default_standby_reserve_percent(),
+            max_misbalance_percent: default_max_misbalance_percent(),
+        }
+    }
 }
 
 /// The dialect, as configuration spells it.
@@ -267,6 +308,12 @@ impl RelationshipConfig {
         {
             return e("startup_s, connect_retry_s and rebalance_s must be at least 1 s".into());
         }
+        if self.pool_balance.standby_reserve_percent > 50 {
+            return e("pool_balance.standby_reserve_percent must be at most 50".into());
+        }
+        if self.pool_balance.max_misbalance_percent > 100 {
+            return e("pool_balance.max_misbalance_percent must be at most 100".into());
+        }
         if self.shared_secret.as_deref() == Some("") {
             return e("shared_secret is empty: remove it or give a secret".into());
         }
@@ -322,6 +369,7 @@ impl RelationshipConfig {
             connect_retry_s: None,
             sync_timer_s: None,
             rebalance_s: None,
+            pool_balance: PoolBalance::default(),
             set_bucket_serves: BucketOwner::Primary,
         }
     }
@@ -427,6 +475,16 @@ mod tests {
                 ..primary()
             })
             .contains("0..=256")
+        );
+        assert!(
+            bad(RelationshipConfig {
+                pool_balance: PoolBalance {
+                    standby_reserve_percent: 60,
+                    ..PoolBalance::default()
+                },
+                ..primary()
+            })
+            .contains("standby_reserve_percent")
         );
         assert!(
             bad(RelationshipConfig {

@@ -3,6 +3,7 @@
 //! rules, the MCLT, recovery, conflict resolution, pool and load balancing.
 
 pub mod acceptance;
+pub mod balance;
 pub mod config;
 pub mod mclt;
 pub mod messages;
@@ -10,4 +11,4 @@ pub mod relationship;
 pub mod skew;
 pub mod state;
 
-pub use config::{BucketOwner, DialectName, Mode, RelationshipConfig, Role, Timers};
+pub use config::{BucketOwner, DialectName, Mode, PoolBalance, RelationshipConfig, Role, Timers};

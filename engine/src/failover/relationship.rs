@@ -30,7 +30,8 @@ pub enum Timer {
     ConnectRetry,
     /// RECOVER-WAIT has waited out the MCLT (draft-12 §9.6).
     RecoverWait,
-    /// The primary rebalances the pools (MS-DHCPF §3.2.2.1).
+    /// Rebalance the pools: periodically while NORMAL, and sooner when the counts call for it
+    /// (MS-DHCPF §3.2.2.1; draft-12.md §7.1, ISC runs it on both sides).
     Rebalance,
     /// A new connection that saw no CONNECT or CONNECTACK in time.
     Handshake,
@@ -174,7 +175,19 @@ pub struct Relationship {
     /// The partner's clock relative to ours (draft-12 §5.10), from the current link's
     /// CONNECT/CONNECTACK on; `None` before the first handshake.
     pub clock_delta: Option<ClockDelta>,
+    /// When we last sent POOLREQ: at most one per rebalance period, so a partner that sees no
+    /// reason to move is not asked on every allocation (ISC asks only from its schedule,
+    /// draft-12.md §7.1; bug-catalogue I14).
+    pub pool_asked_at: Option<Time>,
+    /// When the pools were last balanced: the next pass that the counts call for waits for
+    /// [`MIN_BALANCE_GAP`] after it.
+    pub balanced_at: Time,
 }
+
+/// The shortest time between two balancing passes that a change of the counts calls for (ISC's
+/// `min-balance` is 60 s, draft-12.md §8; a pass here costs nothing per address it does not
+/// move, so the gap only bounds how often the partner can be asked).
+pub const MIN_BALANCE_GAP: Duration = Duration::from_secs(5);
 
 impl Relationship {
     /// A relationship at boot: STARTUP, remembering what storage said.
@@ -226,6 +239,8 @@ impl Relationship {
             clock_delta: None,
             amnesic_until: None,
             partner_history: false,
+            pool_asked_at: None,
+            balanced_at: Time::EPOCH,
             config,
         }
     }

@@ -11,7 +11,9 @@
 //!   map keyed by client-chosen bytes could be forced into collisions);
 //! * available addresses per subnet, ordered by (time the address entered its state, slot): the
 //!   first is the least recently used, so allocation never scans the pool;
-//! * lease ends of ACTIVE bindings, ordered by time, for the expiry timer.
+//! * lease ends of ACTIVE bindings, ordered by time, for the expiry timer;
+//! * per subnet, how many unreserved addresses are FREE and how many BACKUP, whoever holds an
+//!   offer on them, so that pool balancing decides without walking the pool.
 //!
 //! Offers are held in memory only (an offer is not a binding; RFC 2131 §4.3.1 lets a server
 //! reserve an offered address, and draft-12 §9.2 forbids remembering unanswered messages): an
@@ -88,6 +90,15 @@ pub struct LeaseDb {
     available: Vec<BTreeSet<(Time, Slot)>>,
     expiries: BTreeSet<(Time, Slot)>,
     offer_expiries: BTreeSet<(Time, Slot)>,
+    /// Per subnet: unreserved FREE and BACKUP bindings ([`LeaseDb::pool_count`]).
+    pool_counts: Vec<PoolCounts>,
+}
+
+/// One subnet's unreserved FREE and BACKUP bindings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct PoolCounts {
+    free: usize,
+    backup: usize,
 }
 
 impl PartialEq for LeaseDb {
@@ -173,6 +184,7 @@ impl LeaseDb {
             available: vec![BTreeSet::new(); config.subnets.len()],
             expiries: BTreeSet::new(),
             offer_expiries: BTreeSet::new(),
+            pool_counts: vec![PoolCounts::default(); config.subnets.len()],
         };
         for res in &config.reservations {
             let Some(slot) = db.slot(res.address) else {
@@ -200,6 +212,7 @@ impl LeaseDb {
         self.available.iter_mut().for_each(BTreeSet::clear);
         self.expiries.clear();
         self.offer_expiries.clear();
+        self.pool_counts.fill(PoolCounts::default());
         for slot in 0..self.bindings.len() as Slot {
             self.index(slot);
         }
@@ -374,6 +387,44 @@ impl LeaseDb {
         self.available.get(subnet).map_or(0, BTreeSet::len)
     }
 
+    /// The available addresses of a subnet, most recently used first (the reverse of the
+    /// order allocation takes them in): what pool balancing hands the partner, so that this
+    /// server keeps the addresses it would give out next.
+    pub fn available_newest_first(&self, subnet: usize) -> impl Iterator<Item = Slot> + '_ {
+        self.available
+            .get(subnet)
+            .into_iter()
+            .flat_map(|set| set.iter().rev().map(|&(_, slot)| slot))
+    }
+
+    /// How many unreserved addresses of a subnet are in `state` (counted for FREE and BACKUP,
+    /// the two pools of draft-12 §5.4; 0 for any other state), offered or not.
+    pub fn pool_count(&self, subnet: usize, state: BindingState) -> usize {
+        let Some(c) = self.pool_counts.get(subnet) else {
+            return 0;
+        };
+        match state {
+            BindingState::Free => c.free,
+            BindingState::Backup => c.backup,
+            _ => 0,
+        }
+    }
+
+    /// The pool counter a binding counts in, if any.
+    fn pool_counter(&mut self, slot: Slot) -> Option<&mut usize> {
+        let b = &self.bindings[slot as usize];
+        if b.reserved {
+            return None;
+        }
+        let subnet = usize::from(self.subnet_of_slot[slot as usize]);
+        let c = self.pool_counts.get_mut(subnet)?;
+        match b.state {
+            BindingState::Free => Some(&mut c.free),
+            BindingState::Backup => Some(&mut c.backup),
+            _ => None,
+        }
+    }
+
     /// Change one binding; every index follows.
     pub fn modify<R>(&mut self, slot: Slot, f: impl FnOnce(&mut Binding) -> R) -> R {
         let before = self.bindings[slot as usize].client();
@@ -421,8 +472,12 @@ impl LeaseDb {
         }
     }
 
-    /// Takes a slot out of the time-ordered indexes (availability and lease ends).
+    /// Takes a slot out of the time-ordered indexes (availability and lease ends) and the
+    /// pool counts.
     fn unindex_times(&mut self, slot: Slot) {
+        if let Some(n) = self.pool_counter(slot) {
+            *n = n.saturating_sub(1);
+        }
         let b = &self.bindings[slot as usize];
         let subnet = self.subnet_of(slot);
         if let Some(from) = self.available_from(b) {
@@ -438,8 +493,12 @@ impl LeaseDb {
         self.index_times(slot);
     }
 
-    /// Puts a slot into the time-ordered indexes (availability and lease ends).
+    /// Puts a slot into the time-ordered indexes (availability and lease ends) and the pool
+    /// counts.
     fn index_times(&mut self, slot: Slot) {
+        if let Some(n) = self.pool_counter(slot) {
+            *n += 1;
+        }
         let b = &self.bindings[slot as usize];
         if let Some(from) = self.available_from(b)
             && !self.offers.contains_key(&slot)
@@ -529,6 +588,9 @@ impl LeaseDb {
         }
         if fresh.by_client != self.by_client || fresh.offer_by_client != self.offer_by_client {
             return Err("client index out of step".into());
+        }
+        if fresh.pool_counts != self.pool_counts {
+            return Err("pool counts out of step".into());
         }
         Ok(())
     }
@@ -698,6 +760,36 @@ mod tests {
             5,
             "a primary waits for the partner's ack"
         );
+    }
+
+    #[test]
+    fn pool_counts_follow_free_and_backup_and_leave_out_reservations() {
+        let mut db = LeaseDb::new(&config(), PoolRole::Primary);
+        assert_eq!(
+            db.pool_count(0, BindingState::Free),
+            6,
+            "the reserved one is not counted"
+        );
+        assert_eq!(db.pool_count(0, BindingState::Backup), 0);
+        db.modify(3, |b| b.state = BindingState::Backup);
+        let who = ClientKey::from_hardware(1, &[7; 6]);
+        db.offer(0, who, Time::from_secs(60));
+        assert_eq!(
+            db.pool_count(0, BindingState::Free),
+            5,
+            "an offer changes no pool"
+        );
+        assert_eq!(db.available_count(0), 4);
+        lease(&mut db, 1, 1, Time::from_secs(30));
+        assert_eq!(db.pool_count(0, BindingState::Free), 4);
+        assert_eq!(db.pool_count(0, BindingState::Backup), 1);
+        assert_eq!(db.pool_count(0, BindingState::Active), 0);
+        db.check_indexes().unwrap();
+        // Balancing hands out the most recently used first.
+        db.modify(2, |b| b.state_since = Time::from_secs(5));
+        assert_eq!(db.available_newest_first(0).next(), Some(2));
+        assert_eq!(db.available_newest_first(0).count(), 3);
+        assert_eq!(db.available_newest_first(9).count(), 0);
     }
 
     #[test]

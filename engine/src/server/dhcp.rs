@@ -215,6 +215,17 @@ fn discover<S: Storage>(
     subnet: usize,
     client: &Client,
 ) {
+    // An offer made earlier may no longer be leasable (the address went back to the partner's
+    // pool, or the failover state changed): offering it again would only draw a REQUEST this
+    // server must NAK, and the client would loop DISCOVER-OFFER-REQUEST-NAK for as long as the
+    // offer is renewed (bug-catalogue W1; found by the nemesis, seed 167).
+    if !s.config.bugs.has(crate::bugs::Bug::OfferNakLoop)
+        && let Some(stale) =
+            s.db.offer_for(&client.key)
+                .filter(|&slot| !may_lease(s, slot, client, now))
+    {
+        s.db.withdraw_offer(stale);
+    }
     let reserved =
         s.db.reservation(client.id.as_deref(), &client.hw)
             .filter(|&slot| in_subnet(s, slot, subnet));

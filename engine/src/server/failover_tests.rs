@@ -507,9 +507,10 @@ fn isc_tokens(src: &str) -> Vec<String> {
 #[test]
 fn fresh_pair_reaches_normal_with_the_isc_message_sequence() {
     // Goal: two servers with empty storage go STARTUP → RECOVER → UPDREQALL both ways →
-    // RECOVER-DONE → NORMAL, then the primary gives the secondary half the pool as BACKUP —
-    // the message sequence of tests/data/isc-4.4.3/01-startup-to-normal.fo-msgs.txt, direction
-    // by direction (runs of BNDUPD/BNDACK collapsed: their count follows the pool size).
+    // RECOVER-DONE → NORMAL, then the primary gives the secondary its share of the pool as
+    // BACKUP — the message sequence of tests/data/isc-4.4.3/01-startup-to-normal.fo-msgs.txt,
+    // direction by direction (runs of BNDUPD/BNDACK collapsed: their count follows the pool
+    // size and the share).
     let net = normal_pair(Mode::HotStandby, 199);
     for (node, addr) in [(P, "192.0.2.1"), (S, "192.0.2.2")] {
         let ours: Vec<String> = shape(our_tokens(&net, node))
@@ -519,21 +520,22 @@ fn fresh_pair_reaches_normal_with_the_isc_message_sequence() {
         let theirs = shape(isc_tokens(addr));
         assert_eq!(ours, theirs, "messages from {addr}");
     }
-    // Pool balancing: the secondary holds half of the 100 addresses as BACKUP.
+    // Pool balancing: a hot-standby secondary holds its reserve, a tenth of the 100 addresses,
+    // as BACKUP (ISC's capture has half: ISC has no hot standby, only a split).
     let backup = net
         .node(S)
         .leases()
         .iter()
         .filter(|b| b.state == BindingState::Backup)
         .count();
-    assert_eq!(backup, 50);
+    assert_eq!(backup, 10);
     let backup_p = net
         .node(P)
         .leases()
         .iter()
         .filter(|b| b.state == BindingState::Backup)
         .count();
-    assert_eq!(backup_p, 50);
+    assert_eq!(backup_p, 10);
 }
 
 #[test]
@@ -757,9 +759,14 @@ fn hot_standby_leaves_discovers_to_the_primary() {
 
 #[test]
 fn rebalancing_gives_the_secondary_back_half_of_what_is_free() {
-    // Goal: after the secondary spends its BACKUP addresses, the primary's rebalancing timer
-    // hands it more.
-    let mut net = normal_pair(Mode::HotStandby, 119);
+    // Goal: load balancing — after the secondary spends its BACKUP addresses, the primary's
+    // rebalancing timer hands it half of what is free again.
+    let mode = Mode::LoadBalance {
+        split: Some(128),
+        hba: None,
+        max_secs: 3,
+    };
+    let mut net = normal_pair(mode, 119);
     assert_eq!(count(&net, S, BindingState::Backup), 10);
     // The secondary's pool is used up while the primary is away.
     net.crash(P, CrashMode::LoseUnsynced);
@@ -780,6 +787,271 @@ fn count(net: &Net, node: usize, state: BindingState) -> usize {
         .iter()
         .filter(|b| b.state == state)
         .count()
+}
+
+/// A pair started afresh with `change` made to both configurations, in NORMAL, with the
+/// messages of its start forgotten.
+fn pair_with(mode: Mode, pool_last: u8, change: impl Fn(&mut ServerConfig)) -> Net {
+    let mut net = Net::new(mode, pool_last);
+    for c in &mut net.configs {
+        change(c);
+    }
+    net.nodes = [None, None];
+    net.queue.clear();
+    net.conns.clear();
+    net.seen.clear();
+    net.boot(P);
+    net.boot(S);
+    net.run_for(secs(5));
+    assert_eq!(net.state(P), Some(FoState::Normal));
+    assert_eq!(net.state(S), Some(FoState::Normal));
+    net.run_for(secs(1));
+    net.seen.clear();
+    net
+}
+
+fn hoarding(c: &mut ServerConfig) {
+    c.bugs = crate::bugs::Bugs::NONE.with(crate::bugs::Bug::HotStandbyHoardsBackup);
+}
+
+/// An hour's MCLT, so that first leases last an hour: no address comes back by expiring
+/// while a test watches the pools.
+fn long_leases(c: &mut ServerConfig) {
+    if let Some(f) = c.failover.as_mut() {
+        f.mclt_s = 3600;
+    }
+}
+
+/// The addresses of every binding `from` sent in a BNDUPD with binding-status `state`.
+fn updates_from(net: &Net, from: usize, state: BindingState) -> Vec<Ipv4Addr> {
+    use crate::wire::failover::FoOption;
+    net.seen
+        .iter()
+        .filter(|m| m.from == from && m.msg.msg_type == Fo::BndUpd)
+        .flat_map(|m| m.msg.bindings())
+        .filter(
+            |b| matches!(b.option(3), Some(FoOption::BindingStatus(v)) if v.0 == state.to_d12()),
+        )
+        .map(|b| b.address)
+        .collect()
+}
+
+/// The addresses-transferred of every POOLRESP `from` sent.
+fn poolresps_from(net: &Net, from: usize) -> Vec<u32> {
+    use crate::wire::failover::FoOption;
+    net.seen
+        .iter()
+        .filter(|m| m.from == from && m.msg.msg_type == Fo::PoolResp)
+        .map(|m| {
+            match m
+                .msg
+                .option(crate::wire::failover::option::code::ADDRESSES_TRANSFERRED)
+            {
+                Some(FoOption::AddressesTransferred(n)) => *n,
+                _ => u32::MAX,
+            }
+        })
+        .collect()
+}
+
+/// DORA against `node` with client after client from `macs`, waiting a little between tries
+/// when the pool is momentarily empty; how many got a lease.
+fn lease_all(net: &mut Net, node: usize, macs: std::ops::RangeInclusive<u8>) -> usize {
+    let mut leased = 0;
+    for mac in macs {
+        // Bound: a few tries per client, each after a rebalancing gap.
+        for _ in 0..4 {
+            if net.dora(node, mac).is_some() {
+                leased += 1;
+                break;
+            }
+            net.run_for(secs(6));
+        }
+        net.run_for(Duration::from_millis(10));
+    }
+    leased
+}
+
+#[test]
+fn hot_standby_secondary_returns_surplus_backup() {
+    // Goal: draft-12.md §7.1 — a hot-standby secondary that holds half the pool (as the flaw
+    // left it) returns all but its reserve, a tenth, once both run without the flaw: BNDUPD
+    // (FREE) from the secondary, durable before it is sent, and never used by the secondary
+    // again.
+    let mut net = pair_with(Mode::HotStandby, 199, hoarding);
+    assert_eq!(count(&net, S, BindingState::Backup), 50, "the flaw: half");
+    // The upgrade, one server at a time: first the primary (which resends the gifts whose
+    // acknowledgement it did not keep), then the secondary.
+    for n in [P, S] {
+        net.configs[n].bugs = crate::bugs::Bugs::NONE;
+        net.crash(n, CrashMode::LoseUnsynced);
+        net.run_for(secs(1));
+        net.seen.clear();
+        net.boot(n);
+        net.run_for(secs(10));
+    }
+    assert_eq!(net.state(P), Some(FoState::Normal));
+    assert_eq!(net.state(S), Some(FoState::Normal));
+    let returned = updates_from(&net, S, BindingState::Free);
+    assert_eq!(returned.len(), 40);
+    assert!(
+        updates_from(&net, P, BindingState::Backup).is_empty(),
+        "nothing given back"
+    );
+    assert_eq!(count(&net, S, BindingState::Backup), 10);
+    assert_eq!(
+        count(&net, P, BindingState::Backup),
+        10,
+        "the primary agrees"
+    );
+    for &a in &returned {
+        assert_eq!(
+            net.node(P).leases().binding(a).unwrap().state,
+            BindingState::Free
+        );
+    }
+    // Durable: the secondary restarted from what it synced still has them FREE.
+    net.crash(S, CrashMode::LoseUnsynced);
+    net.boot(S);
+    for &a in &returned {
+        assert_eq!(
+            net.node(S).leases().binding(a).unwrap().state,
+            BindingState::Free
+        );
+    }
+    // Never used again: cut off from the primary, the secondary serves its reserve and no
+    // more, and none of what it returned.
+    net.run_for(secs(10));
+    net.crash(P, CrashMode::LoseUnsynced);
+    net.run_for(secs(1));
+    assert_eq!(net.state(S), Some(FoState::CommunicationsInterrupted));
+    for mac in 1..=10u8 {
+        let ack = net.dora(S, mac).expect("the reserve serves");
+        assert!(!returned.contains(&ack.yiaddr));
+    }
+    assert!(net.dora(S, 11).is_none(), "the reserve is all it has");
+}
+
+#[test]
+fn hot_standby_primary_serves_every_address_of_the_pool() {
+    // Goal: the liveness failure — in hot standby, with no fault, the primary leases
+    // every address of the pool: the secondary hands back its reserve as the pool runs out,
+    // down to the last address. With the hoarding flaw the primary runs dry at half.
+    let mut net = pair_with(Mode::HotStandby, 119, long_leases);
+    assert_eq!(count(&net, S, BindingState::Backup), 2);
+    assert_eq!(lease_all(&mut net, P, 1..=20), 20);
+    net.run_for(secs(10));
+    assert_eq!(count(&net, S, BindingState::Backup), 0);
+    assert_eq!(count(&net, P, BindingState::Active), 20);
+
+    let mut net = pair_with(Mode::HotStandby, 119, |c| {
+        long_leases(c);
+        hoarding(c);
+    });
+    assert_eq!(lease_all(&mut net, P, 1..=20), 10);
+    assert_eq!(count(&net, S, BindingState::Backup), 10);
+}
+
+#[test]
+fn load_balance_pools_converge_without_ping_pong() {
+    // Goal: bug-catalogue I14 — the primary's clients use up most of its half; the secondary
+    // returns the difference once (BNDUPD FREE), the halves are even again within the
+    // misbalance threshold, and for the next half hour not one address moves either way.
+    let mode = Mode::LoadBalance {
+        split: Some(128),
+        hba: None,
+        max_secs: 3,
+    };
+    let mut net = pair_with(mode, 199, long_leases);
+    assert_eq!(count(&net, S, BindingState::Backup), 50);
+    let mut leased = 0;
+    for mac in 1..=255u8 {
+        if leased == 40 {
+            break;
+        }
+        if net.dora(P, mac).is_some() {
+            leased += 1;
+        }
+    }
+    assert_eq!(leased, 40, "the primary's clients");
+    net.run_for(secs(120));
+    let (free, backup) = (
+        count(&net, P, BindingState::Free),
+        count(&net, P, BindingState::Backup),
+    );
+    assert_eq!(free + backup, 60);
+    assert!(free.abs_diff(backup) <= 2, "{free} FREE vs {backup} BACKUP");
+    assert_eq!(updates_from(&net, S, BindingState::Free).len(), 20);
+    assert_eq!(net.node(S).counters().pool_moves, 20);
+    assert_eq!(net.node(P).counters().pool_moves, 50, "only the first gift");
+    net.seen.clear();
+    net.run_for(secs(1800));
+    assert!(updates_from(&net, S, BindingState::Free).is_empty());
+    assert!(updates_from(&net, P, BindingState::Backup).is_empty());
+    assert!(!net.types_from(P).contains(&Fo::PoolReq));
+    assert!(!net.types_from(S).contains(&Fo::PoolReq));
+}
+
+#[test]
+fn poolreq_from_either_role_is_answered() {
+    // Goal: draft-12.md §7.1 (ISC) — whichever side runs low asks with POOLREQ, and the other
+    // answers with a balance of its own and POOLRESP(addresses moved), in either role.
+    // A hot-standby primary running out asks the secondary for its surplus.
+    let mut net = pair_with(Mode::HotStandby, 119, long_leases);
+    assert_eq!(lease_all(&mut net, P, 1..=8), 8);
+    net.run_for(secs(1));
+    assert!(net.types_from(P).contains(&Fo::PoolReq));
+    let answers = poolresps_from(&net, S);
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    assert!(answers[0] >= 1, "{answers:?}");
+    assert_eq!(
+        updates_from(&net, S, BindingState::Free).len() as u32,
+        answers[0]
+    );
+
+    // A load-balancing secondary that spent its half asks the primary for more.
+    let mode = Mode::LoadBalance {
+        split: Some(128),
+        hba: None,
+        max_secs: 3,
+    };
+    let mut net = pair_with(mode, 119, long_leases);
+    // Past the secondary's last balancing pass by the gap, so that it may ask at once.
+    net.run_for(secs(6));
+    let mut leased = 0;
+    for mac in 1..=255u8 {
+        if leased == 10 {
+            break;
+        }
+        if net.dora(S, mac).is_some() {
+            leased += 1;
+        }
+    }
+    assert_eq!(leased, 10);
+    assert_eq!(count(&net, S, BindingState::Backup), 0);
+    net.run_for(secs(1));
+    assert!(net.types_from(S).contains(&Fo::PoolReq));
+    let answers = poolresps_from(&net, P);
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    assert!(answers[0] >= 1, "{answers:?}");
+    assert_eq!(count(&net, S, BindingState::Backup), answers[0] as usize);
+}
+
+#[test]
+fn microsoft_dialect_balances_without_poolreq() {
+    // Goal: MS-DHCPF §3.2.5.2 and §3.3.5.2 drop POOLREQ and POOLRESP, so neither is sent;
+    // the secondary still returns its surplus by BNDUPD, and the primary leases the whole pool.
+    let mut net = pair_with(Mode::HotStandby, 119, |c| {
+        long_leases(c);
+        if let Some(f) = c.failover.as_mut() {
+            f.dialect = crate::failover::DialectName::Microsoft;
+        }
+    });
+    assert_eq!(lease_all(&mut net, P, 1..=20), 20);
+    for n in [P, S] {
+        assert_eq!(net.node(n).counters().pool_requests, 0);
+    }
+    assert!(net.node(S).counters().pool_moves >= 2);
 }
 
 #[test]
@@ -926,7 +1198,9 @@ mod review {
     /// may_lease lets that client have it back: no fault needed.
     #[test]
     fn review_a_secondary_regrants_a_free_address_to_its_old_client() {
-        let mut net = normal_pair(Mode::HotStandby, 101);
+        // Four addresses: with two, pool balancing would hand the expired one to the
+        // secondary as its reserve.
+        let mut net = normal_pair(Mode::HotStandby, 103);
         let x = net.dora(P, 1).expect("P serves").yiaddr;
         net.run_for(secs(1));
         net.run_for(secs(40)); // A's 30 s lease runs out on both
@@ -936,7 +1210,9 @@ mod review {
             on_s.state,
             on_s.client()
         );
-        let b2 = net.dora(P, 2).expect("P re-allocates its FREE address");
+        // Client 2 asks for x, which P would otherwise keep for later (least recently used
+        // first).
+        let b2 = dora_with(&mut net, P, 2, 0, Some(x), None).expect("P re-allocates x");
         assert_eq!(b2.yiaddr, x);
         // Client 1 reboots and asks for its old address; the secondary answers first.
         let r = init_reboot(&mut net, S, 1, x);

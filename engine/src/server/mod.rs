@@ -146,6 +146,11 @@ pub struct Counters {
     pub bndupd_rejected: u64,
     /// Our binding updates the partner rejected.
     pub bndack_rejects: u64,
+    /// Addresses pool balancing moved into the partner's pool: FREE → BACKUP given by a
+    /// primary, BACKUP → FREE returned by a secondary.
+    pub pool_moves: u64,
+    /// POOLREQs sent.
+    pub pool_requests: u64,
 }
 
 /// Why a server could not start.

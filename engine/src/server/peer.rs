@@ -10,15 +10,16 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use super::{Output, Server};
 use crate::bugs::Bug;
 use crate::config::ServerConfig;
-use crate::failover::Role;
 use crate::failover::acceptance::{self, Verdict};
+use crate::failover::balance::{self, Share};
 use crate::failover::messages::{self, Incoming};
 use crate::failover::relationship::{
-    ConnId, Link, PartnerView, Relationship, Sent, Serving, Timer,
+    ConnId, Link, MIN_BALANCE_GAP, PartnerView, Relationship, Sent, Serving, Timer,
 };
 use crate::failover::skew::ClockDelta;
 use crate::failover::state::{self, FoState};
-use crate::lease::{Binding, BindingState, FailoverRecord, PoolRole, Record, Slot};
+use crate::failover::{Mode, PoolBalance, Role};
+use crate::lease::{Binding, BindingState, FailoverRecord, PoolRole, Record};
 use crate::storage::Storage;
 use crate::time::{Duration, Time};
 use crate::wire::failover::{Dialect, Framer, Message, MessageType, RejectReason, digest};
@@ -341,14 +342,14 @@ impl<S: Storage> Server<S> {
                     }
                 }
                 Timer::Rebalance => {
-                    if rel.state == FoState::Normal && rel.is_primary() {
-                        self.balance_pools(now);
+                    if rel.state == FoState::Normal {
+                        self.balance_pools(now, true);
                     }
-                    if let Some(rel) = self.failover.as_mut() {
+                    if let Some(rel) = self.failover.as_mut()
+                        && rel.state == FoState::Normal
+                    {
                         let every = rel.timers.rebalance;
-                        if rel.state == FoState::Normal && rel.is_primary() {
-                            rel.set_timer(Timer::Rebalance, Some(now + every));
-                        }
+                        rel.set_timer(Timer::Rebalance, Some(now + every));
                     }
                 }
                 Timer::Sync => {
@@ -568,19 +569,28 @@ impl<S: Storage> Server<S> {
             MessageType::UpdReqAll => self.on_update_request(now, msg.xid, true),
             MessageType::UpdDone => self.on_upddone(now, msg.xid),
             MessageType::PoolReq => {
-                // MS-DHCPF §3.2.5.2 drops POOLREQ; the draft answers with POOLRESP (§7.6).
+                // MS-DHCPF §3.2.5.2 drops POOLREQ. In the draft only the primary answers
+                // (§7.6); ISC answers in either role with a balance of its own and the count
+                // it moved (draft-12.md §7.1), and so do we, so that a primary can ask a
+                // hot-standby secondary for its surplus. Outside NORMAL nothing moves and the
+                // answer is 0.
                 let Some(rel) = self.failover.as_ref() else {
                     return;
                 };
-                if rel.config.dialect() == Dialect::Isc
-                    && rel.is_primary()
-                    && rel.state == FoState::Normal
-                {
-                    let given = self.balance_pools(now);
+                let hoard = self.config.bugs.has(Bug::HotStandbyHoardsBackup);
+                let answers = if hoard {
+                    rel.is_primary() && rel.state == FoState::Normal
+                } else {
+                    true
+                };
+                if rel.config.dialect() == Dialect::Isc && answers {
+                    let given = self.balance_pools(now, false);
                     let resp = messages::poolresp(now.as_unix_secs(), msg.xid, given as u32);
                     self.send_link(now, &resp);
                 }
             }
+            // POOLRESP is only informative (draft-12 §7.7; ISC logs it; MS-DHCPF §3.3.5.2 drops
+            // it): whatever moved arrives as BNDUPDs.
             MessageType::PoolResp | MessageType::Contact => {}
             MessageType::Disconnect => self.close_conn(now, conn),
             MessageType::Connect | MessageType::ConnectAck | MessageType::Unknown(_) => {
@@ -718,6 +728,7 @@ impl<S: Storage> Server<S> {
         // A request made in the state we leave is void: its UPDDONE must not move the new one.
         rel.awaiting = None;
         rel.set_timer(Timer::Sync, None);
+        let hoard = self.config.bugs.has(Bug::HotStandbyHoardsBackup);
         self.counters.failover_transitions += 1;
         self.persist_failover();
         self.push_output(Output::FailoverState { from, to: next });
@@ -748,7 +759,13 @@ impl<S: Storage> Server<S> {
             }
             FoState::Normal => {
                 rel.storage_lost = false;
-                if rel.is_primary() {
+                // Both sides balance while NORMAL, as ISC does (draft-12.md §7.1): the primary
+                // gives, the secondary returns what it holds beyond its share. MS-DHCPF
+                // §3.2.2.1 gives the rebalancing timer to the primary alone; our secondary runs
+                // it in that dialect too, but only to return addresses with ordinary
+                // BNDUPD(FREE)s, which any draft-12 primary accepts (§7.1.3: a BACKUP binding
+                // accepts every update). Handing out BACKUP stays the primary's (§5.4).
+                if rel.is_primary() || !hoard {
                     let every = rel.timers.rebalance;
                     rel.set_timer(Timer::Rebalance, Some(now + every));
                 }
@@ -758,11 +775,10 @@ impl<S: Storage> Server<S> {
         self.send_state(now);
         match next {
             FoState::Normal => {
-                // draft-12 §9.8.1: send every unacknowledged update; the primary balances.
+                // draft-12 §9.8.1: send every unacknowledged update, then balance. Like ISC,
+                // entering NORMAL balances but asks nothing of the partner (draft-12.md §7.1).
                 self.queue_unacked();
-                if self.failover.as_ref().is_some_and(Relationship::is_primary) {
-                    self.balance_pools(now);
-                }
+                self.balance_pools(now, false);
             }
             // draft-12 §9.10: the primary asks first.
             FoState::PotentialConflict
@@ -908,11 +924,15 @@ impl<S: Storage> Server<S> {
         }
     }
 
-    /// After a local binding change: queue its update and send what the window allows.
+    /// After a local binding change: queue its update and send what the window allows, and
+    /// see whether the pools now need balancing (an allocation may have run ours low).
     pub(super) fn binding_changed(&mut self, now: Time, addr: Ipv4Addr) {
         if let Some(rel) = self.failover.as_mut() {
             rel.enqueue(addr);
             self.pump(now);
+            if let Some(slot) = self.db.slot(addr) {
+                self.pool_check(now, self.db.subnet_of(slot));
+            }
         }
     }
 
@@ -1024,10 +1044,18 @@ impl<S: Storage> Server<S> {
                     .find(|s| s.address == incoming.address)
                     .copied()
             });
-            let verdict = match dueling.map(|mine| duel(&current, mine.state, &incoming, role)) {
-                Some(Verdict::Reject(r)) => Verdict::Reject(r),
-                _ => acceptance::check(&current, &incoming, role, now),
-            };
+            let by_cltt = !self.config.bugs.has(Bug::DuelDeadlock);
+            let verdict =
+                match dueling.map(|mine| duel(&current, mine.state, &incoming, role, by_cltt)) {
+                    Some(Verdict::Reject(r)) => Verdict::Reject(r),
+                    _ => acceptance::check_with(
+                        &current,
+                        &incoming,
+                        role,
+                        now,
+                        !self.config.bugs.has(Bug::SameSecondReleaseRejected),
+                    ),
+                };
             match verdict {
                 Verdict::Reject(reason) => {
                     self.counters.bndupd_rejected += 1;
@@ -1080,6 +1108,16 @@ impl<S: Storage> Server<S> {
         let ack = messages::bndack(now.as_unix_secs(), msg.xid, &texts);
         self.send_link(now, &ack);
         self.finish_serving(now);
+        // The partner's allocations and returns change what each side holds. Bound: one
+        // check per binding the message carried.
+        let mut last = None;
+        for (slot, _) in &changed {
+            let subnet = self.db.subnet_of(*slot);
+            if last != Some(subnet) {
+                last = Some(subnet);
+                self.pool_check(now, subnet);
+            }
+        }
     }
 
     /// A BNDACK (draft-12 §7.2.2): the partner has our update, or refused it.
@@ -1103,6 +1141,8 @@ impl<S: Storage> Server<S> {
             return;
         }
         let mut wrote = false;
+        // Subnets where an address came back to FREE. Bound: one per acknowledged binding.
+        let mut freed_in = Vec::new();
         for (addr, reject) in acks {
             let Some(what) = sent.iter().find(|s| s.address == addr).copied() else {
                 continue;
@@ -1149,6 +1189,7 @@ impl<S: Storage> Server<S> {
                 b.state == BindingState::Free && self.db.get(slot).state != BindingState::Free;
             if freed {
                 wrote = true;
+                freed_in.push(self.db.subnet_of(slot));
                 if self.storage.append(&Record::binding_bytes(&b)).is_err() {
                     self.counters.storage_failures += 1;
                 }
@@ -1161,6 +1202,10 @@ impl<S: Storage> Server<S> {
         }
         self.finish_serving(now);
         self.pump(now);
+        freed_in.dedup();
+        for subnet in freed_in {
+            self.pool_check(now, subnet);
+        }
     }
 
     /// The partner asked for updates (draft-12 §7.3.2, §7.4.2): queue them, answer UPDDONE
@@ -1255,56 +1300,136 @@ impl<S: Storage> Server<S> {
         self.react_to_partner(now);
     }
 
-    /// Pool balancing by the primary (draft-12 §5.4, §7.6): give the secondary BACKUP addresses
-    /// until it holds half of what is available. Returns how many were given.
-    fn balance_pools(&mut self, now: Time) -> usize {
-        // One pass over the database (this runs on every rebalance timer): per subnet, the
-        // FREE addresses not on offer, in slot order, and the count of BACKUP ones.
-        let subnets = self.config.subnets.len();
-        let mut free: Vec<Vec<Slot>> = vec![Vec::new(); subnets];
-        let mut backup = vec![0usize; subnets];
-        for (slot, b) in self.db.slots().filter(|(_, b)| !b.reserved) {
-            let subnet = self.db.subnet_of(slot);
-            match b.state {
-                BindingState::Free if self.db.offer_on(slot).is_none() => {
-                    if let Some(f) = free.get_mut(subnet) {
-                        f.push(slot);
-                    }
-                }
-                BindingState::Backup => {
-                    if let Some(n) = backup.get_mut(subnet) {
-                        *n += 1;
-                    }
-                }
-                _ => {}
-            }
+    /// The rules this server balances by: the mode's share and the configured settings. With
+    /// [`Bug::HotStandbyHoardsBackup`], the rules before balancing went both ways: halves in
+    /// every mode, no threshold.
+    fn balance_rules(&self) -> Option<(Role, Share, PoolBalance)> {
+        let rel = self.failover.as_ref()?;
+        if self.config.bugs.has(Bug::HotStandbyHoardsBackup) {
+            let none = PoolBalance {
+                max_misbalance_percent: 0,
+                ..rel.config.pool_balance
+            };
+            return Some((rel.config.role, Share::LoadBalance, none));
         }
-        let mut gifts = Vec::new();
-        for (free, backup) in free.into_iter().zip(backup) {
-            // ISC: lts = (free - backup) / 2 addresses move to the secondary.
-            let excess = free.len().saturating_sub(backup) / 2;
-            // Give the least recently used last: the primary keeps the addresses it would hand
-            // out next.
-            for slot in free.into_iter().rev().take(excess) {
-                let mut b = self.db.get(slot).clone();
-                b.state = BindingState::Backup;
-                b.state_since = now;
-                b.unacked = true;
-                if self.storage.append(&Record::binding_bytes(&b)).is_err() {
-                    self.counters.storage_failures += 1;
-                    continue;
-                }
-                gifts.push((slot, b));
-            }
+        let share = match rel.config.mode {
+            Mode::HotStandby => Share::HotStandby,
+            Mode::LoadBalance { .. } => Share::LoadBalance,
+        };
+        Some((rel.config.role, share, rel.config.pool_balance))
+    }
+
+    /// One subnet's available addresses as this server counts them: its own pool as it can
+    /// allocate from it (not on offer), the partner's as its bindings say. O(1).
+    fn pool_view(&self, role: Role, subnet: usize) -> balance::Pool {
+        let own = self.db.available_count(subnet);
+        match role {
+            Role::Primary => balance::Pool {
+                free: own,
+                backup: self.db.pool_count(subnet, BindingState::Backup),
+            },
+            Role::Secondary => balance::Pool {
+                free: self.db.pool_count(subnet, BindingState::Free),
+                backup: own,
+            },
         }
-        // draft-12 §5.4: once a BNDUPD(BACKUP) is sent the primary must not use the address;
-        // the change is durable before it is installed and sent.
-        if self.storage.sync().is_err() {
+    }
+
+    /// Whether we may send POOLREQ now: ISC dialect only (MS-DHCPF §3.2.5.2 drops it), on an
+    /// established link, at most once per rebalance period.
+    fn may_ask(&self, now: Time) -> bool {
+        self.failover.as_ref().is_some_and(|rel| {
+            rel.config.dialect() == Dialect::Isc
+                && rel.established().is_some()
+                && rel
+                    .pool_asked_at
+                    .is_none_or(|t| now >= t + rel.timers.rebalance)
+        }) && !self.config.bugs.has(Bug::HotStandbyHoardsBackup)
+    }
+
+    /// The counts of `subnet` changed: if they call for a balance (addresses to move, or a
+    /// partner to ask), bring the rebalance timer forward, to no sooner than
+    /// [`MIN_BALANCE_GAP`] after the last pass (draft-12 §7.6: "whenever available counts
+    /// change, using a threshold"). O(1): it reads counts, and the pass runs from the timer.
+    pub(super) fn pool_check(&mut self, now: Time, subnet: usize) {
+        if self.config.bugs.has(Bug::HotStandbyHoardsBackup) {
+            // Before balancing went both ways, only the timer balanced.
+            return;
+        }
+        let Some((role, share, settings)) = self.balance_rules() else {
+            return;
+        };
+        if self.failover.as_ref().map(|r| r.state) != Some(FoState::Normal) {
+            return;
+        }
+        let plan = balance::plan(role, share, self.pool_view(role, subnet), &settings);
+        if plan.give == 0 && !(plan.ask && self.may_ask(now)) {
+            return;
+        }
+        let Some(rel) = self.failover.as_mut() else {
+            return;
+        };
+        let at = now.max(rel.balanced_at + MIN_BALANCE_GAP);
+        if rel.timer(Timer::Rebalance).is_none_or(|t| t > at) {
+            rel.set_timer(Timer::Rebalance, Some(at));
+        }
+    }
+
+    /// Pool balancing while NORMAL (draft-12 §5.4, §7.6; draft-12.md §7.1, both directions as
+    /// ISC does it): per subnet, the primary gives FREE addresses to the secondary as BACKUP
+    /// while it holds less than its share ([`balance`]); the secondary returns BACKUP addresses
+    /// as FREE while it holds more. With `may_ask`, a partner that holds too much is sent
+    /// POOLREQ. Returns how many addresses moved.
+    ///
+    /// Every move is durable before it is installed and sent, and from then on this server
+    /// does not use the address: the primary does not allocate BACKUP (§5.4), the secondary
+    /// does not allocate FREE. Bound: at most the addresses available, per subnet.
+    fn balance_pools(&mut self, now: Time, may_ask: bool) -> usize {
+        let Some((role, share, settings)) = self.balance_rules() else {
+            return 0;
+        };
+        let Some(rel) = self.failover.as_mut() else {
+            return 0;
+        };
+        let hoard = self.config.bugs.has(Bug::HotStandbyHoardsBackup);
+        if rel.state != FoState::Normal || (hoard && role == Role::Secondary) {
+            return 0;
+        }
+        rel.balanced_at = now;
+        let to = match role {
+            Role::Primary => BindingState::Backup,
+            Role::Secondary => BindingState::Free,
+        };
+        let mut ask = false;
+        let mut moves = Vec::new();
+        for subnet in 0..self.config.subnets.len() {
+            let plan = balance::plan(role, share, self.pool_view(role, subnet), &settings);
+            ask |= plan.ask;
+            // The most recently used go: each side keeps the addresses it would give out next.
+            moves.extend(self.db.available_newest_first(subnet).take(plan.give));
+        }
+        let mut moved = Vec::with_capacity(moves.len());
+        for slot in moves {
+            let mut b = self.db.get(slot).clone();
+            b.state = to;
+            b.state_since = now;
+            b.unacked = true;
+            if self.storage.append(&Record::binding_bytes(&b)).is_err() {
+                self.counters.storage_failures += 1;
+                continue;
+            }
+            moved.push((slot, b));
+        }
+        // draft-12 §5.4: once a BNDUPD(BACKUP) is sent the primary must not use the address,
+        // and the secondary's BNDUPD(FREE) likewise gives up its own: the change is durable
+        // before it is installed and sent.
+        if !moved.is_empty() && self.storage.sync().is_err() {
             self.counters.storage_failures += 1;
             return 0;
         }
-        let given = gifts.len();
-        for (slot, b) in gifts {
+        let given = moved.len();
+        self.counters.pool_moves += given as u64;
+        for (slot, b) in moved {
             let addr = b.address;
             self.db.put(slot, b);
             if let Some(rel) = self.failover.as_mut() {
@@ -1312,6 +1437,16 @@ impl<S: Storage> Server<S> {
             }
         }
         self.pump(now);
+        if may_ask && ask && self.may_ask(now) {
+            // ISC sends POOLREQ in either role when the partner holds too much (draft-12.md
+            // §7.1); the draft's secondary asks the primary (§7.6).
+            if let Some(rel) = self.failover.as_mut() {
+                rel.pool_asked_at = Some(now);
+                let xid = rel.xid();
+                self.counters.pool_requests += 1;
+                self.send_link(now, &messages::poolreq(now.as_unix_secs(), xid));
+            }
+        }
         given
     }
 
@@ -1394,27 +1529,54 @@ impl<S: Storage> Server<S> {
 }
 
 /// Both servers sent an update for the same address at once ("dueling updates", draft-12.md
-/// §6.3 as ISC resolves them): without a rule each would accept the other's and the two would
-/// disagree. Exactly one side's update must win on both sides: ACTIVE beats anything else, the
-/// later client transaction wins between two ACTIVEs, an ACTIVE yields to its own EXPIRED, and
-/// otherwise the primary's update wins (the primary rejects, the secondary accepts).
-fn duel(current: &Binding, mine: BindingState, theirs: &Incoming, role: Role) -> Verdict {
+/// §6.3): without a rule each would accept the other's and the two would disagree. Exactly one
+/// side's update must win on both sides, so the rule must give opposite answers to the two
+/// sides of one duel: the later client transaction wins; on a tie an EXPIRED beats the ACTIVE
+/// it ends (ISC: an ACTIVE yields to its own EXPIRED), and otherwise the primary's update wins
+/// (the primary rejects, the secondary accepts). The side that accepts still applies the
+/// acceptance table (draft-12 §7.1.3), which orders by the same client transaction times.
+///
+/// With `by_cltt` off (the catalogued bug `duel-deadlock`) the rule is the old one: ACTIVE
+/// accepted over anything, an ACTIVE yielding to any EXPIRED, and the primary winning every
+/// other duel whatever the times. Both sides of an ACTIVE-EXPIRED duel then accepted (the
+/// two swapped states), and the secondary's table rejected an EXPIRED older than its own
+/// RELEASED while the primary rejected the RELEASED: found by `load-balance-partition-2h` once
+/// a rejected update counted as a disagreement.
+fn duel(
+    current: &Binding,
+    mine: BindingState,
+    theirs: &Incoming,
+    role: Role,
+    by_cltt: bool,
+) -> Verdict {
+    use std::cmp::Ordering;
     let primary_keeps = || match role {
         Role::Primary => Verdict::Reject(RejectReason::LESS_CRITICAL_BINDING),
         Role::Secondary => Verdict::Accept,
     };
-    match (mine, theirs.state) {
-        (BindingState::Active, BindingState::Active) => {
-            let theirs_cltt = theirs.cltt.unwrap_or(Time::EPOCH);
-            match theirs_cltt.cmp(&current.cltt) {
-                std::cmp::Ordering::Less => Verdict::Reject(RejectReason::LESS_CRITICAL_BINDING),
-                std::cmp::Ordering::Greater => Verdict::Accept,
-                std::cmp::Ordering::Equal => primary_keeps(),
+    let theirs_cltt = theirs.cltt.unwrap_or(Time::EPOCH);
+    if !by_cltt {
+        return match (mine, theirs.state) {
+            (BindingState::Active, BindingState::Active) => match theirs_cltt.cmp(&current.cltt) {
+                Ordering::Less => Verdict::Reject(RejectReason::LESS_CRITICAL_BINDING),
+                Ordering::Greater => Verdict::Accept,
+                Ordering::Equal => primary_keeps(),
+            },
+            (BindingState::Active, BindingState::Expired) => Verdict::Accept,
+            (_, BindingState::Active) => Verdict::Accept,
+            _ => primary_keeps(),
+        };
+    }
+    match theirs_cltt.cmp(&current.cltt) {
+        Ordering::Greater => Verdict::Accept,
+        Ordering::Less => Verdict::Reject(RejectReason::LESS_CRITICAL_BINDING),
+        Ordering::Equal => match (mine, theirs.state) {
+            (BindingState::Active, BindingState::Expired) => Verdict::Accept,
+            (BindingState::Expired, BindingState::Active) => {
+                Verdict::Reject(RejectReason::LESS_CRITICAL_BINDING)
             }
-        }
-        (BindingState::Active, BindingState::Expired) => Verdict::Accept,
-        (_, BindingState::Active) => Verdict::Accept,
-        _ => primary_keeps(),
+            _ => primary_keeps(),
+        },
     }
 }
 
