@@ -161,17 +161,25 @@ impl Span {
 }
 
 impl fmt::Display for Span {
+    /// The way a scenario writes it, largest unit first: `2h`, `1h5m`, `10m30s`, `40m12ms`,
+    /// `0s`. [`Span::parse`] reads it back, so a scenario written out reads as it was written.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ms = self.0.as_millis();
-        if ms.is_multiple_of(3_600_000) {
-            write!(f, "{}h", ms / 3_600_000)
-        } else if ms.is_multiple_of(60_000) {
-            write!(f, "{}m", ms / 60_000)
-        } else if ms.is_multiple_of(1000) {
-            write!(f, "{}s", ms / 1000)
-        } else {
-            write!(f, "{ms}ms")
+        if ms == 0 {
+            return f.write_str("0s");
         }
+        let parts = [
+            (ms / 3_600_000, "h"),
+            (ms / 60_000 % 60, "m"),
+            (ms / 1000 % 60, "s"),
+            (ms % 1000, "ms"),
+        ];
+        for (n, unit) in parts {
+            if n > 0 {
+                write!(f, "{n}{unit}")?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -702,6 +710,16 @@ mod tests {
         assert!(Span::parse("5y").is_err());
         assert!(Span::parse("").is_err());
         assert!(Span::parse("99999999999999999999d").is_err());
+    }
+
+    #[test]
+    fn spans_print_as_scenarios_write_them() {
+        for text in [
+            "0s", "250ms", "90s", "1m30s", "2h", "1h5m", "10m30s", "40m12ms", "25h",
+        ] {
+            let span = Span::parse(text).unwrap();
+            assert_eq!(span.to_string(), if text == "90s" { "1m30s" } else { text });
+        }
     }
 
     #[test]
