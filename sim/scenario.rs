@@ -35,8 +35,11 @@
 //!   converge_within: 10m
 //! ```
 //!
-//! Unknown keys are errors; a bad file is reported with its line and column. Each fault is one
-//! verb with only its own keys (module `fault`).
+//! Unknown keys are errors; a bad file is reported with its line and column. Every field takes
+//! effect or is an error: each fault is one verb with only its own keys, and the schedule is
+//! replayed before the run so that a fault that would do nothing (a restart of a server that
+//! is up, a heal of a cut never made) or would race the nemesis is reported with its line
+//! (module `fault`).
 
 use std::fmt;
 use std::path::Path;
@@ -97,6 +100,16 @@ pub struct Scenario {
 /// clients (each followed by a heal), clock offsets within the tolerated delta. Operator
 /// commands and the safe period are left out: they are promises about the world that the
 /// nemesis does not keep.
+///
+/// The nemesis and the scheduled `faults` never act on the same thing at once; a scenario
+/// where they would is an error, not a run whose outcome depends on which came first. From
+/// `start` to `heal_by` (both included) the nemesis owns the servers' processes, the cuts and
+/// the clocks: no scheduled crash, restart, partition, heal, operator command (its server may
+/// be down by the nemesis) or clock setting may fall in that window, and none may still be in
+/// force when it opens (a server down, a cut in place, a clock off true time), since a drawn
+/// restart, heal or clock reset would end it at a time drawn from the seed. Delay spikes and
+/// client reboots may fall anywhere: the nemesis does not touch them. By `heal_by` the
+/// nemesis has undone all it did, so scheduled faults after it start from a whole world.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Nemesis {
@@ -485,7 +498,11 @@ impl Scenario {
         Ok(s)
     }
 
-    /// Check what the types cannot.
+    /// Check what the types cannot: bounds, and that every scheduled fault takes effect where
+    /// it stands in the schedule: a crash needs its server up, a restart needs it down, an
+    /// operator command needs it up, a partition needs its links whole (cuts may not overlap),
+    /// a heal needs that very cut in place, a clock or delay setting must change something, and
+    /// nothing may race the nemesis (see [`Nemesis`]). Errors name `faults[i]` and its time.
     pub fn validate(&self) -> Result<(), ScenarioError> {
         self.check().map_err(|e| e.placed(None))
     }
@@ -543,8 +560,11 @@ impl Scenario {
             return err("network probabilities must be within 0..=1".into());
         }
         if let Some(n) = &self.nemesis {
-            if n.faults > 1000 {
-                return err(format!("nemesis.faults {} is above 1000", n.faults));
+            if !(1..=1000).contains(&n.faults) {
+                return err(format!(
+                    "nemesis.faults {} must be 1..=1000 (leave the nemesis out for none)",
+                    n.faults
+                ));
             }
             if !(n.start < n.heal_by && n.heal_by <= self.duration) {
                 return err("nemesis needs start < heal_by <= duration".into());
@@ -556,9 +576,14 @@ impl Scenario {
         self.check_faults()
     }
 
-    /// Each scheduled fault alone: see [`fault::check_schedule`].
+    /// Every scheduled fault must take effect: see [`fault::check_schedule`].
     fn check_faults(&self) -> Result<(), Invalid> {
-        fault::check_schedule(&self.faults, self.duration)
+        fault::check_schedule(
+            &self.faults,
+            self.duration,
+            self.network.delay_ms_mean,
+            self.nemesis.as_ref(),
+        )
     }
 }
 

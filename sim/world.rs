@@ -638,7 +638,8 @@ impl World {
         self.drain_server(n);
     }
 
-    /// Apply one fault. The nemesis's faults may overlap one another, so a crash of a server
+    /// Apply one fault. Scheduled faults were checked to take effect
+    /// ([`Scenario::validate`]); the nemesis's may overlap one another, so a crash of a server
     /// already down, or a restart of one already up, is a harmless no-op here.
     fn fault(&mut self, f: &Fault) {
         self.counts.faults += 1;
@@ -1112,7 +1113,8 @@ impl World {
 /// The nemesis's faults for a seed (see [`crate::scenario::Nemesis`]): each a fault and its
 /// undo, drawn from the "nemesis" stream. Drawn faults may overlap one another (two crashes of
 /// one server, two cuts of one link); `World::fault` takes the second crash, restart,
-/// partition or heal as a no-op.
+/// partition or heal as a no-op: the scheduled faults' rules (`Scenario::validate`) are not
+/// the nemesis's, whose own overlaps are part of what it draws.
 pub fn nemesis_faults(n: &crate::scenario::Nemesis, seed: u64) -> Vec<Fault> {
     use crate::scenario::{Node, Span};
     let mut rng = stream(seed, "nemesis", 0);

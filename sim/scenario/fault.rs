@@ -1,13 +1,17 @@
-//! Scheduled faults (STYLE.md 16): one verb each, written as one flat YAML mapping.
+//! Scheduled faults (STYLE.md 16): one verb each, written as one flat YAML mapping, and the
+//! rules that make every fault of a schedule take effect.
 //!
 //! A [`Fault`] is `at` and a [`Verb`] with exactly the verb's arguments, so a crash cannot
 //! carry a `node:` nor a restart a `storage:`; reading YAML rejects such keys with their line.
+//! [`check_schedule`] then replays the schedule in the world's order and rejects a fault that
+//! would do nothing where it stands (a restart of a server that is up, a heal of a cut never
+//! made), or that would race the nemesis.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Invalid, Span};
+use super::{Invalid, Nemesis, Span};
 
 /// A server of the pair.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -106,6 +110,19 @@ impl Cut {
             Cut::SecondaryToPrimary => "secondary_to_primary",
             Cut::PrimaryClients => "primary_clients",
             Cut::SecondaryClients => "secondary_clients",
+        }
+    }
+
+    /// The one-way links it cuts, one bit each (primary to secondary, secondary to primary,
+    /// primary to and from its clients, secondary to and from its clients). Two cuts overlap
+    /// when they share a bit: healing one would then heal part of the other.
+    fn links(self) -> u8 {
+        match self {
+            Cut::Servers => 0b0011,
+            Cut::PrimaryToSecondary => 0b0001,
+            Cut::SecondaryToPrimary => 0b0010,
+            Cut::PrimaryClients => 0b0100,
+            Cut::SecondaryClients => 0b1000,
         }
     }
 }
@@ -403,8 +420,18 @@ impl<'de> Deserialize<'de> for Fault {
     }
 }
 
-/// Each scheduled fault alone: within the run, its values within bounds.
-pub(super) fn check_schedule(faults: &[Fault], duration: Span) -> Result<(), Invalid> {
+/// Every scheduled fault must take effect. Each one alone: within the run, its values
+/// within bounds. Then the schedule, replayed in the order the world applies it (by time,
+/// then as listed): a crash needs its server up, a restart needs it down, an operator
+/// command needs it up; a partition needs its links whole (cuts may not overlap, since a
+/// heal lifts its whole cut) and a heal needs that very cut in place; a clock or delay
+/// setting must change something. Last, the nemesis rule (see [`Nemesis`]).
+pub(super) fn check_schedule(
+    faults: &[Fault],
+    duration: Span,
+    delay_ms_mean: u32,
+    nemesis: Option<&Nemesis>,
+) -> Result<(), Invalid> {
     for (i, f) in faults.iter().enumerate() {
         let bad = |what: &str| Err(Invalid::fault(i, f, what));
         if f.at > duration {
@@ -422,12 +449,52 @@ pub(super) fn check_schedule(faults: &[Fault], duration: Span) -> Result<(), Inv
             _ => {}
         }
     }
+    let mut order: Vec<usize> = (0..faults.len()).collect();
+    // Stable: faults at the same time happen as listed, as the world's queue runs them.
+    order.sort_by_key(|&i| faults[i].at);
+    let mut world = Replay::new(delay_ms_mean);
+    let mut nemesis_checked = false;
+    for &i in &order {
+        let f = &faults[i];
+        if let Some(n) = nemesis {
+            if !nemesis_checked && f.at >= n.start {
+                world.clear_at(n, faults)?;
+                nemesis_checked = true;
+            }
+            if n.start <= f.at && f.at <= n.heal_by && nemesis_owns(&f.verb) {
+                return Err(Invalid::fault(
+                    i,
+                    f,
+                    &format!(
+                        "it falls inside the nemesis's window {}..{}, where the nemesis \
+                         crashes and restarts the servers, cuts and heals the network and \
+                         sets the clocks at random: move it before {} or after {}",
+                        n.start, n.heal_by, n.start, n.heal_by
+                    ),
+                ));
+            }
+        }
+        world
+            .apply(i, f, faults)
+            .map_err(|what| Invalid::fault(i, f, &what))?;
+    }
+    if let Some(n) = nemesis
+        && !nemesis_checked
+    {
+        world.clear_at(n, faults)?;
+    }
     Ok(())
 }
 
 /// The largest clock offset a fault may set, in seconds (ten years): far beyond any skew worth
 /// simulating, and far from overflowing the simulator's millisecond clocks.
 const MAX_CLOCK_OFFSET_S: u64 = 315_360_000;
+
+/// Whether the nemesis acts on what `verb` acts on: the servers' processes, the cuts and the
+/// clocks (an operator command too, since the nemesis may have its server down).
+fn nemesis_owns(verb: &Verb) -> bool {
+    !matches!(verb, Verb::DelaySpike { .. } | Verb::RebootClients)
+}
 
 /// Where `faults[index]` starts in scenario text. serde_yaml keeps no positions in what it
 /// builds, only in its errors: so the text is read once more by a visitor that fails on
@@ -506,6 +573,218 @@ pub(super) fn fault_location(text: &str, index: usize) -> Option<serde_yaml::Loc
         .deserialize(serde_yaml::Deserializer::from_str(text))
         .err()?
         .location()
+}
+
+/// A server's clock as the scheduled faults have set it.
+#[derive(Clone, Copy)]
+struct ClockSetting {
+    /// Its offset from true time while that is known exactly: not while it drifts, nor after
+    /// a drift was folded into it.
+    offset_s: Option<i64>,
+    /// Its drift.
+    ppm: i32,
+    /// The fault that set it last; none: as it started, on true time.
+    set_by: Option<usize>,
+}
+
+/// What the scheduled faults have done to the world so far, replayed fault by fault so that
+/// each is judged against the state it acts on. Each entry keeps the fault that made it, for
+/// the messages.
+struct Replay {
+    /// The crash that took each server down, while it is down.
+    down: [Option<usize>; 2],
+    /// The restart that brought each server back last.
+    restarted_by: [Option<usize>; 2],
+    /// The cuts in place, each with its partition.
+    cuts: Vec<(Cut, usize)>,
+    /// The heals so far, each with its cut.
+    healed: Vec<(Cut, usize)>,
+    clocks: [ClockSetting; 2],
+    /// The network's mean delay, and the fault that set it (none: the scenario's `network`).
+    delay_ms: (u32, Option<usize>),
+}
+
+impl Replay {
+    fn new(delay_ms_mean: u32) -> Replay {
+        let clock = ClockSetting {
+            offset_s: Some(0),
+            ppm: 0,
+            set_by: None,
+        };
+        Replay {
+            down: [None; 2],
+            restarted_by: [None; 2],
+            cuts: Vec::new(),
+            healed: Vec::new(),
+            clocks: [clock; 2],
+            delay_ms: (delay_ms_mean, None),
+        }
+    }
+
+    /// Apply fault `i`, or say why it would do nothing.
+    fn apply(&mut self, i: usize, f: &Fault, faults: &[Fault]) -> Result<(), String> {
+        let by = |j: usize| format!("faults[{j}] {}", faults[j]);
+        match f.verb {
+            Verb::Crash { node, .. } => {
+                let n = node.index();
+                if let Some(j) = self.down[n] {
+                    return Err(format!(
+                        "{} is already down: {} crashed it and nothing restarted it",
+                        node.as_str(),
+                        by(j)
+                    ));
+                }
+                self.down[n] = Some(i);
+            }
+            Verb::Restart { node } => {
+                let n = node.index();
+                if self.down[n].take().is_none() {
+                    let why = match self.restarted_by[n] {
+                        Some(j) => format!("{} restarted it already", by(j)),
+                        None => "no fault crashed it before".to_string(),
+                    };
+                    return Err(format!("{} is not down then: {why}", node.as_str()));
+                }
+                self.restarted_by[n] = Some(i);
+            }
+            Verb::Admin { node, .. } => {
+                if let Some(j) = self.down[node.index()] {
+                    return Err(format!(
+                        "{} is down then ({} crashed it): a down server takes no command",
+                        node.as_str(),
+                        by(j)
+                    ));
+                }
+            }
+            Verb::Partition { cut } => {
+                if let Some(&(c, j)) = self.cuts.iter().find(|(c, _)| c.links() & cut.links() != 0)
+                {
+                    return Err(if c == cut {
+                        format!("{} is cut already: {} cut it", cut.as_str(), by(j))
+                    } else {
+                        format!(
+                            "it overlaps {}, cut by {} and not healed: heal that first (a heal \
+                             lifts its whole cut, so overlapping cuts cannot be healed one by one)",
+                            c.as_str(),
+                            by(j)
+                        )
+                    });
+                }
+                self.cuts.push((cut, i));
+            }
+            Verb::Heal { cut } => {
+                if let Some(k) = self.cuts.iter().position(|(c, _)| *c == cut) {
+                    self.cuts.remove(k);
+                    self.healed.push((cut, i));
+                    return Ok(());
+                }
+                let why = if let Some(&(c, j)) =
+                    self.cuts.iter().find(|(c, _)| c.links() & cut.links() != 0)
+                {
+                    format!("{} made {} instead: heal that", by(j), c.as_str())
+                } else if let Some(&(_, j)) = self.healed.iter().rev().find(|(c, _)| *c == cut) {
+                    format!("{} healed it already", by(j))
+                } else {
+                    "no fault cut it before".to_string()
+                };
+                return Err(format!("{} is not cut then: {why}", cut.as_str()));
+            }
+            Verb::ClockOffset { node, offset_s } => {
+                let clock = &mut self.clocks[node.index()];
+                if clock.ppm == 0 && clock.offset_s == Some(offset_s) {
+                    return Err(format!(
+                        "{}'s clock is at offset {offset_s} s already{}",
+                        node.as_str(),
+                        clock
+                            .set_by
+                            .map(|j| format!(" ({})", by(j)))
+                            .unwrap_or_default()
+                    ));
+                }
+                *clock = ClockSetting {
+                    offset_s: (clock.ppm == 0).then_some(offset_s),
+                    ppm: clock.ppm,
+                    set_by: Some(i),
+                };
+            }
+            Verb::ClockDrift { node, ppm } => {
+                let clock = &mut self.clocks[node.index()];
+                if clock.ppm == ppm {
+                    let now = if ppm == 0 {
+                        "does not drift".to_string()
+                    } else {
+                        format!("drifts at {ppm} ppm")
+                    };
+                    return Err(format!(
+                        "{}'s clock {now} already{}",
+                        node.as_str(),
+                        clock
+                            .set_by
+                            .map(|j| format!(" ({})", by(j)))
+                            .unwrap_or_default()
+                    ));
+                }
+                // The world folds the drift so far into the offset: from here on the offset is
+                // no longer a number the scenario wrote.
+                *clock = ClockSetting {
+                    offset_s: None,
+                    ppm,
+                    set_by: Some(i),
+                };
+            }
+            Verb::DelaySpike { delay_ms } => {
+                if self.delay_ms.0 == delay_ms {
+                    let from = match self.delay_ms.1 {
+                        Some(j) => by(j),
+                        None => "network.delay_ms_mean".to_string(),
+                    };
+                    return Err(format!(
+                        "the network's mean delay is {delay_ms} ms already ({from})"
+                    ));
+                }
+                self.delay_ms = (delay_ms, Some(i));
+            }
+            Verb::RebootClients => {}
+        }
+        Ok(())
+    }
+
+    /// The nemesis rule at its start: nothing scheduled may still be in force, or the nemesis
+    /// would end it at a time drawn from the seed (a restart, a heal, a clock set back).
+    fn clear_at(&self, n: &Nemesis, faults: &[Fault]) -> Result<(), Invalid> {
+        let in_force = |j: usize, what: String, undo: &str| {
+            Err(Invalid::fault(
+                j,
+                &faults[j],
+                &format!(
+                    "{what} when the nemesis starts at {start} ({undo} before {start}): the \
+                     nemesis would end it at a time drawn from the seed",
+                    start = n.start
+                ),
+            ))
+        };
+        for node in [Node::Primary, Node::Secondary] {
+            if let Some(j) = self.down[node.index()] {
+                return in_force(j, format!("{} is still down", node.as_str()), "restart it");
+            }
+        }
+        if let Some(&(cut, j)) = self.cuts.first() {
+            return in_force(j, format!("{} is still cut", cut.as_str()), "heal it");
+        }
+        for node in [Node::Primary, Node::Secondary] {
+            let clock = self.clocks[node.index()];
+            if let Some(j) = clock.set_by
+                && (clock.ppm != 0 || clock.offset_s != Some(0))
+            {
+                return in_force(
+                    j,
+                    format!("{}'s clock is still off true time", node.as_str()),
+                    "set it back to offset 0 and no drift",
+                );
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -617,6 +896,197 @@ mod tests {
     }
 
     #[test]
+    fn a_restart_needs_its_server_down_and_a_crash_needs_it_up() {
+        rejected(
+            &["{ at: 50m, restart: primary }"],
+            "",
+            7,
+            &[
+                "faults[0] { at: 50m, restart: primary }",
+                "not down",
+                "no fault crashed it",
+            ],
+        );
+        rejected(
+            &[
+                "{ at: 30m, crash: primary, storage: lose_all }",
+                "{ at: 40m, crash: primary }",
+            ],
+            "",
+            8,
+            &[
+                "faults[1]",
+                "already down",
+                "faults[0] { at: 30m, crash: primary, storage: lose_all }",
+            ],
+        );
+        rejected(
+            &[
+                "{ at: 30m, crash: secondary }",
+                "{ at: 40m, restart: secondary }",
+                "{ at: 50m, restart: secondary }",
+            ],
+            "",
+            9,
+            &[
+                "faults[2]",
+                "faults[1] { at: 40m, restart: secondary } restarted it already",
+            ],
+        );
+        // Listed out of order, judged in time order: the restart comes first, with nothing down.
+        rejected(
+            &[
+                "{ at: 40m, crash: primary }",
+                "{ at: 30m, restart: primary }",
+            ],
+            "",
+            8,
+            &["faults[1]", "not down"],
+        );
+        rejected(
+            &[
+                "{ at: 30m, crash: secondary }",
+                "{ at: 31m, admin: secondary, command: pause }",
+            ],
+            "",
+            8,
+            &["faults[1]", "secondary is down then", "takes no command"],
+        );
+        // At the same time, faults happen as listed.
+        assert!(
+            with_faults(
+                &[
+                    "{ at: 30m, crash: primary }",
+                    "{ at: 30m, restart: primary }"
+                ],
+                ""
+            )
+            .is_ok()
+        );
+        rejected(
+            &[
+                "{ at: 30m, restart: primary }",
+                "{ at: 30m, crash: primary }",
+            ],
+            "",
+            7,
+            &["faults[0]", "not down"],
+        );
+    }
+
+    #[test]
+    fn a_heal_needs_its_cut_and_cuts_do_not_overlap() {
+        rejected(
+            &["{ at: 1h, heal: servers }"],
+            "",
+            7,
+            &["faults[0]", "servers is not cut then", "no fault cut it"],
+        );
+        rejected(
+            &[
+                "{ at: 1h, partition: servers }",
+                "{ at: 2h, partition: servers }",
+            ],
+            "",
+            8,
+            &["faults[1]", "servers is cut already", "faults[0]"],
+        );
+        rejected(
+            &[
+                "{ at: 1h, partition: primary_to_secondary }",
+                "{ at: 2h, partition: servers }",
+            ],
+            "",
+            8,
+            &["faults[1]", "overlaps primary_to_secondary"],
+        );
+        rejected(
+            &[
+                "{ at: 1h, partition: servers }",
+                "{ at: 2h, heal: secondary_to_primary }",
+            ],
+            "",
+            8,
+            &[
+                "faults[1]",
+                "faults[0] { at: 1h, partition: servers } made servers instead",
+            ],
+        );
+        rejected(
+            &[
+                "{ at: 1h, partition: primary_clients }",
+                "{ at: 2h, heal: primary_clients }",
+                "{ at: 3h, heal: primary_clients }",
+            ],
+            "",
+            9,
+            &["faults[2]", "healed it already"],
+        );
+        // Cuts of different links may stand together.
+        assert!(
+            with_faults(
+                &[
+                    "{ at: 1h, partition: primary_to_secondary }",
+                    "{ at: 1h, partition: secondary_clients }",
+                    "{ at: 2h, heal: secondary_clients }",
+                    "{ at: 2h, heal: primary_to_secondary }",
+                ],
+                ""
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_setting_must_change_something() {
+        rejected(
+            &["{ at: 1h, delay_ms: 1 }"],
+            "",
+            7,
+            &["faults[0]", "delay is 1 ms already (network.delay_ms_mean)"],
+        );
+        rejected(
+            &["{ at: 1h, delay_ms: 500 }", "{ at: 2h, delay_ms: 500 }"],
+            "",
+            8,
+            &["faults[1]", "500 ms already (faults[0]"],
+        );
+        rejected(
+            &["{ at: 1h, clock_offset_s: 0, node: primary }"],
+            "",
+            7,
+            &["primary's clock is at offset 0 s already"],
+        );
+        rejected(
+            &["{ at: 1h, clock_drift_ppm: 0, node: secondary }"],
+            "",
+            7,
+            &["secondary's clock does not drift already"],
+        );
+        rejected(
+            &[
+                "{ at: 1h, clock_drift_ppm: 50, node: primary }",
+                "{ at: 2h, clock_drift_ppm: 50, node: primary }",
+            ],
+            "",
+            8,
+            &["drifts at 50 ppm already"],
+        );
+        // After a drift the offset is whatever the drift made it: setting it takes effect.
+        assert!(
+            with_faults(
+                &[
+                    "{ at: 1h, clock_drift_ppm: 50, node: primary }",
+                    "{ at: 2h, clock_drift_ppm: 0, node: primary }",
+                    "{ at: 3h, clock_offset_s: 0, node: primary }",
+                ],
+                ""
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
     fn values_out_of_bounds_name_their_fault() {
         rejected(
             &["{ at: 5h, reboot_clients: true }"],
@@ -636,6 +1106,72 @@ mod tests {
             7,
             &["beyond ±315360000"],
         );
+    }
+
+    #[test]
+    fn scheduled_faults_stay_out_of_the_nemesis_window() {
+        let nemesis = "nemesis: { faults: 4, start: 1h, heal_by: 2h }\n";
+        rejected(
+            &["{ at: 90m, crash: primary }"],
+            nemesis,
+            7,
+            &[
+                "faults[0]",
+                "inside the nemesis's window 1h..2h",
+                "before 1h or after 2h",
+            ],
+        );
+        for edge in ["1h", "2h"] {
+            let f = format!("{{ at: {edge}, partition: servers }}");
+            rejected(&[&f], nemesis, 7, &["inside the nemesis's window"]);
+        }
+        rejected(
+            &["{ at: 90m, admin: primary, command: partner_down }"],
+            nemesis,
+            7,
+            &["inside the nemesis's window"],
+        );
+        rejected(
+            &[
+                "{ at: 30m, crash: secondary }",
+                "{ at: 3h, restart: secondary }",
+            ],
+            nemesis,
+            7,
+            &[
+                "faults[0]",
+                "secondary is still down when the nemesis starts at 1h",
+                "restart it",
+            ],
+        );
+        rejected(
+            &["{ at: 30m, partition: primary_clients }"],
+            nemesis,
+            7,
+            &["primary_clients is still cut", "heal it"],
+        );
+        rejected(
+            &["{ at: 30m, clock_drift_ppm: 10, node: primary }"],
+            nemesis,
+            7,
+            &["primary's clock is still off true time"],
+        );
+        // What the nemesis does not touch may happen in its window; the rest before or after.
+        let s = with_faults(
+            &[
+                "{ at: 10m, crash: primary }",
+                "{ at: 20m, restart: primary }",
+                "{ at: 30m, clock_offset_s: 20, node: secondary }",
+                "{ at: 40m, clock_offset_s: 0, node: secondary }",
+                "{ at: 90m, delay_ms: 300 }",
+                "{ at: 100m, reboot_clients: true }",
+                "{ at: 3h, partition: servers }",
+            ],
+            nemesis,
+        );
+        assert!(s.is_ok(), "{s:?}");
+        let e = with_faults(&[], "nemesis: { faults: 0, start: 1h, heal_by: 2h }\n").unwrap_err();
+        assert!(e.contains("nemesis.faults 0"), "{e}");
     }
 
     #[test]
