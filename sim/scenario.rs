@@ -4,7 +4,7 @@
 //! # One line saying what the scenario shows.
 //! name: hot-standby-primary-crash
 //! description: the primary crashes for 20 minutes; clients keep their addresses
-//! duration: 2h                 # virtual time; units ms, s, m, h, d
+//! duration: 3h                 # virtual time; units ms, s, m, h, d
 //! expect: pass                 # or: violation
 //! # violates: no-duplicate-lease  # with expect: violation, the property that must break,
 //! # violates_after: 1h           # and the time from which it may (the fault that breaks it)
@@ -29,12 +29,19 @@
 //!   - { at: 1h5m, admin: secondary, command: partner_down }
 //!   - { at: 2h, partition: primary_to_secondary }   # one-way
 //!   - { at: 2h30m, delay_ms: 500 }                   # a delay spike (set back later)
+//!   - { at: 40m, clock_offset_s: 120, node: secondary }
+//!   - { at: 1h40m, clock_drift_ppm: 2000, node: primary }   # 0 stops it
+//!   - { at: 2h40m, reboot_clients: true }            # every client INIT-REBOOTs
 //! checks:
 //!   converge_within: 10m
 //!   pool_balance_within: 10m  # how long the serving server may have no address to give
 //! ```
 //!
-//! Unknown keys are errors; a bad file is reported with its line and column.
+//! Unknown keys are errors; a bad file is reported with its line and column. Every field takes
+//! effect or is an error: each fault is one verb with only its own keys, and the schedule is
+//! replayed before the run so that a fault that would do nothing (a restart of a server that
+//! is up, a heal of a cut never made) or would race the nemesis is reported with its line
+//! (module `fault`).
 
 use std::fmt;
 use std::path::Path;
@@ -42,6 +49,10 @@ use std::path::Path;
 use dhcpfo_engine::bugs::Bugs;
 use dhcpfo_engine::time::Duration;
 use serde::{Deserialize, Serialize};
+
+mod fault;
+
+pub use fault::{Command, Cut, Fault, Node, StorageLoss, Verb};
 
 /// A whole scenario.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -96,6 +107,16 @@ pub struct Scenario {
 /// clients (each followed by a heal), clock offsets within the tolerated delta. Operator
 /// commands and the safe period are left out: they are promises about the world that the
 /// nemesis does not keep.
+///
+/// The nemesis and the scheduled `faults` never act on the same thing at once; a scenario
+/// where they would is an error, not a run whose outcome depends on which came first. From
+/// `start` to `heal_by` (both included) the nemesis owns the servers' processes, the cuts and
+/// the clocks: no scheduled crash, restart, partition, heal, operator command (its server may
+/// be down by the nemesis) or clock setting may fall in that window, and none may still be in
+/// force when it opens (a server down, a cut in place, a clock off true time), since a drawn
+/// restart, heal or clock reset would end it at a time drawn from the seed. Delay spikes and
+/// client reboots may fall anywhere: the nemesis does not touch them. By `heal_by` the
+/// nemesis has undone all it did, so scheduled faults after it start from a whole world.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Nemesis {
@@ -168,17 +189,25 @@ impl Span {
 }
 
 impl fmt::Display for Span {
+    /// The way a scenario writes it, largest unit first: `2h`, `1h5m`, `10m30s`, `40m12ms`,
+    /// `0s`. [`Span::parse`] reads it back, so a scenario written out reads as it was written.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ms = self.0.as_millis();
-        if ms.is_multiple_of(3_600_000) {
-            write!(f, "{}h", ms / 3_600_000)
-        } else if ms.is_multiple_of(60_000) {
-            write!(f, "{}m", ms / 60_000)
-        } else if ms.is_multiple_of(1000) {
-            write!(f, "{}s", ms / 1000)
-        } else {
-            write!(f, "{ms}ms")
+        if ms == 0 {
+            return f.write_str("0s");
         }
+        let parts = [
+            (ms / 3_600_000, "h"),
+            (ms / 60_000 % 60, "m"),
+            (ms / 1000 % 60, "s"),
+            (ms % 1000, "ms"),
+        ];
+        for (n, unit) in parts {
+            if n > 0 {
+                write!(f, "{n}{unit}")?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -377,111 +406,6 @@ impl Default for Network {
     }
 }
 
-/// A server of the pair.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Node {
-    /// The primary.
-    Primary,
-    /// The secondary.
-    Secondary,
-}
-
-impl Node {
-    /// Index in the world's server array.
-    pub fn index(self) -> usize {
-        match self {
-            Node::Primary => 0,
-            Node::Secondary => 1,
-        }
-    }
-}
-
-/// What a crash keeps of a server's storage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StorageLoss {
-    /// Everything synced survives (the engine syncs before it answers).
-    #[default]
-    KeepSynced,
-    /// The whole database is lost.
-    LoseAll,
-}
-
-/// An operator command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Command {
-    /// Declare the partner down.
-    PartnerDown,
-    /// Pause the server's failover (STATE PAUSED, drop the link).
-    Pause,
-    /// Shut the server's failover down (STATE SHUTDOWN).
-    Shutdown,
-}
-
-/// What a partition cuts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Cut {
-    /// The failover link between the servers, both ways.
-    Servers,
-    /// The failover link from the primary to the secondary only (one-way).
-    PrimaryToSecondary,
-    /// The failover link from the secondary to the primary only (one-way).
-    SecondaryToPrimary,
-    /// The primary from its clients.
-    PrimaryClients,
-    /// The secondary from its clients.
-    SecondaryClients,
-}
-
-/// One scheduled fault: `at` and exactly one verb.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Fault {
-    /// When, from the start of the run.
-    pub at: Span,
-    /// Crash a server.
-    #[serde(default)]
-    pub crash: Option<Node>,
-    /// What the crash keeps.
-    #[serde(default)]
-    pub storage: Option<StorageLoss>,
-    /// Restart a crashed server.
-    #[serde(default)]
-    pub restart: Option<Node>,
-    /// Cut part of the network.
-    #[serde(default)]
-    pub partition: Option<Cut>,
-    /// Heal a cut.
-    #[serde(default)]
-    pub heal: Option<Cut>,
-    /// Give an operator command to a server.
-    #[serde(default)]
-    pub admin: Option<Node>,
-    /// The command for `admin`.
-    #[serde(default)]
-    pub command: Option<Command>,
-    /// Set a server's clock offset, in seconds (to the node given).
-    #[serde(default)]
-    pub clock_offset_s: Option<i64>,
-    /// The node for `clock_offset_s`.
-    #[serde(default)]
-    pub node: Option<Node>,
-    /// Set the network's mean one-way delay from now on (a delay spike, and its end).
-    #[serde(default)]
-    pub delay_ms: Option<u32>,
-    /// Make a server's clock drift by this many parts per million from now on (to the node
-    /// given; 0 stops it).
-    #[serde(default)]
-    pub clock_drift_ppm: Option<i32>,
-    /// Every running client reboots (a power cut on the clients' side): each confirms its
-    /// address with INIT-REBOOT (RFC 2131 §4.4.2).
-    #[serde(default)]
-    pub reboot_clients: Option<bool>,
-}
-
 /// Checker bounds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -570,12 +494,16 @@ impl Scenario {
         }
         let s: Scenario = serde_yaml::from_value(doc)
             .map_err(|e| ScenarioError(format!("{} with --set: {e}", path.display())))?;
-        s.validate()
-            .map_err(|e| ScenarioError(format!("{} with --set: {}", path.display(), e.0)))?;
+        // The faults' lines are those of the file unless an override rewrote the list.
+        let text = (!overrides.iter().any(|o| o.starts_with("faults"))).then_some(text.as_str());
+        s.check().map_err(|e| {
+            let e = e.placed(text);
+            ScenarioError(format!("{} with --set: {}", path.display(), e.0))
+        })?;
         Ok(s)
     }
 
-    /// Parse and check scenario text.
+    /// Parse and check scenario text. A broken rule about a fault names the fault's line.
     pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
         let s: Scenario = serde_yaml::from_str(text).map_err(|e| {
             let place = e
@@ -584,13 +512,21 @@ impl Scenario {
                 .unwrap_or_default();
             ScenarioError(format!("{place}{e}"))
         })?;
-        s.validate()?;
+        s.check().map_err(|e| e.placed(Some(text)))?;
         Ok(s)
     }
 
-    /// Check what the types cannot.
+    /// Check what the types cannot: bounds, and that every scheduled fault takes effect where
+    /// it stands in the schedule: a crash needs its server up, a restart needs it down, an
+    /// operator command needs it up, a partition needs its links whole (cuts may not overlap),
+    /// a heal needs that very cut in place, a clock or delay setting must change something, and
+    /// nothing may race the nemesis (see [`Nemesis`]). Errors name `faults[i]` and its time.
     pub fn validate(&self) -> Result<(), ScenarioError> {
-        let err = |m: String| Err(ScenarioError(m));
+        self.check().map_err(|e| e.placed(None))
+    }
+
+    fn check(&self) -> Result<(), Invalid> {
+        let err = |m: String| Err(Invalid::scenario(m));
         if self.duration.0 == Duration::ZERO {
             return err("duration must be positive".into());
         }
@@ -657,8 +593,11 @@ impl Scenario {
             return err("network probabilities must be within 0..=1".into());
         }
         if let Some(n) = &self.nemesis {
-            if n.faults > 1000 {
-                return err(format!("nemesis.faults {} is above 1000", n.faults));
+            if !(1..=1000).contains(&n.faults) {
+                return err(format!(
+                    "nemesis.faults {} must be 1..=1000 (leave the nemesis out for none)",
+                    n.faults
+                ));
             }
             if !(n.start < n.heal_by && n.heal_by <= self.duration) {
                 return err("nemesis needs start < heal_by <= duration".into());
@@ -667,47 +606,49 @@ impl Scenario {
                 return err("nemesis.max_outage must be at least 1s".into());
             }
         }
-        for (i, f) in self.faults.iter().enumerate() {
-            let verbs = [
-                f.crash.is_some(),
-                f.restart.is_some(),
-                f.partition.is_some(),
-                f.heal.is_some(),
-                f.admin.is_some(),
-                f.clock_offset_s.is_some(),
-                f.delay_ms.is_some(),
-                f.clock_drift_ppm.is_some(),
-                f.reboot_clients.is_some(),
-            ]
-            .iter()
-            .filter(|&&v| v)
-            .count();
-            if verbs != 1 {
-                return err(format!(
-                    "faults[{i}] (at {}) must have exactly one of crash, restart, partition, heal, \
-                     admin, clock_offset_s, clock_drift_ppm, delay_ms, reboot_clients",
-                    f.at
-                ));
-            }
-            if f.admin.is_some() && f.command.is_none() {
-                return err(format!("faults[{i}]: admin needs a command"));
-            }
-            if (f.clock_offset_s.is_some() || f.clock_drift_ppm.is_some()) && f.node.is_none() {
-                return err(format!("faults[{i}]: a clock fault needs a node"));
-            }
-            if f.clock_drift_ppm
-                .is_some_and(|p| p.unsigned_abs() > 100_000)
-            {
-                return err(format!("faults[{i}]: clock_drift_ppm is beyond ±100000"));
-            }
-            if f.at > self.duration {
-                return err(format!(
-                    "faults[{i}] at {} is after the end of the run",
-                    f.at
-                ));
-            }
+        self.check_faults()
+    }
+
+    /// Every scheduled fault must take effect: see [`fault::check_schedule`].
+    fn check_faults(&self) -> Result<(), Invalid> {
+        fault::check_schedule(
+            &self.faults,
+            self.duration,
+            self.network.delay_ms_mean,
+            self.nemesis.as_ref(),
+        )
+    }
+}
+
+/// A broken rule: what is wrong, and which scheduled fault it is about (to find its line).
+struct Invalid {
+    fault: Option<usize>,
+    message: String,
+}
+
+impl Invalid {
+    fn scenario(message: String) -> Invalid {
+        Invalid {
+            fault: None,
+            message,
         }
-        Ok(())
+    }
+
+    fn fault(index: usize, fault: &Fault, what: &str) -> Invalid {
+        Invalid {
+            fault: Some(index),
+            message: format!("faults[{index}] {fault}: {what}"),
+        }
+    }
+
+    /// The error, with the fault's line and column when the text is at hand.
+    fn placed(self, text: Option<&str>) -> ScenarioError {
+        let place = text
+            .zip(self.fault)
+            .and_then(|(t, i)| fault::fault_location(t, i))
+            .map(|l| format!("line {}, column {}: ", l.line(), l.column()))
+            .unwrap_or_default();
+        ScenarioError(format!("{place}{}", self.message))
     }
 }
 
@@ -739,6 +680,29 @@ mod tests {
         assert!(Span::parse("5y").is_err());
         assert!(Span::parse("").is_err());
         assert!(Span::parse("99999999999999999999d").is_err());
+    }
+
+    #[test]
+    fn spans_print_as_scenarios_write_them() {
+        for text in [
+            "0s", "250ms", "90s", "1m30s", "2h", "1h5m", "10m30s", "40m12ms", "25h",
+        ] {
+            let span = Span::parse(text).unwrap();
+            assert_eq!(span.to_string(), if text == "90s" { "1m30s" } else { text });
+        }
+    }
+
+    #[test]
+    fn the_example_at_the_top_of_this_file_is_a_valid_scenario() {
+        let source = include_str!("scenario.rs");
+        let (_, rest) = source.split_once("//! ```yaml\n").unwrap();
+        let (example, _) = rest.split_once("//! ```").unwrap();
+        let text: String = example
+            .lines()
+            .map(|l| format!("{}\n", l.strip_prefix("//! ").unwrap_or("")))
+            .collect();
+        let s = Scenario::parse(&text).unwrap();
+        assert_eq!(s.faults.len(), 10);
     }
 
     #[test]
@@ -780,14 +744,5 @@ mod tests {
         assert!(Scenario::load_with(&f, &["clients.count=-3".into()]).is_err());
         assert!(Scenario::load_with(&f, &["nokey".into()]).is_err());
         std::fs::remove_dir_all(&dir).ok();
-    }
-
-    #[test]
-    fn a_fault_has_exactly_one_verb() {
-        let e = Scenario::parse(
-            "name: x\ndescription: d\nduration: 1h\nexpect: pass\nwhy: w\nfaults:\n  - { at: 5m, crash: primary, restart: primary }\n",
-        )
-        .unwrap_err();
-        assert!(e.0.contains("exactly one"), "{}", e.0);
     }
 }

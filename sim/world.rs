@@ -35,7 +35,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::check::{BindingView, Checker};
 use crate::client::{Client, ClientConfig, ClientOutput};
 use crate::queue::Queue;
-use crate::scenario::{Command, Cut, Fault, PairMode, Scenario, StorageLoss};
+use crate::scenario::{Command, Cut, Fault, PairMode, Scenario, StorageLoss, Verb};
 use crate::trace::Trace;
 use crate::watch::Watch;
 
@@ -586,16 +586,16 @@ impl World {
     /// After a fault: count what it gives the checkers to judge, and if the world is now
     /// healthy, judge liveness once the converge bound has passed without another fault.
     fn after_fault(&mut self, f: &Fault) {
-        if f.crash.is_some() || f.partition.is_some() {
-            self.checker.failures += 1;
-        }
-        if let Some(node) = f.crash {
-            self.lost_storage[node.index()] = f.storage == Some(StorageLoss::LoseAll);
-        }
-        if let Some(node) = f.restart
-            && !self.lost_storage[node.index()]
-        {
-            self.checker.durability_judged += 1;
+        match f.verb {
+            Verb::Crash { node, storage } => {
+                self.checker.failures += 1;
+                self.lost_storage[node.index()] = storage == StorageLoss::LoseAll;
+            }
+            Verb::Partition { .. } => self.checker.failures += 1,
+            Verb::Restart { node } if !self.lost_storage[node.index()] => {
+                self.checker.durability_judged += 1;
+            }
+            _ => {}
         }
         self.fault_generation += 1;
         self.schedule_liveness();
@@ -814,128 +814,137 @@ impl World {
         self.drain_server(n);
     }
 
+    /// Apply one fault. Scheduled faults were checked to take effect
+    /// ([`Scenario::validate`]); the nemesis's may overlap one another, so a crash of a server
+    /// already down, or a restart of one already up, is a harmless no-op here.
     fn fault(&mut self, f: &Fault) {
         self.counts.faults += 1;
-        if let Some(node) = f.crash {
-            let n = node.index();
-            if let Some(s) = self.servers[n].server.take() {
-                let mut disk = s.storage().clone();
-                let loss = f.storage.unwrap_or_default();
-                disk.crash(match loss {
-                    StorageLoss::KeepSynced => CrashMode::LoseUnsynced,
-                    StorageLoss::LoseAll => CrashMode::LoseEverything,
-                });
-                if loss == StorageLoss::LoseAll {
-                    self.checker.storage_lost(n);
+        match f.verb {
+            Verb::Crash { node, storage } => self.crash(node.index(), storage),
+            Verb::Restart { node } => {
+                let n = node.index();
+                self.trace
+                    .event(self.now, "fault", &[("restart", NAMES[n].into())]);
+                if self.servers[n].server.is_none() {
+                    self.boot(n);
                 }
-                self.servers[n].disk = disk;
-                self.servers[n].state = None;
-                self.checker.state(n, None);
-                self.pool_balance
-                    .state(self.now, n, None, &mut self.checker.violations);
-                // The process died: the kernel closes its sockets; the partner sees a close
-                // unless a partition swallows it.
-                let dead: Vec<u64> = self
-                    .conns
-                    .iter()
-                    .filter(|(_, (a, b))| *a == n || *b == n)
-                    .map(|(c, _)| *c)
-                    .collect();
-                for c in dead {
-                    self.conns.remove(&c);
-                    self.checker.connection_closed(c);
-                    if let Some(r) = self.recorder.as_mut() {
-                        r.tcp_close(self.now, c, n);
-                    }
-                    if !self.cut_servers[n] {
-                        let at = self.now + self.tcp_delay();
-                        self.schedule(
-                            at,
-                            Ev::PeerClosed {
-                                node: 1 - n,
-                                conn: c,
-                            },
-                        );
+            }
+            Verb::Partition { cut } => self.set_cut(cut, true),
+            Verb::Heal { cut } => self.set_cut(cut, false),
+            Verb::Admin { node, command } => {
+                let n = node.index();
+                self.trace.event(
+                    self.now,
+                    "fault",
+                    &[
+                        ("admin", NAMES[n].into()),
+                        ("command", format!("{command:?}")),
+                    ],
+                );
+                let clock = self.server_clock(n);
+                if let Some(s) = self.servers[n].server.as_mut() {
+                    match command {
+                        Command::PartnerDown => s.handle_admin(clock, Admin::PartnerDown),
+                        Command::Pause => s.handle_admin(clock, Admin::Pause),
+                        Command::Shutdown => s.handle_admin(clock, Admin::Shutdown),
                     }
                 }
+                self.drain_server(n);
             }
-            self.trace
-                .event(self.now, "fault", &[("crash", NAMES[n].into())]);
-        }
-        if let Some(node) = f.restart {
-            let n = node.index();
-            self.trace
-                .event(self.now, "fault", &[("restart", NAMES[n].into())]);
-            if self.servers[n].server.is_none() {
-                self.boot(n);
+            Verb::ClockDrift { node, ppm } => {
+                let n = node.index();
+                // Fold the drift so far into the offset, then drift at the new rate.
+                self.servers[n].clock_offset_ms = self.clock_skew_ms(n);
+                self.servers[n].drift_ppm = ppm;
+                self.servers[n].drift_since = self.now;
+                self.trace.event(
+                    self.now,
+                    "fault",
+                    &[("clock", NAMES[n].into()), ("drift_ppm", ppm.to_string())],
+                );
+                self.servers[n].armed = None;
+                self.drain_server(n);
             }
-        }
-        if let Some(cut) = f.partition {
-            self.set_cut(cut, true);
-        }
-        if let Some(cut) = f.heal {
-            self.set_cut(cut, false);
-        }
-        if let (Some(node), Some(cmd)) = (f.admin, f.command) {
-            let n = node.index();
-            self.trace.event(
-                self.now,
-                "fault",
-                &[("admin", NAMES[n].into()), ("command", format!("{cmd:?}"))],
-            );
-            let clock = self.server_clock(n);
-            if let Some(s) = self.servers[n].server.as_mut() {
-                match cmd {
-                    Command::PartnerDown => s.handle_admin(clock, Admin::PartnerDown),
-                    Command::Pause => s.handle_admin(clock, Admin::Pause),
-                    Command::Shutdown => s.handle_admin(clock, Admin::Shutdown),
+            Verb::RebootClients => {
+                self.trace
+                    .event(self.now, "fault", &[("reboot", "clients".into())]);
+                let now = self.now;
+                for c in 0..self.clients.len() {
+                    if self.clients[c].client.is_running() {
+                        self.clients[c].client.reboot(now);
+                        self.drain_client(c);
+                    }
                 }
             }
-            self.drain_server(n);
+            Verb::DelaySpike { delay_ms } => {
+                self.scenario.network.delay_ms_mean = delay_ms;
+                self.trace
+                    .event(self.now, "fault", &[("delay_ms", delay_ms.to_string())]);
+            }
+            Verb::ClockOffset { node, offset_s } => {
+                let n = node.index();
+                self.servers[n].clock_offset_ms = offset_s.saturating_mul(1000);
+                self.servers[n].drift_since = self.now;
+                self.trace.event(
+                    self.now,
+                    "fault",
+                    &[
+                        ("clock", NAMES[n].into()),
+                        ("offset_s", offset_s.to_string()),
+                    ],
+                );
+                // The node's timers were set on the old clock: let it look again.
+                self.servers[n].armed = None;
+                self.drain_server(n);
+            }
         }
-        if let (Some(ppm), Some(node)) = (f.clock_drift_ppm, f.node) {
-            let n = node.index();
-            // Fold the drift so far into the offset, then drift at the new rate.
-            self.servers[n].clock_offset_ms = self.clock_skew_ms(n);
-            self.servers[n].drift_ppm = ppm;
-            self.servers[n].drift_since = self.now;
-            self.trace.event(
-                self.now,
-                "fault",
-                &[("clock", NAMES[n].into()), ("drift_ppm", ppm.to_string())],
-            );
-            self.servers[n].armed = None;
-            self.drain_server(n);
-        }
-        if f.reboot_clients == Some(true) {
-            self.trace
-                .event(self.now, "fault", &[("reboot", "clients".into())]);
-            let now = self.now;
-            for c in 0..self.clients.len() {
-                if self.clients[c].client.is_running() {
-                    self.clients[c].client.reboot(now);
-                    self.drain_client(c);
+    }
+
+    /// Crash server `n` (if it runs): its storage keeps what `storage` says, its connections
+    /// close.
+    fn crash(&mut self, n: usize, storage: StorageLoss) {
+        if let Some(s) = self.servers[n].server.take() {
+            let mut disk = s.storage().clone();
+            disk.crash(match storage {
+                StorageLoss::KeepSynced => CrashMode::LoseUnsynced,
+                StorageLoss::LoseAll => CrashMode::LoseEverything,
+            });
+            if storage == StorageLoss::LoseAll {
+                self.checker.storage_lost(n);
+            }
+            self.servers[n].disk = disk;
+            self.servers[n].state = None;
+            self.checker.state(n, None);
+            self.pool_balance
+                .state(self.now, n, None, &mut self.checker.violations);
+            // The process died: the kernel closes its sockets; the partner sees a close
+            // unless a partition swallows it.
+            let dead: Vec<u64> = self
+                .conns
+                .iter()
+                .filter(|(_, (a, b))| *a == n || *b == n)
+                .map(|(c, _)| *c)
+                .collect();
+            for c in dead {
+                self.conns.remove(&c);
+                self.checker.connection_closed(c);
+                if let Some(r) = self.recorder.as_mut() {
+                    r.tcp_close(self.now, c, n);
+                }
+                if !self.cut_servers[n] {
+                    let at = self.now + self.tcp_delay();
+                    self.schedule(
+                        at,
+                        Ev::PeerClosed {
+                            node: 1 - n,
+                            conn: c,
+                        },
+                    );
                 }
             }
         }
-        if let Some(ms) = f.delay_ms {
-            self.scenario.network.delay_ms_mean = ms;
-            self.trace
-                .event(self.now, "fault", &[("delay_ms", ms.to_string())]);
-        }
-        if let (Some(offset), Some(node)) = (f.clock_offset_s, f.node) {
-            let n = node.index();
-            self.servers[n].clock_offset_ms = offset.saturating_mul(1000);
-            self.servers[n].drift_since = self.now;
-            self.trace.event(
-                self.now,
-                "fault",
-                &[("clock", NAMES[n].into()), ("offset_s", offset.to_string())],
-            );
-            // The node's timers were set on the old clock: let it look again.
-            self.servers[n].armed = None;
-            self.drain_server(n);
-        }
+        self.trace
+            .event(self.now, "fault", &[("crash", NAMES[n].into())]);
     }
 
     fn set_cut(&mut self, cut: Cut, on: bool) {
@@ -1289,25 +1298,13 @@ impl World {
 }
 
 /// The nemesis's faults for a seed (see [`crate::scenario::Nemesis`]): each a fault and its
-/// undo, drawn from the "nemesis" stream.
+/// undo, drawn from the "nemesis" stream. Drawn faults may overlap one another (two crashes of
+/// one server, two cuts of one link); `World::fault` takes the second crash, restart,
+/// partition or heal as a no-op: the scheduled faults' rules (`Scenario::validate`) are not
+/// the nemesis's, whose own overlaps are part of what it draws.
 pub fn nemesis_faults(n: &crate::scenario::Nemesis, seed: u64) -> Vec<Fault> {
     use crate::scenario::{Node, Span};
     let mut rng = stream(seed, "nemesis", 0);
-    let blank = |at: Duration| Fault {
-        reboot_clients: None,
-        delay_ms: None,
-        clock_drift_ppm: None,
-        at: Span(at),
-        crash: None,
-        storage: None,
-        restart: None,
-        partition: None,
-        heal: None,
-        admin: None,
-        command: None,
-        clock_offset_s: None,
-        node: None,
-    };
     let (start, last) = (n.start.0.as_millis(), n.heal_by.0.as_millis());
     let max = n.max_outage.0.as_millis().max(1000);
     let mut out = Vec::new();
@@ -1315,42 +1312,46 @@ pub fn nemesis_faults(n: &crate::scenario::Nemesis, seed: u64) -> Vec<Fault> {
         let length = rng.random_range(1000..=max);
         let begin = rng.random_range(start..=last.saturating_sub(length).max(start));
         let (at, until) = (
-            Duration::from_millis(begin),
-            Duration::from_millis((begin + length).min(last)),
+            Span(Duration::from_millis(begin)),
+            Span(Duration::from_millis((begin + length).min(last))),
         );
         let node = if rng.random_bool(0.5) {
             Node::Primary
         } else {
             Node::Secondary
         };
-        let (mut f, mut undo) = (blank(at), blank(until));
-        match rng.random_range(0..4u8) {
-            0 => {
-                f.crash = Some(node);
-                f.storage = Some(StorageLoss::KeepSynced);
-                undo.restart = Some(node);
-            }
-            1 => {
-                f.partition = Some(Cut::Servers);
-                undo.heal = Some(Cut::Servers);
-            }
+        let (verb, undo) = match rng.random_range(0..4u8) {
+            0 => (
+                Verb::Crash {
+                    node,
+                    storage: StorageLoss::KeepSynced,
+                },
+                Verb::Restart { node },
+            ),
+            1 => (
+                Verb::Partition { cut: Cut::Servers },
+                Verb::Heal { cut: Cut::Servers },
+            ),
             2 => {
                 let cut = match node {
                     Node::Primary => Cut::PrimaryClients,
                     Node::Secondary => Cut::SecondaryClients,
                 };
-                f.partition = Some(cut);
-                undo.heal = Some(cut);
+                (Verb::Partition { cut }, Verb::Heal { cut })
             }
-            _ => {
-                f.clock_offset_s = Some(rng.random_range(-30..=30));
-                f.node = Some(node);
-                undo.clock_offset_s = Some(0);
-                undo.node = Some(node);
-            }
-        }
-        out.push(f);
-        out.push(undo);
+            _ => (
+                Verb::ClockOffset {
+                    node,
+                    offset_s: rng.random_range(-30..=30),
+                },
+                Verb::ClockOffset { node, offset_s: 0 },
+            ),
+        };
+        out.push(Fault { at, verb });
+        out.push(Fault {
+            at: until,
+            verb: undo,
+        });
     }
     out
 }

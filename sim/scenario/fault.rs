@@ -1,0 +1,1267 @@
+//! Scheduled faults (STYLE.md 16): one verb each, written as one flat YAML mapping, and the
+//! rules that make every fault of a schedule take effect.
+//!
+//! A [`Fault`] is `at` and a [`Verb`] with exactly the verb's arguments, so a crash cannot
+//! carry a `node:` nor a restart a `storage:`; reading YAML rejects such keys with their line.
+//! [`check_schedule`] then replays the schedule in the world's order and rejects a fault that
+//! would do nothing where it stands (a restart of a server that is up, a heal of a cut never
+//! made), or that would race the nemesis.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Invalid, Nemesis, Span};
+
+/// A server of the pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Node {
+    /// The primary.
+    Primary,
+    /// The secondary.
+    Secondary,
+}
+
+impl Node {
+    /// Index in the world's server array.
+    pub fn index(self) -> usize {
+        match self {
+            Node::Primary => 0,
+            Node::Secondary => 1,
+        }
+    }
+
+    /// Its name in a scenario file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Node::Primary => "primary",
+            Node::Secondary => "secondary",
+        }
+    }
+}
+
+/// What a crash keeps of a server's storage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StorageLoss {
+    /// Everything synced survives (the engine syncs before it answers).
+    #[default]
+    KeepSynced,
+    /// The whole database is lost.
+    LoseAll,
+}
+
+impl StorageLoss {
+    /// Its name in a scenario file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StorageLoss::KeepSynced => "keep_synced",
+            StorageLoss::LoseAll => "lose_all",
+        }
+    }
+}
+
+/// An operator command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Command {
+    /// Declare the partner down.
+    PartnerDown,
+    /// Pause the server's failover (STATE PAUSED, drop the link).
+    Pause,
+    /// Shut the server's failover down (STATE SHUTDOWN).
+    Shutdown,
+}
+
+impl Command {
+    /// Its name in a scenario file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Command::PartnerDown => "partner_down",
+            Command::Pause => "pause",
+            Command::Shutdown => "shutdown",
+        }
+    }
+}
+
+/// What a partition cuts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cut {
+    /// The failover link between the servers, both ways.
+    Servers,
+    /// The failover link from the primary to the secondary only (one-way).
+    PrimaryToSecondary,
+    /// The failover link from the secondary to the primary only (one-way).
+    SecondaryToPrimary,
+    /// The primary from its clients.
+    PrimaryClients,
+    /// The secondary from its clients.
+    SecondaryClients,
+}
+
+impl Cut {
+    /// Its name in a scenario file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cut::Servers => "servers",
+            Cut::PrimaryToSecondary => "primary_to_secondary",
+            Cut::SecondaryToPrimary => "secondary_to_primary",
+            Cut::PrimaryClients => "primary_clients",
+            Cut::SecondaryClients => "secondary_clients",
+        }
+    }
+
+    /// The one-way links it cuts, one bit each (primary to secondary, secondary to primary,
+    /// primary to and from its clients, secondary to and from its clients). Two cuts overlap
+    /// when they share a bit: healing one would then heal part of the other.
+    fn links(self) -> u8 {
+        match self {
+            Cut::Servers => 0b0011,
+            Cut::PrimaryToSecondary => 0b0001,
+            Cut::SecondaryToPrimary => 0b0010,
+            Cut::PrimaryClients => 0b0100,
+            Cut::SecondaryClients => 0b1000,
+        }
+    }
+}
+
+/// One scheduled fault: when, and the one thing it does.
+///
+/// In YAML a fault is one flat mapping, `at` and the verb's own keys:
+/// `{ at: 30m, crash: primary, storage: keep_synced }`, `{ at: 40m, clock_offset_s: 120, node:
+/// secondary }`. A key the verb does not take, a second verb, or a verb without what it needs is
+/// an error naming the key, the verb and the line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fault {
+    /// When, from the start of the run.
+    pub at: Span,
+    /// What it does.
+    pub verb: Verb,
+}
+
+/// What a fault does: one verb with exactly its arguments (STYLE.md 16), so that a fault with
+/// two verbs, or an argument its verb ignores, cannot be written down.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verb {
+    /// Crash a running server (`crash: NODE`, `storage:` optional, `keep_synced` by default).
+    Crash {
+        /// The server.
+        node: Node,
+        /// What the crash keeps of its storage.
+        storage: StorageLoss,
+    },
+    /// Boot a crashed server from what its storage kept (`restart: NODE`).
+    Restart {
+        /// The server.
+        node: Node,
+    },
+    /// Cut part of the network (`partition: CUT`).
+    Partition {
+        /// What is cut.
+        cut: Cut,
+    },
+    /// Lift a cut made earlier (`heal: CUT`).
+    Heal {
+        /// The cut to lift.
+        cut: Cut,
+    },
+    /// Give an operator command to a running server (`admin: NODE, command: COMMAND`).
+    Admin {
+        /// The server.
+        node: Node,
+        /// The command.
+        command: Command,
+    },
+    /// Set a server's clock offset from true time (`clock_offset_s: S, node: NODE`).
+    ClockOffset {
+        /// The server.
+        node: Node,
+        /// The offset, in seconds.
+        offset_s: i64,
+    },
+    /// Make a server's clock drift from now on (`clock_drift_ppm: P, node: NODE`; 0 stops it).
+    ClockDrift {
+        /// The server.
+        node: Node,
+        /// Parts per million; the drift so far is kept in the offset.
+        ppm: i32,
+    },
+    /// Set the network's mean one-way delay from now on (`delay_ms: MS`): a delay spike, and
+    /// its end.
+    DelaySpike {
+        /// The new mean delay, in milliseconds.
+        delay_ms: u32,
+    },
+    /// Every running client reboots (`reboot_clients: true`; a power cut on the clients' side):
+    /// each confirms its address with INIT-REBOOT (RFC 2131 §4.4.2).
+    RebootClients,
+}
+
+/// The verbs' keys, in the order errors list them.
+const VERB_KEYS: &str = "crash, restart, partition, heal, admin, clock_offset_s, clock_drift_ppm, delay_ms, \
+     reboot_clients";
+
+impl fmt::Display for Verb {
+    /// The verb as it is written in a scenario: `crash: primary, storage: keep_synced`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Verb::Crash { node, storage } => {
+                write!(f, "crash: {}, storage: {}", node.as_str(), storage.as_str())
+            }
+            Verb::Restart { node } => write!(f, "restart: {}", node.as_str()),
+            Verb::Partition { cut } => write!(f, "partition: {}", cut.as_str()),
+            Verb::Heal { cut } => write!(f, "heal: {}", cut.as_str()),
+            Verb::Admin { node, command } => {
+                write!(f, "admin: {}, command: {}", node.as_str(), command.as_str())
+            }
+            Verb::ClockOffset { node, offset_s } => {
+                write!(f, "clock_offset_s: {offset_s}, node: {}", node.as_str())
+            }
+            Verb::ClockDrift { node, ppm } => {
+                write!(f, "clock_drift_ppm: {ppm}, node: {}", node.as_str())
+            }
+            Verb::DelaySpike { delay_ms } => write!(f, "delay_ms: {delay_ms}"),
+            Verb::RebootClients => f.write_str("reboot_clients: true"),
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    /// The fault as it is written in a scenario: `{ at: 30m, crash: primary, storage:
+    /// keep_synced }`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{{ at: {}, {} }}", self.at, self.verb)
+    }
+}
+
+/// A fault as written: every key any verb takes, each optional (and `null` the same as
+/// absent, which older repro files wrote for every unused key). [`Fault`] reads and writes
+/// through it so that the YAML stays one flat mapping.
+#[derive(Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaultKeys {
+    at: Option<Span>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    crash: Option<Node>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    storage: Option<StorageLoss>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    restart: Option<Node>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    partition: Option<Cut>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    heal: Option<Cut>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    admin: Option<Node>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    command: Option<Command>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    clock_offset_s: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    node: Option<Node>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    delay_ms: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    clock_drift_ppm: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reboot_clients: Option<bool>,
+}
+
+impl FaultKeys {
+    /// The fault these keys describe, or what is wrong with them.
+    fn into_fault(self) -> Result<Fault, String> {
+        let at = self.at.ok_or("a fault needs `at`, when it happens")?;
+        let verbs: Vec<&str> = [
+            ("crash", self.crash.is_some()),
+            ("restart", self.restart.is_some()),
+            ("partition", self.partition.is_some()),
+            ("heal", self.heal.is_some()),
+            ("admin", self.admin.is_some()),
+            ("clock_offset_s", self.clock_offset_s.is_some()),
+            ("clock_drift_ppm", self.clock_drift_ppm.is_some()),
+            ("delay_ms", self.delay_ms.is_some()),
+            ("reboot_clients", self.reboot_clients.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(k, set)| set.then_some(k))
+        .collect();
+        let verb = match verbs.as_slice() {
+            [] => {
+                return Err(format!(
+                    "the fault at {at} has no verb: give one of {VERB_KEYS}"
+                ));
+            }
+            [one] => *one,
+            [first, second, ..] => {
+                return Err(format!(
+                    "the fault at {at} has two verbs, `{first}` and `{second}`: a fault does one \
+                     thing (write one fault for each)"
+                ));
+            }
+        };
+        // The arguments some verbs take; on any other verb they would do nothing.
+        let arguments: [(&str, bool, &[&str]); 3] = [
+            ("storage", self.storage.is_some(), &["crash"]),
+            ("command", self.command.is_some(), &["admin"]),
+            (
+                "node",
+                self.node.is_some(),
+                &["clock_offset_s", "clock_drift_ppm"],
+            ),
+        ];
+        for (key, set, takers) in arguments {
+            if set && !takers.contains(&verb) {
+                let takers: Vec<String> = takers.iter().map(|t| format!("`{t}`")).collect();
+                return Err(format!(
+                    "`{key}` does nothing on `{verb}`: only {} {} it",
+                    takers.join(" and "),
+                    if takers.len() == 1 { "takes" } else { "take" }
+                ));
+            }
+        }
+        let needs_node = || {
+            self.node
+                .ok_or_else(|| format!("`{verb}` needs a `node` (primary or secondary)"))
+        };
+        let verb = if let Some(node) = self.crash {
+            Verb::Crash {
+                node,
+                storage: self.storage.unwrap_or_default(),
+            }
+        } else if let Some(node) = self.restart {
+            Verb::Restart { node }
+        } else if let Some(cut) = self.partition {
+            Verb::Partition { cut }
+        } else if let Some(cut) = self.heal {
+            Verb::Heal { cut }
+        } else if let Some(node) = self.admin {
+            let command = self
+                .command
+                .ok_or("`admin` needs a `command` (partner_down, pause or shutdown)".to_string())?;
+            Verb::Admin { node, command }
+        } else if let Some(offset_s) = self.clock_offset_s {
+            Verb::ClockOffset {
+                node: needs_node()?,
+                offset_s,
+            }
+        } else if let Some(ppm) = self.clock_drift_ppm {
+            Verb::ClockDrift {
+                node: needs_node()?,
+                ppm,
+            }
+        } else if let Some(delay_ms) = self.delay_ms {
+            Verb::DelaySpike { delay_ms }
+        } else if self.reboot_clients == Some(true) {
+            Verb::RebootClients
+        } else {
+            return Err("`reboot_clients: false` does nothing: leave the fault out".to_string());
+        };
+        Ok(Fault { at, verb })
+    }
+
+    /// The keys that write `fault`.
+    fn of(fault: &Fault) -> FaultKeys {
+        let mut k = FaultKeys {
+            at: Some(fault.at),
+            ..FaultKeys::default()
+        };
+        match fault.verb {
+            Verb::Crash { node, storage } => {
+                k.crash = Some(node);
+                k.storage = Some(storage);
+            }
+            Verb::Restart { node } => k.restart = Some(node),
+            Verb::Partition { cut } => k.partition = Some(cut),
+            Verb::Heal { cut } => k.heal = Some(cut),
+            Verb::Admin { node, command } => {
+                k.admin = Some(node);
+                k.command = Some(command);
+            }
+            Verb::ClockOffset { node, offset_s } => {
+                k.clock_offset_s = Some(offset_s);
+                k.node = Some(node);
+            }
+            Verb::ClockDrift { node, ppm } => {
+                k.clock_drift_ppm = Some(ppm);
+                k.node = Some(node);
+            }
+            Verb::DelaySpike { delay_ms } => k.delay_ms = Some(delay_ms),
+            Verb::RebootClients => k.reboot_clients = Some(true),
+        }
+        k
+    }
+}
+
+impl Serialize for Fault {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        FaultKeys::of(self).serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Fault {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Fault, D::Error> {
+        /// Reads the mapping and builds the verb inside `visit_map`, so that serde_yaml
+        /// places an error about the combination of keys at the fault's own line.
+        struct FaultVisitor;
+        impl<'de> serde::de::Visitor<'de> for FaultVisitor {
+            type Value = Fault;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a fault: a mapping of `at` and one verb")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Fault, A::Error> {
+                let keys =
+                    FaultKeys::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                keys.into_fault().map_err(serde::de::Error::custom)
+            }
+        }
+        d.deserialize_map(FaultVisitor)
+    }
+}
+
+/// Every scheduled fault must take effect. Each one alone: within the run, its values
+/// within bounds. Then the schedule, replayed in the order the world applies it (by time,
+/// then as listed): a crash needs its server up, a restart needs it down, an operator
+/// command needs it up; a partition needs its links whole (cuts may not overlap, since a
+/// heal lifts its whole cut) and a heal needs that very cut in place; a clock or delay
+/// setting must change something. Last, the nemesis rule (see [`Nemesis`]).
+pub(super) fn check_schedule(
+    faults: &[Fault],
+    duration: Span,
+    delay_ms_mean: u32,
+    nemesis: Option<&Nemesis>,
+) -> Result<(), Invalid> {
+    for (i, f) in faults.iter().enumerate() {
+        let bad = |what: &str| Err(Invalid::fault(i, f, what));
+        if f.at > duration {
+            return bad(&format!("it is after the end of the run ({duration})"));
+        }
+        match f.verb {
+            Verb::ClockDrift { ppm, .. } if ppm.unsigned_abs() > 100_000 => {
+                return bad("clock_drift_ppm is beyond ±100000");
+            }
+            Verb::ClockOffset { offset_s, .. } if offset_s.unsigned_abs() > MAX_CLOCK_OFFSET_S => {
+                return bad(&format!(
+                    "clock_offset_s is beyond ±{MAX_CLOCK_OFFSET_S} (ten years)"
+                ));
+            }
+            _ => {}
+        }
+    }
+    let mut order: Vec<usize> = (0..faults.len()).collect();
+    // Stable: faults at the same time happen as listed, as the world's queue runs them.
+    order.sort_by_key(|&i| faults[i].at);
+    let mut world = Replay::new(delay_ms_mean);
+    let mut nemesis_checked = false;
+    for &i in &order {
+        let f = &faults[i];
+        if let Some(n) = nemesis {
+            if !nemesis_checked && f.at >= n.start {
+                world.clear_at(n, faults)?;
+                nemesis_checked = true;
+            }
+            if n.start <= f.at && f.at <= n.heal_by && nemesis_owns(&f.verb) {
+                return Err(Invalid::fault(
+                    i,
+                    f,
+                    &format!(
+                        "it falls inside the nemesis's window {}..{}, where the nemesis \
+                         crashes and restarts the servers, cuts and heals the network and \
+                         sets the clocks at random: move it before {} or after {}",
+                        n.start, n.heal_by, n.start, n.heal_by
+                    ),
+                ));
+            }
+        }
+        world
+            .apply(i, f, faults)
+            .map_err(|what| Invalid::fault(i, f, &what))?;
+    }
+    if let Some(n) = nemesis
+        && !nemesis_checked
+    {
+        world.clear_at(n, faults)?;
+    }
+    Ok(())
+}
+
+/// The largest clock offset a fault may set, in seconds (ten years): far beyond any skew worth
+/// simulating, and far from overflowing the simulator's millisecond clocks.
+const MAX_CLOCK_OFFSET_S: u64 = 315_360_000;
+
+/// Whether the nemesis acts on what `verb` acts on: the servers' processes, the cuts and the
+/// clocks (an operator command too, since the nemesis may have its server down).
+fn nemesis_owns(verb: &Verb) -> bool {
+    !matches!(verb, Verb::DelaySpike { .. } | Verb::RebootClients)
+}
+
+/// Where `faults[index]` starts in scenario text. serde_yaml keeps no positions in what it
+/// builds, only in its errors: so the text is read once more by a visitor that fails on
+/// purpose at that fault, and the failure's location is the fault's. Only called on an error.
+pub(super) fn fault_location(text: &str, index: usize) -> Option<serde_yaml::Location> {
+    use serde::de::{DeserializeSeed, Error, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+    /// The document: skips every key but `faults`.
+    struct Doc(usize);
+    /// The fault list: skips the faults before the one sought.
+    struct List(usize);
+    /// The fault sought: fails where it starts.
+    struct Here;
+
+    impl<'de> DeserializeSeed<'de> for Doc {
+        type Value = ();
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+    impl<'de> Visitor<'de> for Doc {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a scenario")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(key) = map.next_key::<String>()? {
+                if key == "faults" {
+                    map.next_value_seed(List(self.0))?;
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(())
+        }
+    }
+    impl<'de> DeserializeSeed<'de> for List {
+        type Value = ();
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+    impl<'de> Visitor<'de> for List {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list of faults")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            for _ in 0..self.0 {
+                if seq.next_element::<IgnoredAny>()?.is_none() {
+                    return Ok(());
+                }
+            }
+            seq.next_element_seed(Here)?;
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(())
+        }
+    }
+    impl<'de> DeserializeSeed<'de> for Here {
+        type Value = ();
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+    impl<'de> Visitor<'de> for Here {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a fault")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<(), A::Error> {
+            Err(A::Error::custom("found"))
+        }
+    }
+
+    Doc(index)
+        .deserialize(serde_yaml::Deserializer::from_str(text))
+        .err()?
+        .location()
+}
+
+/// A server's clock as the scheduled faults have set it.
+#[derive(Clone, Copy)]
+struct ClockSetting {
+    /// Its offset from true time while that is known exactly: not while it drifts, nor after
+    /// a drift was folded into it.
+    offset_s: Option<i64>,
+    /// Its drift.
+    ppm: i32,
+    /// The fault that set it last; none: as it started, on true time.
+    set_by: Option<usize>,
+}
+
+/// What the scheduled faults have done to the world so far, replayed fault by fault so that
+/// each is judged against the state it acts on. Each entry keeps the fault that made it, for
+/// the messages.
+struct Replay {
+    /// The crash that took each server down, while it is down.
+    down: [Option<usize>; 2],
+    /// The restart that brought each server back last.
+    restarted_by: [Option<usize>; 2],
+    /// The cuts in place, each with its partition.
+    cuts: Vec<(Cut, usize)>,
+    /// The heals so far, each with its cut.
+    healed: Vec<(Cut, usize)>,
+    clocks: [ClockSetting; 2],
+    /// The network's mean delay, and the fault that set it (none: the scenario's `network`).
+    delay_ms: (u32, Option<usize>),
+}
+
+impl Replay {
+    fn new(delay_ms_mean: u32) -> Replay {
+        let clock = ClockSetting {
+            offset_s: Some(0),
+            ppm: 0,
+            set_by: None,
+        };
+        Replay {
+            down: [None; 2],
+            restarted_by: [None; 2],
+            cuts: Vec::new(),
+            healed: Vec::new(),
+            clocks: [clock; 2],
+            delay_ms: (delay_ms_mean, None),
+        }
+    }
+
+    /// Apply fault `i`, or say why it would do nothing.
+    fn apply(&mut self, i: usize, f: &Fault, faults: &[Fault]) -> Result<(), String> {
+        let by = |j: usize| format!("faults[{j}] {}", faults[j]);
+        match f.verb {
+            Verb::Crash { node, .. } => {
+                let n = node.index();
+                if let Some(j) = self.down[n] {
+                    return Err(format!(
+                        "{} is already down: {} crashed it and nothing restarted it",
+                        node.as_str(),
+                        by(j)
+                    ));
+                }
+                self.down[n] = Some(i);
+            }
+            Verb::Restart { node } => {
+                let n = node.index();
+                if self.down[n].take().is_none() {
+                    let why = match self.restarted_by[n] {
+                        Some(j) => format!("{} restarted it already", by(j)),
+                        None => "no fault crashed it before".to_string(),
+                    };
+                    return Err(format!("{} is not down then: {why}", node.as_str()));
+                }
+                self.restarted_by[n] = Some(i);
+            }
+            Verb::Admin { node, .. } => {
+                if let Some(j) = self.down[node.index()] {
+                    return Err(format!(
+                        "{} is down then ({} crashed it): a down server takes no command",
+                        node.as_str(),
+                        by(j)
+                    ));
+                }
+            }
+            Verb::Partition { cut } => {
+                if let Some(&(c, j)) = self.cuts.iter().find(|(c, _)| c.links() & cut.links() != 0)
+                {
+                    return Err(if c == cut {
+                        format!("{} is cut already: {} cut it", cut.as_str(), by(j))
+                    } else {
+                        format!(
+                            "it overlaps {}, cut by {} and not healed: heal that first (a heal \
+                             lifts its whole cut, so overlapping cuts cannot be healed one by one)",
+                            c.as_str(),
+                            by(j)
+                        )
+                    });
+                }
+                self.cuts.push((cut, i));
+            }
+            Verb::Heal { cut } => {
+                if let Some(k) = self.cuts.iter().position(|(c, _)| *c == cut) {
+                    self.cuts.remove(k);
+                    self.healed.push((cut, i));
+                    return Ok(());
+                }
+                let why = if let Some(&(c, j)) =
+                    self.cuts.iter().find(|(c, _)| c.links() & cut.links() != 0)
+                {
+                    format!("{} made {} instead: heal that", by(j), c.as_str())
+                } else if let Some(&(_, j)) = self.healed.iter().rev().find(|(c, _)| *c == cut) {
+                    format!("{} healed it already", by(j))
+                } else {
+                    "no fault cut it before".to_string()
+                };
+                return Err(format!("{} is not cut then: {why}", cut.as_str()));
+            }
+            Verb::ClockOffset { node, offset_s } => {
+                let clock = &mut self.clocks[node.index()];
+                if clock.ppm == 0 && clock.offset_s == Some(offset_s) {
+                    return Err(format!(
+                        "{}'s clock is at offset {offset_s} s already{}",
+                        node.as_str(),
+                        clock
+                            .set_by
+                            .map(|j| format!(" ({})", by(j)))
+                            .unwrap_or_default()
+                    ));
+                }
+                *clock = ClockSetting {
+                    offset_s: (clock.ppm == 0).then_some(offset_s),
+                    ppm: clock.ppm,
+                    set_by: Some(i),
+                };
+            }
+            Verb::ClockDrift { node, ppm } => {
+                let clock = &mut self.clocks[node.index()];
+                if clock.ppm == ppm {
+                    let now = if ppm == 0 {
+                        "does not drift".to_string()
+                    } else {
+                        format!("drifts at {ppm} ppm")
+                    };
+                    return Err(format!(
+                        "{}'s clock {now} already{}",
+                        node.as_str(),
+                        clock
+                            .set_by
+                            .map(|j| format!(" ({})", by(j)))
+                            .unwrap_or_default()
+                    ));
+                }
+                // The world folds the drift so far into the offset: from here on the offset is
+                // no longer a number the scenario wrote.
+                *clock = ClockSetting {
+                    offset_s: None,
+                    ppm,
+                    set_by: Some(i),
+                };
+            }
+            Verb::DelaySpike { delay_ms } => {
+                if self.delay_ms.0 == delay_ms {
+                    let from = match self.delay_ms.1 {
+                        Some(j) => by(j),
+                        None => "network.delay_ms_mean".to_string(),
+                    };
+                    return Err(format!(
+                        "the network's mean delay is {delay_ms} ms already ({from})"
+                    ));
+                }
+                self.delay_ms = (delay_ms, Some(i));
+            }
+            Verb::RebootClients => {}
+        }
+        Ok(())
+    }
+
+    /// The nemesis rule at its start: nothing scheduled may still be in force, or the nemesis
+    /// would end it at a time drawn from the seed (a restart, a heal, a clock set back).
+    fn clear_at(&self, n: &Nemesis, faults: &[Fault]) -> Result<(), Invalid> {
+        let in_force = |j: usize, what: String, undo: &str| {
+            Err(Invalid::fault(
+                j,
+                &faults[j],
+                &format!(
+                    "{what} when the nemesis starts at {start} ({undo} before {start}): the \
+                     nemesis would end it at a time drawn from the seed",
+                    start = n.start
+                ),
+            ))
+        };
+        for node in [Node::Primary, Node::Secondary] {
+            if let Some(j) = self.down[node.index()] {
+                return in_force(j, format!("{} is still down", node.as_str()), "restart it");
+            }
+        }
+        if let Some(&(cut, j)) = self.cuts.first() {
+            return in_force(j, format!("{} is still cut", cut.as_str()), "heal it");
+        }
+        for node in [Node::Primary, Node::Secondary] {
+            let clock = self.clocks[node.index()];
+            if let Some(j) = clock.set_by
+                && (clock.ppm != 0 || clock.offset_s != Some(0))
+            {
+                return in_force(
+                    j,
+                    format!("{}'s clock is still off true time", node.as_str()),
+                    "set it back to offset 0 and no drift",
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Scenario;
+    use std::path::Path;
+
+    /// A scenario whose `faults:` list is `faults` (one per line, the first on line 7) after
+    /// `extra` lines (put them last, so the line numbers stay put).
+    fn with_faults(faults: &[&str], extra: &str) -> Result<Scenario, String> {
+        let mut text =
+            String::from("name: x\ndescription: d\nduration: 4h\nexpect: pass\nwhy: w\nfaults:\n");
+        for f in faults {
+            text.push_str(&format!("  - {f}\n"));
+        }
+        text.push_str(extra);
+        Scenario::parse(&text).map_err(|e| e.0)
+    }
+
+    /// `faults` must be rejected with a message that starts at `line` and holds `words`.
+    fn rejected(faults: &[&str], extra: &str, line: usize, words: &[&str]) {
+        let e = with_faults(faults, extra).expect_err("must be rejected");
+        assert!(e.starts_with(&format!("line {line}, column 5: ")), "{e}");
+        for w in words {
+            assert!(e.contains(w), "`{w}` not in: {e}");
+        }
+    }
+
+    #[test]
+    fn a_fault_does_one_thing() {
+        rejected(
+            &["{ at: 5m, crash: primary, restart: primary }"],
+            "",
+            7,
+            &["faults[0]", "two verbs", "`crash` and `restart`"],
+        );
+        rejected(&["{ at: 5m }"], "", 7, &["faults[0]", "no verb"]);
+        rejected(&["{ crash: primary }"], "", 7, &["needs `at`"]);
+    }
+
+    #[test]
+    fn an_argument_its_verb_does_not_take_is_an_error() {
+        let ok = "{ at: 5m, crash: secondary }";
+        rejected(
+            &[ok, "{ at: 10m, restart: secondary, storage: lose_all }"],
+            "",
+            8,
+            &[
+                "faults[1]",
+                "`storage` does nothing on `restart`",
+                "only `crash`",
+            ],
+        );
+        rejected(
+            &["{ at: 5m, crash: primary, node: secondary }"],
+            "",
+            7,
+            &[
+                "`node` does nothing on `crash`",
+                "`clock_offset_s` and `clock_drift_ppm`",
+            ],
+        );
+        rejected(
+            &["{ at: 5m, partition: servers, command: pause }"],
+            "",
+            7,
+            &["`command` does nothing on `partition`", "only `admin`"],
+        );
+        rejected(
+            &["{ at: 5m, delay_ms: 50, node: primary }"],
+            "",
+            7,
+            &["`node` does nothing on `delay_ms`"],
+        );
+        rejected(
+            &["{ at: 5m, reboot_clients: false }"],
+            "",
+            7,
+            &["`reboot_clients: false` does nothing"],
+        );
+        let e = with_faults(&["{ at: 5m, crash: primary, bogus: 1 }"], "").unwrap_err();
+        assert!(
+            e.starts_with("line 7,") && e.contains("unknown field `bogus`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_verb_without_what_it_needs_is_an_error() {
+        rejected(
+            &["{ at: 5m, admin: primary }"],
+            "",
+            7,
+            &["`admin` needs a `command`"],
+        );
+        rejected(
+            &["{ at: 5m, clock_offset_s: 30 }"],
+            "",
+            7,
+            &["`clock_offset_s` needs a `node`"],
+        );
+        rejected(
+            &["{ at: 5m, clock_drift_ppm: 30 }"],
+            "",
+            7,
+            &["`clock_drift_ppm` needs a `node`"],
+        );
+    }
+
+    #[test]
+    fn a_restart_needs_its_server_down_and_a_crash_needs_it_up() {
+        rejected(
+            &["{ at: 50m, restart: primary }"],
+            "",
+            7,
+            &[
+                "faults[0] { at: 50m, restart: primary }",
+                "not down",
+                "no fault crashed it",
+            ],
+        );
+        rejected(
+            &[
+                "{ at: 30m, crash: primary, storage: lose_all }",
+                "{ at: 40m, crash: primary }",
+            ],
+            "",
+            8,
+            &[
+                "faults[1]",
+                "already down",
+                "faults[0] { at: 30m, crash: primary, storage: lose_all }",
+            ],
+        );
+        rejected(
+            &[
+                "{ at: 30m, crash: secondary }",
+                "{ at: 40m, restart: secondary }",
+                "{ at: 50m, restart: secondary }",
+            ],
+            "",
+            9,
+            &[
+                "faults[2]",
+                "faults[1] { at: 40m, restart: secondary } restarted it already",
+            ],
+        );
+        // Listed out of order, judged in time order: the restart comes first, with nothing down.
+        rejected(
+            &[
+                "{ at: 40m, crash: primary }",
+                "{ at: 30m, restart: primary }",
+            ],
+            "",
+            8,
+            &["faults[1]", "not down"],
+        );
+        rejected(
+            &[
+                "{ at: 30m, crash: secondary }",
+                "{ at: 31m, admin: secondary, command: pause }",
+            ],
+            "",
+            8,
+            &["faults[1]", "secondary is down then", "takes no command"],
+        );
+        // At the same time, faults happen as listed.
+        assert!(
+            with_faults(
+                &[
+                    "{ at: 30m, crash: primary }",
+                    "{ at: 30m, restart: primary }"
+                ],
+                ""
+            )
+            .is_ok()
+        );
+        rejected(
+            &[
+                "{ at: 30m, restart: primary }",
+                "{ at: 30m, crash: primary }",
+            ],
+            "",
+            7,
+            &["faults[0]", "not down"],
+        );
+    }
+
+    #[test]
+    fn a_heal_needs_its_cut_and_cuts_do_not_overlap() {
+        rejected(
+            &["{ at: 1h, heal: servers }"],
+            "",
+            7,
+            &["faults[0]", "servers is not cut then", "no fault cut it"],
+        );
+        rejected(
+            &[
+                "{ at: 1h, partition: servers }",
+                "{ at: 2h, partition: servers }",
+            ],
+            "",
+            8,
+            &["faults[1]", "servers is cut already", "faults[0]"],
+        );
+        rejected(
+            &[
+                "{ at: 1h, partition: primary_to_secondary }",
+                "{ at: 2h, partition: servers }",
+            ],
+            "",
+            8,
+            &["faults[1]", "overlaps primary_to_secondary"],
+        );
+        rejected(
+            &[
+                "{ at: 1h, partition: servers }",
+                "{ at: 2h, heal: secondary_to_primary }",
+            ],
+            "",
+            8,
+            &[
+                "faults[1]",
+                "faults[0] { at: 1h, partition: servers } made servers instead",
+            ],
+        );
+        rejected(
+            &[
+                "{ at: 1h, partition: primary_clients }",
+                "{ at: 2h, heal: primary_clients }",
+                "{ at: 3h, heal: primary_clients }",
+            ],
+            "",
+            9,
+            &["faults[2]", "healed it already"],
+        );
+        // Cuts of different links may stand together.
+        assert!(
+            with_faults(
+                &[
+                    "{ at: 1h, partition: primary_to_secondary }",
+                    "{ at: 1h, partition: secondary_clients }",
+                    "{ at: 2h, heal: secondary_clients }",
+                    "{ at: 2h, heal: primary_to_secondary }",
+                ],
+                ""
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_setting_must_change_something() {
+        rejected(
+            &["{ at: 1h, delay_ms: 1 }"],
+            "",
+            7,
+            &["faults[0]", "delay is 1 ms already (network.delay_ms_mean)"],
+        );
+        rejected(
+            &["{ at: 1h, delay_ms: 500 }", "{ at: 2h, delay_ms: 500 }"],
+            "",
+            8,
+            &["faults[1]", "500 ms already (faults[0]"],
+        );
+        rejected(
+            &["{ at: 1h, clock_offset_s: 0, node: primary }"],
+            "",
+            7,
+            &["primary's clock is at offset 0 s already"],
+        );
+        rejected(
+            &["{ at: 1h, clock_drift_ppm: 0, node: secondary }"],
+            "",
+            7,
+            &["secondary's clock does not drift already"],
+        );
+        rejected(
+            &[
+                "{ at: 1h, clock_drift_ppm: 50, node: primary }",
+                "{ at: 2h, clock_drift_ppm: 50, node: primary }",
+            ],
+            "",
+            8,
+            &["drifts at 50 ppm already"],
+        );
+        // After a drift the offset is whatever the drift made it: setting it takes effect.
+        assert!(
+            with_faults(
+                &[
+                    "{ at: 1h, clock_drift_ppm: 50, node: primary }",
+                    "{ at: 2h, clock_drift_ppm: 0, node: primary }",
+                    "{ at: 3h, clock_offset_s: 0, node: primary }",
+                ],
+                ""
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn values_out_of_bounds_name_their_fault() {
+        rejected(
+            &["{ at: 5h, reboot_clients: true }"],
+            "",
+            7,
+            &["faults[0]", "after the end of the run (4h)"],
+        );
+        rejected(
+            &["{ at: 1h, clock_drift_ppm: 100001, node: primary }"],
+            "",
+            7,
+            &["beyond ±100000"],
+        );
+        rejected(
+            &["{ at: 1h, clock_offset_s: 9223372036854775807, node: primary }"],
+            "",
+            7,
+            &["beyond ±315360000"],
+        );
+    }
+
+    #[test]
+    fn scheduled_faults_stay_out_of_the_nemesis_window() {
+        let nemesis = "nemesis: { faults: 4, start: 1h, heal_by: 2h }\n";
+        rejected(
+            &["{ at: 90m, crash: primary }"],
+            nemesis,
+            7,
+            &[
+                "faults[0]",
+                "inside the nemesis's window 1h..2h",
+                "before 1h or after 2h",
+            ],
+        );
+        for edge in ["1h", "2h"] {
+            let f = format!("{{ at: {edge}, partition: servers }}");
+            rejected(&[&f], nemesis, 7, &["inside the nemesis's window"]);
+        }
+        rejected(
+            &["{ at: 90m, admin: primary, command: partner_down }"],
+            nemesis,
+            7,
+            &["inside the nemesis's window"],
+        );
+        rejected(
+            &[
+                "{ at: 30m, crash: secondary }",
+                "{ at: 3h, restart: secondary }",
+            ],
+            nemesis,
+            7,
+            &[
+                "faults[0]",
+                "secondary is still down when the nemesis starts at 1h",
+                "restart it",
+            ],
+        );
+        rejected(
+            &["{ at: 30m, partition: primary_clients }"],
+            nemesis,
+            7,
+            &["primary_clients is still cut", "heal it"],
+        );
+        rejected(
+            &["{ at: 30m, clock_drift_ppm: 10, node: primary }"],
+            nemesis,
+            7,
+            &["primary's clock is still off true time"],
+        );
+        // What the nemesis does not touch may happen in its window; the rest before or after.
+        let s = with_faults(
+            &[
+                "{ at: 10m, crash: primary }",
+                "{ at: 20m, restart: primary }",
+                "{ at: 30m, clock_offset_s: 20, node: secondary }",
+                "{ at: 40m, clock_offset_s: 0, node: secondary }",
+                "{ at: 90m, delay_ms: 300 }",
+                "{ at: 100m, reboot_clients: true }",
+                "{ at: 3h, partition: servers }",
+            ],
+            nemesis,
+        );
+        assert!(s.is_ok(), "{s:?}");
+        let e = with_faults(&[], "nemesis: { faults: 0, start: 1h, heal_by: 2h }\n").unwrap_err();
+        assert!(e.contains("nemesis.faults 0"), "{e}");
+    }
+
+    #[test]
+    fn faults_write_back_as_they_are_written() {
+        let written = [
+            "{ at: 30m, crash: primary, storage: lose_all }",
+            "{ at: 50m, restart: primary }",
+            "{ at: 1h, partition: servers }",
+            "{ at: 1h5m, admin: secondary, command: partner_down }",
+            "{ at: 1h20m, heal: servers }",
+            "{ at: 1h30m, clock_offset_s: -120, node: secondary }",
+            "{ at: 1h40m, clock_drift_ppm: 2000, node: primary }",
+            "{ at: 2h, delay_ms: 500 }",
+            "{ at: 2h30m, reboot_clients: true }",
+        ];
+        let s = with_faults(&written, "").unwrap();
+        let yaml = serde_yaml::to_string(&s).unwrap();
+        // One flat mapping per fault, with only its own keys.
+        assert!(
+            yaml.contains("- at: 30m\n  crash: primary\n  storage: lose_all\n- at: 50m\n"),
+            "{yaml}"
+        );
+        assert!(yaml.contains("- at: 1h30m\n  clock_offset_s: -120\n  node: secondary\n"));
+        assert!(
+            yaml.contains("- at: 2h30m\n  reboot_clients: true\n"),
+            "{yaml}"
+        );
+        assert!(
+            !yaml.contains("null\n  - at") && !yaml.contains("restart: null"),
+            "{yaml}"
+        );
+        assert_eq!(Scenario::parse(&yaml), Ok(s.clone()));
+        // Each fault's Display is the text it was read from (a crash names its storage).
+        let shown: Vec<String> = s.faults.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, written);
+        // A crash without storage keeps what is synced.
+        let s = with_faults(&["{ at: 5m, crash: primary }"], "").unwrap();
+        assert_eq!(
+            s.faults[0].verb,
+            Verb::Crash {
+                node: Node::Primary,
+                storage: StorageLoss::KeepSynced
+            }
+        );
+    }
+
+    #[test]
+    fn older_repro_files_with_null_keys_still_load() {
+        let s = with_faults(
+            &["{ at: 20m, crash: null, storage: null, partition: servers, heal: null, node: null, \
+               reboot_clients: null }"],
+            "",
+        )
+        .unwrap();
+        assert_eq!(s.faults[0].verb, Verb::Partition { cut: Cut::Servers });
+    }
+
+    #[test]
+    fn every_shipped_scenario_writes_back_to_itself() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|x| x != "yaml") {
+                continue;
+            }
+            let s = Scenario::load(&path).unwrap();
+            let again = Scenario::parse(&serde_yaml::to_string(&s).unwrap());
+            assert_eq!(again.as_ref(), Ok(&s), "{}", path.display());
+            seen += 1;
+        }
+        assert!(seen > 10);
+    }
+
+    #[test]
+    fn set_overrides_keep_the_faults_lines() {
+        let dir = std::env::temp_dir().join(format!("dhcpfo-scen-faults-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("s.yaml");
+        std::fs::write(
+            &f,
+            "name: x\ndescription: d\nduration: 1h\nexpect: pass\nwhy: w\nfaults:\n  - { at: 5m, crash: primary }\n  - { at: 2h, restart: primary }\n",
+        )
+        .unwrap();
+        let e = Scenario::load_with(&f, &["clients.count=7".into()]).unwrap_err();
+        assert!(
+            e.0.contains("with --set: line 8, column 5: faults[1]"),
+            "{}",
+            e.0
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
