@@ -15,7 +15,9 @@
 //!   with [`MCLT_SLACK`] for the wire's whole seconds.
 //! * **Durability** — a server that kept its storage never NAKs a lease it ACKed.
 //! * **Lease stability** — a server that accepted its partner's ACTIVE update for a client
-//!   never NAKs that client's running lease.
+//!   never NAKs that client's running lease. BNDUPD binding status is read through the
+//!   engine's decoder for the run's dialect (STYLE.md 19a): Microsoft's ACTIVE is 0x1, and 2 is
+//!   DECLINED.
 //! * **Liveness** — judged at the end, when every fault has healed and the scenario's converge
 //!   bound has passed: both servers are in NORMAL; their binding databases agree (state and
 //!   client of every address not still in flight); every running client that wants an address
@@ -26,10 +28,11 @@
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
+use dhcpfo_engine::failover::messages::decode_bindings;
 use dhcpfo_engine::failover::state::FoState;
 use dhcpfo_engine::lease::BindingState;
 use dhcpfo_engine::time::{Duration, Time};
-use dhcpfo_engine::wire::failover::{FoOption, Message, MessageType};
+use dhcpfo_engine::wire::failover::{Dialect, FoOption, Message, MessageType};
 
 /// The slack the MCLT check allows: times on the wire are whole seconds on the sender's clock,
 /// and a receiver's estimate of the clock delta (draft-12 §5.10) is itself known only to within
@@ -186,38 +189,45 @@ impl Checker {
 
     /// A failover message was sent by `from` on connection `conn`, at a moment when the two
     /// servers' clocks were `skews_ms` ahead of true time: its absolute times are converted
-    /// back with the sender's.
-    pub fn failover_message(&mut self, conn: u64, from: usize, skews_ms: [i64; 2], msg: &Message) {
+    /// back with the sender's. A BNDUPD's bindings are read by the engine's own decoder for the
+    /// run's `dialect` (STYLE.md 19a), so each binding status means what the receiver reads.
+    pub fn failover_message(
+        &mut self,
+        conn: u64,
+        from: usize,
+        skews_ms: [i64; 2],
+        msg: &Message,
+        dialect: Dialect,
+    ) {
         let skew_ms = skews_ms[from.min(1)];
-        let true_time = |wire_s: u32| {
-            let ms = i64::from(wire_s) * 1000 - skew_ms;
+        let true_time = |wire: Time| {
+            let ms = wire.as_millis() as i64 - skew_ms;
             Time::from_millis(ms.max(0) as u64)
         };
         match msg.msg_type {
             MessageType::BndUpd => {
-                let carried: Vec<Carried> = msg
-                    .bindings()
-                    .map(|b| {
-                        let mut c = Carried {
-                            address: b.address,
-                            pet: None,
-                            active: None,
-                        };
-                        let (mut active, mut hw, mut end) = (false, None, None);
-                        for o in b.options {
-                            match o {
-                                FoOption::PotentialExpirationTime(p) => c.pet = Some(true_time(*p)),
-                                // draft-12 value 2 (the ISC dialect the simulator speaks).
-                                FoOption::BindingStatus(s) => active = s.0 == 2,
-                                FoOption::ClientHardwareAddress(h) => hw = Some(h.addr.clone()),
-                                FoOption::LeaseExpirationTime(t) => end = Some(true_time(*t)),
-                                _ => {}
+                let carried: Vec<Carried> = decode_bindings(msg, dialect)
+                    .into_iter()
+                    .map(|b| match b {
+                        Ok(i) => {
+                            let active = match (i.state, i.hw, i.expires_at) {
+                                (BindingState::Active, Some(hw), Some(end)) => {
+                                    Some((hw.addr, true_time(end)))
+                                }
+                                _ => None,
+                            };
+                            Carried {
+                                address: i.address,
+                                pet: i.pet.map(true_time),
+                                active,
                             }
                         }
-                        if active && let (Some(hw), Some(end)) = (hw, end) {
-                            c.active = Some((hw, end));
-                        }
-                        c
+                        // The receiver's decoder refuses it too: its BNDACK rejects it.
+                        Err((address, _)) => Carried {
+                            address,
+                            pet: None,
+                            active: None,
+                        },
                     })
                     .collect();
                 // Bound: entries are removed when answered or when their connection closes,
@@ -483,6 +493,9 @@ impl Checker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dhcpfo_engine::failover::messages::bndupd;
+    use dhcpfo_engine::lease::{Binding, HwAddr};
+    use dhcpfo_engine::wire::failover::BindingStatus;
 
     const A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
 
@@ -521,10 +534,11 @@ mod tests {
         // After the partner acknowledged a PET of 1000, up to 1030 is fine.
         let upd = Message::new(MessageType::BndUpd, 0, 7)
             .with(FoOption::AssignedIpAddress(A))
+            .with(FoOption::BindingStatus(BindingStatus(1)))
             .with(FoOption::PotentialExpirationTime(1000));
-        c.failover_message(1, 0, [0, 0], &upd);
+        c.failover_message(1, 0, [0, 0], &upd, Dialect::Isc);
         let ack = Message::new(MessageType::BndAck, 0, 7).with(FoOption::AssignedIpAddress(A));
-        c.failover_message(1, 1, [0, 0], &ack);
+        c.failover_message(1, 1, [0, 0], &ack, Dialect::Isc);
         c.granted(
             Time::from_secs(200),
             0,
@@ -582,9 +596,7 @@ mod tests {
         c.leased(Time::from_secs(10), 4, A, Time::from_secs(1000));
         let upd = Message::new(MessageType::BndUpd, 0, 3)
             .with(FoOption::AssignedIpAddress(A))
-            .with(FoOption::BindingStatus(
-                dhcpfo_engine::wire::failover::BindingStatus(2),
-            ))
+            .with(FoOption::BindingStatus(BindingStatus(2)))
             .with(FoOption::ClientHardwareAddress(
                 dhcpfo_engine::wire::failover::HardwareAddress {
                     htype: 1,
@@ -593,16 +605,52 @@ mod tests {
             ))
             .with(FoOption::LeaseExpirationTime(1000))
             .with(FoOption::PotentialExpirationTime(1500));
-        c.failover_message(1, 0, [0, 0], &upd);
+        c.failover_message(1, 0, [0, 0], &upd, Dialect::Isc);
         c.failover_message(
             1,
             1,
             [0, 0],
             &Message::new(MessageType::BndAck, 0, 3).with(FoOption::AssignedIpAddress(A)),
+            Dialect::Isc,
         );
         c.nak(Time::from_secs(600), 1, 4, &mac);
         assert_eq!(c.violations.len(), 1);
         assert_eq!(c.violations[0].property, "lease-stability");
+    }
+
+    #[test]
+    fn lease_stability_reads_microsoft_binding_status_in_its_own_dialect() {
+        // Goal: in MS-DHCPF, ACTIVE is 0x1 and 0x2 is DECLINED (STYLE.md 19a): an update read
+        // with draft-12's values would miss the first and take the second for ACTIVE. Each
+        // BNDUPD is the engine's own encoding, read back from the wire.
+        let ms = Dialect::Microsoft;
+        let mac = [2, 0, 0, 0, 0, 4];
+        let mask = Ipv4Addr::new(255, 255, 0, 0);
+        for (state, status, breaks) in [
+            (BindingState::Active, 0x1, true),
+            (BindingState::Abandoned, 0x2, false),
+        ] {
+            let mut b = Binding::new(A, state);
+            b.hw = Some(HwAddr {
+                htype: 1,
+                addr: mac.to_vec(),
+            });
+            b.expires_at = Time::from_secs(1000);
+            b.cltt = Time::from_secs(5);
+            let upd = bndupd(0, 3, &[(&b, Time::from_secs(1500), mask)], ms);
+            assert!(
+                upd.options
+                    .contains(&FoOption::BindingStatus(BindingStatus(status)))
+            );
+            let upd = Message::parse(&upd.to_bytes(), ms).expect("the engine's own encoding");
+            let mut c = Checker::default();
+            c.leased(Time::from_secs(10), 4, A, Time::from_secs(1000));
+            c.failover_message(1, 0, [0, 0], &upd, ms);
+            let ack = Message::new(MessageType::BndAck, 0, 3).with(FoOption::AssignedIpAddress(A));
+            c.failover_message(1, 1, [0, 0], &ack, ms);
+            c.nak(Time::from_secs(600), 1, 4, &mac);
+            assert_eq!(!c.violations.is_empty(), breaks, "{state:?}");
+        }
     }
 
     #[test]
@@ -707,14 +755,15 @@ mod tests {
         let mut c = Checker::default();
         let upd = Message::new(MessageType::BndUpd, 0, 7)
             .with(FoOption::AssignedIpAddress(A))
+            .with(FoOption::BindingStatus(BindingStatus(1)))
             .with(FoOption::PotentialExpirationTime(1000));
-        c.failover_message(1, 0, [0, 0], &upd);
+        c.failover_message(1, 0, [0, 0], &upd, Dialect::Isc);
         let nak = Message::new(MessageType::BndAck, 0, 7)
             .with(FoOption::AssignedIpAddress(A))
             .with(FoOption::RejectReason(
                 dhcpfo_engine::wire::failover::RejectReason(15),
             ));
-        c.failover_message(1, 1, [0, 0], &nak);
+        c.failover_message(1, 1, [0, 0], &nak, Dialect::Isc);
         c.granted(
             Time::from_secs(200),
             0,

@@ -887,7 +887,8 @@ impl World {
                             Message::parse(&bytes, self.scenario.servers.dialect.dialect())
                     {
                         let skews = [self.clock_skew_ms(0), self.clock_skew_ms(1)];
-                        self.checker.failover_message(conn, n, skews, &msg);
+                        let dialect = self.scenario.servers.dialect.dialect();
+                        self.checker.failover_message(conn, n, skews, &msg, dialect);
                     }
                     let Some(&(a, b)) = self.conns.get(&conn) else {
                         continue;
