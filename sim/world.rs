@@ -32,7 +32,7 @@ use dhcpfo_engine::wire::failover::Message;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::check::{BindingView, Checker};
+use crate::check::{BindingView, Checker, StoredLease};
 use crate::client::{Client, ClientConfig, ClientOutput};
 use crate::queue::Queue;
 use crate::scenario::{Command, Cut, Fault, PairMode, Scenario, StorageLoss};
@@ -42,7 +42,8 @@ use crate::watch::Watch;
 /// The virtual epoch: runs start here (2027-01-15T08:00:00Z).
 pub const START: Time = Time::from_secs(1_800_000_000);
 const SERVER_ADDR: [Ipv4Addr; 2] = [Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2)];
-const NAMES: [&str; 2] = ["primary", "secondary"];
+/// The servers' names, as the trace and the checkers name them: server `n` is `NAMES[n]`.
+pub const NAMES: [&str; 2] = ["primary", "secondary"];
 /// The most events one run may process: a bound on every loop (house rules).
 pub const MAX_EVENTS: u64 = 500_000_000;
 /// How many events pass between two calls of a progress hook ([`World::run_with_progress`]):
@@ -622,7 +623,21 @@ impl World {
         let clock = self.server_clock(n);
         let config = self.servers[n].config.clone();
         match Server::new(config, disk, &records, clock) {
-            Ok(s) => self.servers[n].server = Some(s),
+            Ok(s) => {
+                // Durability: what the (re)started server holds, before it handles anything.
+                let db: Vec<StoredLease> = s
+                    .leases()
+                    .iter()
+                    .map(|b| StoredLease {
+                        address: b.address,
+                        state: b.state,
+                        client: b.client().map(|k| k.hash_key().to_vec()),
+                        expires_at: b.expires_at,
+                    })
+                    .collect();
+                self.checker.restarted(self.now, NAMES[n], &db);
+                self.servers[n].server = Some(s);
+            }
             Err(e) => {
                 self.trace.event(
                     self.now,
@@ -954,8 +969,9 @@ impl World {
         }
     }
 
-    /// A DHCPACK leaving a server is checked against the MCLT rule; a NAK against the
-    /// durability rule.
+    /// A DHCPACK leaving a server is checked against the MCLT rule and kept for durability; a
+    /// NAK is checked against the durability and lease-stability rules for the address its
+    /// client's REQUEST asked for.
     fn observe_reply(&mut self, n: usize, bytes: &[u8]) {
         let Some(r) = reply_summary(bytes) else {
             return;
@@ -972,13 +988,27 @@ impl World {
                     let end = now + Duration::from_secs(u64::from(secs));
                     let mclt = self.mclt;
                     let skew = self.clock_skew_ms(n);
-                    self.checker
-                        .granted(now, n, skew, client, r.yiaddr, end, mclt);
+                    self.checker.granted(now, n, skew, r.yiaddr, end, mclt);
+                    self.checker.ack_sent(now, NAMES[n], client, r.yiaddr, skew);
                 }
             }
             6 => {
-                let mac = r.chaddr;
-                self.checker.nak(now, n, client, &mac)
+                // A NAK names no address (RFC 2131 Table 3): it answers the REQUEST with its xid,
+                // so it refuses what the client's REQUEST in flight asks for. A NAK for an
+                // exchange the client has left is ignored by it and judged by nobody.
+                let Ok(nak) = DhcpMessage::parse(bytes) else {
+                    return;
+                };
+                let asked = self
+                    .clients
+                    .get(client)
+                    .and_then(|s| s.client.request_in_flight());
+                if let Some((xid, address)) = asked
+                    && xid == nak.xid
+                {
+                    let mac = r.chaddr;
+                    self.checker.nak(now, NAMES[n], client, &mac, address);
+                }
             }
             _ => {}
         }
@@ -1066,6 +1096,12 @@ impl World {
                 }
                 ClientOutput::Leased(l) => {
                     let now = self.now;
+                    // The ACK's server identifier names the server that sent it.
+                    if let Some(k) = SERVER_ADDR.iter().position(|a| *a == l.server_id) {
+                        let mac = mac_of(c);
+                        self.checker
+                            .received(c, NAMES[k], &mac, l.address, l.expires_at);
+                    }
                     if self.scenario.clients.arp_probe
                         && self.checker.held_by_other(now, c, l.address)
                     {
@@ -1087,7 +1123,7 @@ impl World {
                 }
                 ClientOutput::Lost { address, why } => {
                     self.clients[c].unleased_since = Some(self.now);
-                    self.checker.lost(c, address);
+                    self.checker.lost(c, address, why);
                     self.trace.lost(self.now, c, address, &format!("{why:?}"));
                 }
             }
