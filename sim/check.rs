@@ -39,6 +39,10 @@
 //!   never NAKs that client's REQUEST (RENEWING, REBINDING, INIT-REBOOT) for the address while
 //!   the lease it learned runs. BNDUPD binding status is read through the engine's decoder for
 //!   the run's dialect (STYLE.md 19a): Microsoft's ACTIVE is 0x1, and 2 is DECLINED.
+//! * **Duplicate grant declined** — the servers granted a client an address another client
+//!   was configured with, and only the client's ARP probe (RFC 2131 §4.4.1) kept the two from
+//!   using it at once. It is still two grants of one address: a violation of its own, so that a
+//!   probe can never turn a duplicate into a pass.
 //! * **Liveness** — judged at the end, when every fault has healed and the scenario's converge
 //!   bound has passed: both servers are in NORMAL; their binding databases agree (state and
 //!   client of every address not still in flight); every running client that wants an address
@@ -69,12 +73,13 @@ pub const MCLT_SLACK: Duration = Duration::from_secs(2);
 pub const DURABILITY_SLACK: Duration = Duration::from_secs(1);
 
 /// The properties the checkers judge, as violations name them.
-pub const PROPERTIES: [&str; 5] = [
+pub const PROPERTIES: [&str; 6] = [
     "no-duplicate-lease",
     "mclt",
     "durability",
     "lease-stability",
     "liveness",
+    "duplicate-grant-declined",
 ];
 
 /// One broken property.
@@ -303,6 +308,8 @@ pub struct Checker {
     pub mclt_checked: u64,
     /// Leases a restarted server's database was checked for.
     pub durable_checked: u64,
+    /// Duplicate grants that a client's ARP probe caught and declined.
+    pub duplicates_declined: u64,
 }
 
 impl Checker {
@@ -324,13 +331,6 @@ impl Checker {
         }
         holders.insert(client, until);
         self.current.insert(client, (address, until));
-    }
-
-    /// Whether another client holds an unexpired lease on `address` (what a probe would see).
-    pub fn held_by_other(&self, now: Time, client: usize, address: Ipv4Addr) -> bool {
-        self.holders
-            .get(&address)
-            .is_some_and(|h| h.iter().any(|(c, end)| *c != client && *end > now))
     }
 
     /// A client stopped holding an address, for `why`. A reboot, or a departure without
@@ -730,6 +730,30 @@ impl Checker {
                 clients: vec![client],
             });
         }
+    }
+
+    /// A client's ARP probe found `address`, just granted to `client` from a SELECTING
+    /// REQUEST, configured on another client, `holder`, and the client declined it (RFC 2131
+    /// §4.4.1). The servers granted one address to two clients: a violation, however well the
+    /// probe contained it.
+    pub fn duplicate_declined(
+        &mut self,
+        now: Time,
+        client: usize,
+        holder: usize,
+        address: Ipv4Addr,
+    ) {
+        self.duplicates_declined += 1;
+        self.violations.push(Violation {
+            at: now,
+            property: "duplicate-grant-declined",
+            detail: format!(
+                "client {client} was granted {address}, which client {holder} is configured \
+                 with; its ARP probe caught it and it declined"
+            ),
+            addresses: vec![address],
+            clients: vec![client, holder],
+        });
     }
 
     /// Liveness: with both servers up and nothing cut, a pair still outside NORMAL at the end
@@ -1308,6 +1332,27 @@ mod tests {
         accepted_update(&mut c, 0, ms, &declined, 1500);
         c.nak(t(600), "secondary", 4, &MAC4, A);
         assert!(c.violations.is_empty(), "{:?}", c.violations);
+    }
+
+    #[test]
+    fn a_duplicate_caught_by_a_probe_is_its_own_violation_and_nothing_else() {
+        // Goal: client 5 holds A from the secondary; the primary grants A to client 4, whose
+        // ARP probe finds client 5 and declines it. That is a duplicate grant, reported as such
+        // (not as a duplicate lease: client 4 never used A), and the declined lease is owed by
+        // nobody when the primary restarts with A ABANDONED.
+        let mut c = Checker::default();
+        c.ack_sent(t(10), "secondary", 5, A, 0);
+        c.received(5, "secondary", &MAC5, A, t(1000));
+        c.leased(t(10), 5, A, t(1000));
+        c.ack_sent(t(20), "primary", 4, A, 0);
+        c.received(4, "primary", &MAC4, A, t(1020));
+        c.duplicate_declined(t(20), 4, 5, A);
+        c.lost(4, A, LostReason::Declined);
+        c.restarted(t(30), "primary", &db(A, BindingState::Abandoned, &[], 0));
+        assert_eq!(properties(&c), ["duplicate-grant-declined"]);
+        assert_eq!(c.violations[0].clients, vec![4, 5]);
+        assert_eq!(c.duplicates_declined, 1);
+        assert!(PROPERTIES.contains(&"duplicate-grant-declined"));
     }
 
     #[test]

@@ -1014,6 +1014,16 @@ impl World {
         }
     }
 
+    /// The client other than `c` configured with `address`, if any: what an ARP probe for it
+    /// would hear from (a client holds its lease's address in BOUND, RENEWING and REBINDING).
+    /// One pass over the clients, paid only by scenarios that probe, once per new address.
+    fn configured_with(&self, c: usize, address: Ipv4Addr) -> Option<usize> {
+        self.clients.iter().enumerate().find_map(|(i, slot)| {
+            let held = slot.client.lease().is_some_and(|l| l.address == address);
+            (i != c && held).then_some(i)
+        })
+    }
+
     /// Carry out every output of a client, then arm its timer.
     fn drain_client(&mut self, c: usize) {
         while let Some(out) = self.clients[c].client.poll_output() {
@@ -1102,16 +1112,22 @@ impl World {
                         self.checker
                             .received(c, NAMES[k], &mac, l.address, l.expires_at);
                     }
-                    if self.scenario.clients.arp_probe
-                        && self.checker.held_by_other(now, c, l.address)
-                    {
-                        // The probe is answered: DECLINE (RFC 2131 §4.4.1), never a duplicate.
+                    let holder = if self.scenario.clients.arp_probe && l.newly_offered {
+                        self.configured_with(c, l.address)
+                    } else {
+                        None
+                    };
+                    if let Some(holder) = holder {
+                        // The probe is answered: DECLINE (RFC 2131 §4.4.1). The servers still
+                        // granted one address twice: that is reported, not hidden.
+                        self.checker.duplicate_declined(now, c, holder, l.address);
                         self.trace.event(
                             now,
                             "declined",
                             &[
                                 ("client", c.to_string()),
                                 ("address", l.address.to_string()),
+                                ("holder", holder.to_string()),
                             ],
                         );
                         self.clients[c].client.address_in_use(now);
