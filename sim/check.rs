@@ -13,9 +13,36 @@
 //!   because a receiver overwrites its record with every accepted update), or past now.
 //!   PARTNER-DOWN may grant longer (draft-12.md §5.1). Judged from BNDUPD/BNDACK on the wire,
 //!   with [`MCLT_SLACK`] for the wire's whole seconds.
-//! * **Durability** — a server that kept its storage never NAKs a lease it ACKed.
+//! * **Durability** — an ACK a client received survives a crash of the server that sent it,
+//!   unless the scenario lost that server's storage since (`storage: lose_all`). Kept per
+//!   (client, server name): the lease the client accepted from that server (matched by the
+//!   ACK's server identifier to the last ACK that server sent it, for the server's clock skew
+//!   then). When a server boots after a crash, its database must hold every such lease still
+//!   running in true time: the address bound to that client, ACTIVE (or EXPIRED: its own
+//!   clock, stepped ahead, ended it; the record survived), ending no earlier than the client
+//!   was told, converted to the server's clock with its skew at the ACK ([`DURABILITY_SLACK`]
+//!   for rounding). This check reads the restarted server's database, through the engine's
+//!   public view (`Server::leases()`), because that database is what it judges, as liveness
+//!   reads both. And after such a restart the server never NAKs a client's REQUEST for the
+//!   address it owes it (a NAK names no address: it refuses what the REQUEST with its xid asked
+//!   for). A NAK from a server that has not restarted since its ACK is no crash's doing, and is
+//!   left to lease stability. A lease stops being owed when it is legitimately superseded: the
+//!   client gave it up for good (RELEASE, DECLINE, a NAK, expiry; a reboot or a departure
+//!   without RELEASE keeps it owed, for the client still counts on it); the client moved to
+//!   another address (accepted from either server, or granted by this one: a server ends the
+//!   old lease, RFC 2131 §4.3.1); or the server accepted its partner's update of the address
+//!   naming another client or state (the pair's own decision, judged by no-duplicate-lease and
+//!   lease stability, not by this: the ARP-probe scenario healed shows one, an address a
+//!   declining client had the secondary mark ABANDONED). A later lease or an accepted update
+//!   for the same client that ends sooner lowers what is owed.
 //! * **Lease stability** — a server that accepted its partner's ACTIVE update for a client
-//!   never NAKs that client's running lease.
+//!   never NAKs that client's REQUEST (RENEWING, REBINDING, INIT-REBOOT) for the address while
+//!   the lease it learned runs. BNDUPD binding status is read through the engine's decoder for
+//!   the run's dialect (STYLE.md 19a): Microsoft's ACTIVE is 0x1, and 2 is DECLINED.
+//! * **Duplicate grant declined** — the servers granted a client an address another client
+//!   was configured with, and only the client's ARP probe (RFC 2131 §4.4.1) kept the two from
+//!   using it at once. It is still two grants of one address: a violation of its own, so that a
+//!   probe can never turn a duplicate into a pass.
 //! * **Liveness** — judged at the end, when every fault has healed and the scenario's converge
 //!   bound has passed: both servers are in NORMAL; their binding databases agree (state and
 //!   client of every address not still in flight); every running client that wants an address
@@ -23,13 +50,17 @@
 //!   database, because the databases are what it judges; it compares them through the engine's
 //!   public view, never its internals.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
+use dhcpfo_engine::failover::messages::decode_bindings;
 use dhcpfo_engine::failover::state::FoState;
 use dhcpfo_engine::lease::BindingState;
 use dhcpfo_engine::time::{Duration, Time};
-use dhcpfo_engine::wire::failover::{FoOption, Message, MessageType};
+use dhcpfo_engine::wire::failover::{Dialect, FoOption, Message, MessageType};
+
+use crate::client::LostReason;
+use crate::world::NAMES;
 
 /// A time as people read it: relative to the run's start.
 fn at(t: Time) -> String {
@@ -41,8 +72,13 @@ fn at(t: Time) -> String {
 /// the transit time plus the second its first sample rounded away.
 pub const MCLT_SLACK: Duration = Duration::from_secs(2);
 
+/// The slack the durability check allows between a restarted server's recorded lease end and
+/// what its client was told: the conversion between the server's clock and true time is exact
+/// in the simulator, so this only absorbs rounding.
+pub const DURABILITY_SLACK: Duration = Duration::from_secs(1);
+
 /// The properties the checkers judge, as violations name them.
-pub const PROPERTIES: [&str; 6] = [
+pub const PROPERTIES: [&str; 7] = [
     "no-duplicate-lease",
     "mclt",
     "durability",
@@ -50,6 +86,7 @@ pub const PROPERTIES: [&str; 6] = [
     "liveness",
     // Judged by crate::pool_balance.
     "pool-balance",
+    "duplicate-grant-declined",
 ];
 
 /// One broken property.
@@ -86,6 +123,12 @@ fn client_subject(c: usize) -> String {
     format!("\"client\":{c},")
 }
 
+/// Bytes as a person reads a hardware address: `02:00:00:00:00:04`.
+fn hex(bytes: &[u8]) -> String {
+    let parts: Vec<String> = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    parts.join(":")
+}
+
 /// One address of a server's binding database, as the liveness check compares them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BindingView {
@@ -97,6 +140,135 @@ pub struct BindingView {
     pub client: Option<String>,
     /// Changed locally and not yet acknowledged by the partner.
     pub in_flight: bool,
+}
+
+/// One binding of a restarted server's database, as the durability check reads it: times on
+/// that server's own clock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredLease {
+    /// The address.
+    pub address: Ipv4Addr,
+    /// Its binding state.
+    pub state: BindingState,
+    /// Its client's hardware address (or client identifier), if it names one.
+    pub client: Option<Vec<u8>>,
+    /// When the lease ends, on the server's clock.
+    pub expires_at: Time,
+}
+
+/// The last DHCPACK a server sent a client, which the client may accept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct AckSent {
+    address: Ipv4Addr,
+    /// When it left (true time).
+    at: Time,
+    /// How far the server's clock was ahead of true time then.
+    skew_ms: i64,
+}
+
+/// A lease a server owes a client (see the module doc, durability).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Owed {
+    address: Ipv4Addr,
+    /// The client's hardware address, as the server's database names the client.
+    mac: Vec<u8>,
+    /// The end the server's record must reach, in true time.
+    until: Time,
+    /// How far the server's clock was ahead of true time when it recorded that end (at its
+    /// ACK, or at the accepted partner update that lowered it): converts `until` to its clock.
+    skew_ms: i64,
+    /// When the server sent the ACK the client accepted.
+    acked_at: Time,
+}
+
+/// Where the checkers keep a server: its place in the world's [`NAMES`]. The checkers' API names
+/// servers; this only interns the name, so that the per-lease bookkeeping compares no strings.
+fn slot(server: &str) -> Option<usize> {
+    NAMES.iter().position(|n| *n == server)
+}
+
+/// The leases servers owe clients (see the module doc, durability), found by client and by
+/// (address, server) without a scan: every lease a client accepts, and every partner update a
+/// server accepts, looks here.
+#[derive(Debug, Clone, Default)]
+struct Debts {
+    /// client → what each server (by [`slot`]) owes it. Bound: one entry per client.
+    by_client: Vec<[Option<Owed>; 2]>,
+    /// (address, server slot) → the clients that server owes the address (one, but for a
+    /// duplicate).
+    by_address: BTreeMap<(Ipv4Addr, usize), BTreeSet<usize>>,
+}
+
+impl Debts {
+    fn get(&self, client: usize, server: usize) -> Option<&Owed> {
+        self.by_client.get(client)?.get(server)?.as_ref()
+    }
+
+    fn get_mut(&mut self, client: usize, server: usize) -> Option<&mut Owed> {
+        self.by_client.get_mut(client)?.get_mut(server)?.as_mut()
+    }
+
+    fn insert(&mut self, client: usize, server: usize, owed: Owed) {
+        self.remove(client, server);
+        if self.by_client.len() <= client {
+            self.by_client.resize(client + 1, [None, None]);
+        }
+        let clients = self.by_address.entry((owed.address, server)).or_default();
+        clients.insert(client);
+        if let Some(entry) = self.by_client[client].get_mut(server) {
+            *entry = Some(owed);
+        }
+    }
+
+    fn remove(&mut self, client: usize, server: usize) {
+        let taken = self
+            .by_client
+            .get_mut(client)
+            .and_then(|debts| debts.get_mut(server))
+            .and_then(Option::take);
+        let Some(o) = taken else {
+            return;
+        };
+        if let Some(clients) = self.by_address.get_mut(&(o.address, server)) {
+            clients.remove(&client);
+            if clients.is_empty() {
+                self.by_address.remove(&(o.address, server));
+            }
+        }
+    }
+
+    fn forget_client(&mut self, client: usize) {
+        for server in 0..NAMES.len() {
+            self.remove(client, server);
+        }
+    }
+
+    /// Everything `server` owes: (client, debt).
+    fn of_server(&self, server: usize) -> impl Iterator<Item = (usize, &Owed)> {
+        self.by_client
+            .iter()
+            .enumerate()
+            .filter_map(move |(c, debts)| Some((c, debts.get(server)?.as_ref()?)))
+    }
+
+    fn forget_server(&mut self, server: usize) {
+        for client in 0..self.by_client.len() {
+            self.remove(client, server);
+        }
+    }
+
+    /// The clients `server` owes `address`.
+    fn on_address(&self, server: usize, address: Ipv4Addr) -> Vec<usize> {
+        self.by_address
+            .get(&(address, server))
+            .map(|c| c.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// Whether `server` owes anybody `address` (the common answer, no).
+    fn owes_address(&self, server: usize, address: Ipv4Addr) -> bool {
+        self.by_address.contains_key(&(address, server))
+    }
 }
 
 /// One binding transaction of a BNDUPD, as the checkers keep it.
@@ -120,25 +292,27 @@ pub struct Checker {
     /// server → address → (client hardware address, lease end) of the ACTIVE binding that
     /// server last accepted from its partner.
     known: [BTreeMap<Ipv4Addr, (Vec<u8>, Time)>; 2],
-    /// client → the address it holds and until when.
+    /// client → the address of the lease it last received and until when, while it counts on
+    /// it: kept through a reboot (INIT-REBOOT asks for it again), dropped when given up.
     current: BTreeMap<usize, (Ipv4Addr, Time)>,
     /// (address, sender) → the latest PET that server sent and its partner acknowledged (true
     /// time), with both servers' clock skews at the acknowledgement.
     acked_pet: BTreeMap<(Ipv4Addr, usize), (Time, [i64; 2])>,
     /// Each server's failover state as last announced.
     states: [Option<FoState>; 2],
-    /// client → (server that last ACKed it, address, lease end).
-    acked_by: BTreeMap<usize, (usize, Ipv4Addr, Time)>,
-    /// Servers whose storage was lost since they last granted (they may forget, legitimately).
-    amnesic: [bool; 2],
+    /// client → the last DHCPACK each server (by [`slot`]) sent it since that server's storage
+    /// was last lost. Bound: one entry per client.
+    acks_sent: Vec<[Option<AckSent>; 2]>,
+    /// The leases servers owe clients.
+    owed: Debts,
+    /// When each server (by [`slot`]) last booted.
+    booted_at: [Option<Time>; 2],
     /// Violations found.
     pub violations: Vec<Violation>,
     /// Leases accepted by clients.
     pub leases: u64,
     /// DHCPACKs checked against the MCLT rule.
     pub mclt_checked: u64,
-    /// Restarts of a server that kept its storage: chances for durability to be judged.
-    pub durability_judged: u64,
     /// Failures of one server (crash or partition): chances for lease stability to be judged.
     pub failures: u64,
     /// Liveness judgements made (after a heal plus the converge bound, and at the end).
@@ -157,6 +331,13 @@ pub struct Checker {
     update_rate: BTreeMap<Ipv4Addr, (Time, u32)>,
     /// Periods with both servers in NORMAL, in which `crate::pool_balance` judged.
     pub pool_balance_periods: u64,
+    /// Leases a restarted server's database was checked for.
+    pub durable_checked: u64,
+    /// Duplicate grants that a client's ARP probe caught and declined.
+    pub duplicates_declined: u64,
+    /// ARP probes made (of newly offered addresses): chances for `duplicate-grant-declined`
+    /// to be judged.
+    pub probes: u64,
 }
 
 /// A binding-update storm: more than this many BNDUPD transactions for one address within
@@ -223,21 +404,20 @@ impl Checker {
         self.current.insert(client, (address, until));
     }
 
-    /// Whether another client holds an unexpired lease on `address` (what a probe would see).
-    pub fn held_by_other(&self, now: Time, client: usize, address: Ipv4Addr) -> bool {
-        self.holders
-            .get(&address)
-            .is_some_and(|h| h.iter().any(|(c, end)| *c != client && *end > now))
-    }
-
-    /// A client gave up an address.
-    pub fn lost(&mut self, client: usize, address: Ipv4Addr) {
-        if self
-            .current
-            .get(&client)
-            .is_some_and(|(a, _)| *a == address)
-        {
-            self.current.remove(&client);
+    /// A client stopped holding an address, for `why`. A reboot, or a departure without
+    /// RELEASE, ends the holding but not the lease: the client still counts on it (see the
+    /// module doc, durability).
+    pub fn lost(&mut self, client: usize, address: Ipv4Addr, why: LostReason) {
+        let given_up = !matches!(why, LostReason::Rebooted | LostReason::Departed);
+        if given_up {
+            if self
+                .current
+                .get(&client)
+                .is_some_and(|(a, _)| *a == address)
+            {
+                self.current.remove(&client);
+            }
+            self.owed.forget_client(client);
         }
         if let Some(h) = self.holders.get_mut(&address) {
             h.remove(&client);
@@ -256,7 +436,8 @@ impl Checker {
 
     /// A failover message was sent by `from` on connection `conn`, at a moment when the two
     /// servers' clocks were `skews_ms` ahead of true time: its absolute times are converted
-    /// back with the sender's.
+    /// back with the sender's. A BNDUPD's bindings are read by the engine's own decoder for the
+    /// run's `dialect` (STYLE.md 19a), so each binding status means what the receiver reads.
     pub fn failover_message(
         &mut self,
         now: Time,
@@ -264,37 +445,37 @@ impl Checker {
         from: usize,
         skews_ms: [i64; 2],
         msg: &Message,
+        dialect: Dialect,
     ) {
         let skew_ms = skews_ms[from.min(1)];
-        let true_time = |wire_s: u32| {
-            let ms = i64::from(wire_s) * 1000 - skew_ms;
+        let true_time = |wire: Time| {
+            let ms = wire.as_millis() as i64 - skew_ms;
             Time::from_millis(ms.max(0) as u64)
         };
         match msg.msg_type {
             MessageType::BndUpd => {
-                let carried: Vec<Carried> = msg
-                    .bindings()
-                    .map(|b| {
-                        let mut c = Carried {
-                            address: b.address,
-                            pet: None,
-                            active: None,
-                        };
-                        let (mut active, mut hw, mut end) = (false, None, None);
-                        for o in b.options {
-                            match o {
-                                FoOption::PotentialExpirationTime(p) => c.pet = Some(true_time(*p)),
-                                // draft-12 value 2 (the ISC dialect the simulator speaks).
-                                FoOption::BindingStatus(s) => active = s.0 == 2,
-                                FoOption::ClientHardwareAddress(h) => hw = Some(h.addr.clone()),
-                                FoOption::LeaseExpirationTime(t) => end = Some(true_time(*t)),
-                                _ => {}
+                let carried: Vec<Carried> = decode_bindings(msg, dialect)
+                    .into_iter()
+                    .map(|b| match b {
+                        Ok(i) => {
+                            let active = match (i.state, i.hw, i.expires_at) {
+                                (BindingState::Active, Some(hw), Some(end)) => {
+                                    Some((hw.addr, true_time(end)))
+                                }
+                                _ => None,
+                            };
+                            Carried {
+                                address: i.address,
+                                pet: i.pet.map(true_time),
+                                active,
                             }
                         }
-                        if active && let (Some(hw), Some(end)) = (hw, end) {
-                            c.active = Some((hw, end));
-                        }
-                        c
+                        // The receiver's decoder refuses it too: its BNDACK rejects it.
+                        Err((address, _)) => Carried {
+                            address,
+                            pet: None,
+                            active: None,
+                        },
                     })
                     .collect();
                 for c in &carried {
@@ -328,15 +509,19 @@ impl Checker {
                     if let Some(pet) = c.pet {
                         self.acked_pet.insert((b.address, sender), (pet, skews_ms));
                     }
-                    if let Some(k) = self.known.get_mut(from) {
-                        match &c.active {
-                            Some(active) => {
-                                k.insert(b.address, active.clone());
-                            }
-                            None => {
-                                k.remove(&b.address);
-                            }
+                    let acker = from.min(1);
+                    let k = &mut self.known[acker];
+                    match &c.active {
+                        Some(active) => {
+                            k.insert(b.address, active.clone());
                         }
+                        None => {
+                            k.remove(&b.address);
+                        }
+                    }
+                    if self.owed.owes_address(acker, c.address) {
+                        let (address, active) = (c.address, c.active.clone());
+                        self.partner_update_accepted(acker, skews_ms[acker], address, active);
                     }
                 }
             }
@@ -345,28 +530,22 @@ impl Checker {
     }
 
     /// A server sent a DHCPACK at `now`, its clock then `skew_ms` ahead of true time, granting
-    /// `address` to `client` until `lease_end`.
+    /// `address` until `lease_end`.
     ///
     /// A server keeps the times it relies on as absolute times on its own clock, and cannot see
     /// its own clock move (draft-12 §5.10 corrects only for the partner's). So the limit allows,
     /// besides [`MCLT_SLACK`], for how far the granting server's clock has gone back since the
     /// PET was acknowledged: a clock step or a slow drift of its own is not the protocol's fault,
     /// while a skew between the partners (flaw 1 of issue 13) is, and is judged in full.
-    #[allow(clippy::too_many_arguments)]
     pub fn granted(
         &mut self,
         now: Time,
         server: usize,
         skew_ms: i64,
-        client: usize,
         address: Ipv4Addr,
         lease_end: Time,
         mclt: Duration,
     ) {
-        self.acked_by.insert(client, (server, address, lease_end));
-        if let Some(a) = self.amnesic.get_mut(server) {
-            *a = false;
-        }
         if self.states.get(server).copied().flatten() == Some(FoState::PartnerDown) {
             return;
         }
@@ -400,59 +579,263 @@ impl Checker {
         }
     }
 
-    /// A server lost its whole database: what it granted before may be forgotten.
+    /// A server lost its whole database: what it granted before may be forgotten, including
+    /// the ACKs still on their way to clients.
     pub fn storage_lost(&mut self, server: usize) {
-        if let Some(a) = self.amnesic.get_mut(server) {
-            *a = true;
+        let server = server.min(1);
+        self.owed.forget_server(server);
+        for acks in &mut self.acks_sent {
+            acks[server] = None;
         }
-        self.acked_by.retain(|_, (s, _, _)| *s != server);
     }
 
-    /// Durability: a server NAKed a client whose unexpired lease that same server ACKed and
-    /// has kept in storage since — the lease was lost (DESIGN.md "no lease acknowledged to a
-    /// client is lost by a crash"). Judged from the wire: the NAK and the earlier ACK.
-    pub fn nak(&mut self, now: Time, server: usize, client: usize, mac: &[u8]) {
-        // Lease stability: the NAKing server had accepted the partner's update giving this
-        // client its current address, and that lease still runs.
-        if let Some(&(address, until)) = self.current.get(&client)
+    /// A server sent `client` a DHCPACK for `address` at `now`, its clock then `skew_ms` ahead of
+    /// true time. Kept until the client accepts it ([`Checker::received`]). An ACK for another
+    /// address than the one the server owes the client ends that debt, heard or not: the server
+    /// released the old lease when it granted the new one (one lease per client, RFC 2131
+    /// §4.3.1), and a client asks for another address only once it holds none.
+    pub fn ack_sent(
+        &mut self,
+        now: Time,
+        server: &'static str,
+        client: usize,
+        address: Ipv4Addr,
+        skew_ms: i64,
+    ) {
+        let Some(server) = slot(server) else {
+            return;
+        };
+        if self
+            .owed
+            .get(client, server)
+            .is_some_and(|o| o.address != address)
+        {
+            self.owed.remove(client, server);
+        }
+        if self.acks_sent.len() <= client {
+            self.acks_sent.resize(client + 1, [None, None]);
+        }
+        self.acks_sent[client][server] = Some(AckSent {
+            address,
+            at: now,
+            skew_ms,
+        });
+    }
+
+    /// A client (hardware address `mac`) accepted a lease on `address` until `until` (true
+    /// time) from the server named by the ACK's server identifier: that server now owes it
+    /// (see the module doc, durability). Called for every ACK a client accepts, even one it
+    /// then declines, since the server ends the client's other lease either way.
+    pub fn received(
+        &mut self,
+        client: usize,
+        server: &'static str,
+        mac: &[u8],
+        address: Ipv4Addr,
+        until: Time,
+    ) {
+        let Some(me) = slot(server) else {
+            return;
+        };
+        // One lease per client: a lease on another address is over (RFC 2131 §4.3.1), and a
+        // lease on this one from the partner is owed only as long as the client now counts on.
+        for s in 0..NAMES.len() {
+            match self.owed.get_mut(client, s) {
+                Some(o) if o.address != address => self.owed.remove(client, s),
+                Some(o) if s != me => o.until = o.until.min(until),
+                _ => {}
+            }
+        }
+        // The ACK that granted it: none if the server's storage was lost since it left.
+        let ack = self
+            .acks_sent
+            .get(client)
+            .and_then(|acks| acks[me])
+            .filter(|ack| ack.address == address);
+        let Some(ack) = ack else {
+            self.owed.remove(client, me);
+            return;
+        };
+        // A renewal updates the debt in place; a new address is a new debt.
+        if let Some(o) = self.owed.get_mut(client, me) {
+            o.until = until;
+            o.skew_ms = ack.skew_ms;
+            o.acked_at = ack.at;
+            return;
+        }
+        let owed = Owed {
+            address,
+            mac: mac.to_vec(),
+            until,
+            skew_ms: ack.skew_ms,
+            acked_at: ack.at,
+        };
+        self.owed.insert(client, me, owed);
+    }
+
+    /// `server` accepted its partner's update of `address` (BNDACK without a reject reason),
+    /// its clock then `skew_ms` ahead of true time: an ACTIVE binding for a client with a lease
+    /// end (true time), or anything else. It supersedes what that server owed on the address:
+    /// another client or state ends the debt, the same client's shorter lease lowers it.
+    fn partner_update_accepted(
+        &mut self,
+        server: usize,
+        skew_ms: i64,
+        address: Ipv4Addr,
+        active: Option<(Vec<u8>, Time)>,
+    ) {
+        for client in self.owed.on_address(server, address) {
+            let Some(o) = self.owed.get_mut(client, server) else {
+                continue;
+            };
+            match &active {
+                Some((hw, end)) if *hw == o.mac => {
+                    // The partner's end reaches this server through its clock-delta estimate
+                    // (draft-12 §5.10): known to within MCLT_SLACK.
+                    let end = end.saturating_sub(MCLT_SLACK);
+                    if end < o.until {
+                        o.until = end;
+                        o.skew_ms = skew_ms;
+                    }
+                }
+                _ => self.owed.remove(client, server),
+            }
+        }
+    }
+
+    /// Durability: `server` has just booted, and `db` is its database (through the engine's
+    /// public view, before it has handled anything). Every lease it owes a client that still
+    /// runs must be there (see the module doc).
+    pub fn restarted(&mut self, now: Time, server: &'static str, db: &[StoredLease]) {
+        let Some(me) = slot(server) else {
+            return;
+        };
+        self.booted_at[me] = Some(now);
+        let by_address: BTreeMap<Ipv4Addr, &StoredLease> =
+            db.iter().map(|b| (b.address, b)).collect();
+        let mut missing = Vec::new();
+        for (client, o) in self.owed.of_server(me) {
+            if o.until <= now {
+                continue;
+            }
+            self.durable_checked += 1;
+            // What the client was told, on the server's clock at the time it recorded it.
+            let need_ms =
+                o.until.as_millis() as i64 + o.skew_ms - DURABILITY_SLACK.as_millis() as i64;
+            let stored = by_address.get(&o.address);
+            let kept = stored.is_some_and(|b| {
+                b.client.as_deref() == Some(o.mac.as_slice())
+                    && matches!(b.state, BindingState::Active | BindingState::Expired)
+                    && b.expires_at.as_millis() as i64 >= need_ms
+            });
+            if !kept {
+                let found = match stored {
+                    Some(b) => format!(
+                        "{:?} for {} until {} (its clock)",
+                        b.state,
+                        b.client.as_deref().map_or("nobody".into(), hex),
+                        b.expires_at
+                    ),
+                    None => "no binding".into(),
+                };
+                missing.push((client, o.address, o.until, o.acked_at, found));
+            }
+        }
+        if let Some((client, address, until, acked_at, found)) = missing.first() {
+            self.violations.push(Violation {
+                at: now,
+                property: "durability",
+                detail: format!(
+                    "{server} restarted without {} lease(s) it ACKed; first, client {client}'s \
+                     on {address} until {until} (true time, ACKed at {acked_at}): its database \
+                     has {found}",
+                    missing.len()
+                ),
+                addresses: vec![*address],
+                clients: vec![*client],
+            });
+        }
+    }
+
+    /// A server NAKed a client (hardware address `mac`) whose REQUEST in flight asks for
+    /// `address` (the NAK carries that REQUEST's xid).
+    ///
+    /// * Lease stability: the server had accepted its partner's update giving this client that
+    ///   address, the lease it learned still runs, and so does the client's.
+    /// * Durability: the server owes the client that address (it ACKed it, nothing superseded
+    ///   it, the lease runs) and has restarted since the ACK: the crash lost it.
+    pub fn nak(
+        &mut self,
+        now: Time,
+        server: &'static str,
+        client: usize,
+        mac: &[u8],
+        address: Ipv4Addr,
+    ) {
+        let Some(me) = slot(server) else {
+            return;
+        };
+        if let Some(&(held, until)) = self.current.get(&client)
+            && held == address
             && until > now
-            && self
-                .known
-                .get(server)
-                .and_then(|k| k.get(&address))
+            && self.known[me]
+                .get(&address)
                 .is_some_and(|(hw, end)| hw.as_slice() == mac && *end > now)
         {
             self.violations.push(Violation {
                 at: now,
                 property: "lease-stability",
                 detail: format!(
-                    "server {server} NAKed client {client}, whose lease on {address} until {} \
-                     it had learned from its partner",
+                    "{server} NAKed client {client}, whose lease on {address} until {} it had \
+                     learned from its partner",
                     at(until)
                 ),
                 addresses: vec![address],
                 clients: vec![client],
             });
         }
-        let Some(&(by, address, end)) = self.acked_by.get(&client) else {
+        let Some(o) = self.owed.get(client, me) else {
             return;
         };
-        if by == server && !self.amnesic.get(server).copied().unwrap_or(true) {
-            self.durability_judged += 1;
-        }
-        if by == server && end > now && !self.amnesic.get(server).copied().unwrap_or(true) {
+        let restarted = self.booted_at[me].is_some_and(|b| b > o.acked_at);
+        if o.address == address && o.until > now && restarted {
             self.violations.push(Violation {
                 at: now,
                 property: "durability",
                 detail: format!(
-                    "server {server} NAKed client {client}, whose lease on {address} it ACKed \
-                     until {}",
-                    at(end)
+                    "{server} NAKed client {client}, whose lease on {address} until {} it ACKed \
+                     at {} before restarting",
+                    at(o.until),
+                    at(o.acked_at)
                 ),
                 addresses: vec![address],
                 clients: vec![client],
             });
         }
+    }
+
+    /// A client's ARP probe found `address`, just granted to `client` from a SELECTING
+    /// REQUEST, configured on another client, `holder`, and the client declined it (RFC 2131
+    /// §4.4.1). The servers granted one address to two clients: a violation, however well the
+    /// probe contained it.
+    pub fn duplicate_declined(
+        &mut self,
+        now: Time,
+        client: usize,
+        holder: usize,
+        address: Ipv4Addr,
+    ) {
+        self.duplicates_declined += 1;
+        self.violations.push(Violation {
+            at: now,
+            property: "duplicate-grant-declined",
+            detail: format!(
+                "client {client} was granted {address}, which client {holder} is configured \
+                 with; its ARP probe caught it and it declined"
+            ),
+            addresses: vec![address],
+            clients: vec![client, holder],
+        });
     }
 
     /// Liveness: with both servers up and nothing cut, a pair still outside NORMAL at the end
@@ -629,10 +1012,16 @@ impl Checker {
                             "no DHCPACK was sent outside PARTNER-DOWN".to_string(),
                         ),
                         "durability" => (
-                            self.durability_judged,
-                            "restarts or NAKs judged",
-                            "no server restarted with its storage kept, and none NAKed a lease \
-                             it had granted"
+                            self.durable_checked,
+                            "leases checked in restarted servers' databases",
+                            "no server restarted while a client held a lease it had granted"
+                                .to_string(),
+                        ),
+                        "duplicate-grant-declined" => (
+                            self.probes,
+                            "newly offered addresses probed",
+                            "clients do not probe (clients.arp_probe is off): a duplicate grant \
+                             is judged as a duplicate lease"
                                 .to_string(),
                         ),
                         "lease-stability" => (
@@ -683,6 +1072,9 @@ impl Checker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dhcpfo_engine::failover::messages::bndupd;
+    use dhcpfo_engine::lease::{Binding, HwAddr};
+    use dhcpfo_engine::wire::failover::BindingStatus;
 
     const A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
 
@@ -700,7 +1092,7 @@ mod tests {
         let mut c = Checker::default();
         c.leased(Time::from_secs(10), 1, A, Time::from_secs(100));
         c.leased(Time::from_secs(100), 2, A, Time::from_secs(200));
-        c.lost(2, A);
+        c.lost(2, A, LostReason::Released);
         c.leased(Time::from_secs(150), 3, A, Time::from_secs(300));
         assert!(c.violations.is_empty(), "{:?}", c.violations);
         // Renewal by the same client is no duplicate either.
@@ -713,38 +1105,23 @@ mod tests {
         let mclt = Duration::from_secs(30);
         let mut c = Checker::default();
         // Nothing acknowledged: at most now + MCLT.
-        c.granted(Time::from_secs(100), 0, 0, 9, A, Time::from_secs(130), mclt);
+        c.granted(Time::from_secs(100), 0, 0, A, Time::from_secs(130), mclt);
         assert!(c.violations.is_empty());
-        c.granted(Time::from_secs(100), 0, 0, 9, A, Time::from_secs(200), mclt);
+        c.granted(Time::from_secs(100), 0, 0, A, Time::from_secs(200), mclt);
         assert_eq!(c.violations.len(), 1);
         assert_eq!(c.violations[0].property, "mclt");
         // After the partner acknowledged a PET of 1000, up to 1030 is fine.
         let upd = Message::new(MessageType::BndUpd, 0, 7)
             .with(FoOption::AssignedIpAddress(A))
+            .with(FoOption::BindingStatus(BindingStatus(1)))
             .with(FoOption::PotentialExpirationTime(1000));
-        c.failover_message(Time::EPOCH, 1, 0, [0, 0], &upd);
+        c.failover_message(Time::EPOCH, 1, 0, [0, 0], &upd, Dialect::Isc);
         let ack = Message::new(MessageType::BndAck, 0, 7).with(FoOption::AssignedIpAddress(A));
-        c.failover_message(Time::EPOCH, 1, 1, [0, 0], &ack);
-        c.granted(
-            Time::from_secs(200),
-            0,
-            0,
-            9,
-            A,
-            Time::from_secs(1030),
-            mclt,
-        );
+        c.failover_message(Time::EPOCH, 1, 1, [0, 0], &ack, Dialect::Isc);
+        c.granted(Time::from_secs(200), 0, 0, A, Time::from_secs(1030), mclt);
         assert_eq!(c.violations.len(), 1);
         c.state(0, Some(FoState::PartnerDown));
-        c.granted(
-            Time::from_secs(200),
-            0,
-            0,
-            9,
-            A,
-            Time::from_secs(99_999),
-            mclt,
-        );
+        c.granted(Time::from_secs(200), 0, 0, A, Time::from_secs(99_999), mclt);
         assert_eq!(
             c.violations.len(),
             1,
@@ -752,58 +1129,428 @@ mod tests {
         );
     }
 
+    const B: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
+    const MAC4: [u8; 6] = [2, 0, 0, 0, 0, 4];
+    const MAC5: [u8; 6] = [2, 0, 0, 0, 0, 5];
+    const MASK: Ipv4Addr = Ipv4Addr::new(255, 255, 0, 0);
+
+    fn t(s: u64) -> Time {
+        Time::from_secs(s)
+    }
+
+    /// Client 4 accepts `server`'s ACK for `address`, sent at `at` with the server's clock
+    /// `skew_ms` ahead, and holds it until `until`.
+    fn ack_received(
+        c: &mut Checker,
+        at: u64,
+        server: &'static str,
+        skew_ms: i64,
+        address: Ipv4Addr,
+        until: u64,
+    ) {
+        c.ack_sent(t(at), server, 4, address, skew_ms);
+        c.received(4, server, &MAC4, address, t(until));
+        c.leased(t(at), 4, address, t(until));
+    }
+
+    /// A database with one binding, ending at `end_ms` on the server's clock.
+    fn db(address: Ipv4Addr, state: BindingState, mac: &[u8], end_ms: u64) -> Vec<StoredLease> {
+        vec![StoredLease {
+            address,
+            state,
+            client: Some(mac.to_vec()),
+            expires_at: Time::from_millis(end_ms),
+        }]
+    }
+
+    fn properties(c: &Checker) -> Vec<&'static str> {
+        c.violations.iter().map(|v| v.property).collect()
+    }
+
     #[test]
-    fn a_lost_acked_lease_is_reported() {
-        // Goal: a server that kept its storage NAKs a client it ACKed and whose lease runs.
-        let mclt = Duration::from_secs(3600);
+    fn a_restarted_server_that_forgot_an_acked_lease_breaks_durability_even_when_quiet() {
+        // Goal: the primary ACKed client 4 until 1000, crashed and came back without the lease.
+        // It never NAKs (it just ignores the RENEW, as a server with no record does): the
+        // database it booted with is judged all the same.
         let mut c = Checker::default();
-        c.granted(Time::from_secs(10), 0, 0, 4, A, Time::from_secs(1000), mclt);
-        c.nak(Time::from_secs(500), 1, 4, &[4]);
-        assert!(c.violations.is_empty(), "the other server may not know it");
-        c.nak(Time::from_secs(2000), 0, 4, &[4]);
-        assert!(c.violations.is_empty(), "the lease had ended");
-        c.nak(Time::from_secs(500), 0, 4, &[4]);
-        assert_eq!(c.violations.len(), 1);
-        assert_eq!(c.violations[0].property, "durability");
-        // A server that lost its database may forget.
+        c.restarted(t(0), "primary", &[]);
+        ack_received(&mut c, 10, "primary", 0, A, 1000);
+        c.restarted(t(500), "primary", &[]);
+        assert_eq!(properties(&c), ["durability"]);
+        assert_eq!(c.violations[0].clients, vec![4]);
+        // The same address for another client, or for this one but ending sooner, or FREE, is
+        // as lost.
+        for stored in [
+            db(A, BindingState::Active, &MAC5, 1_000_000),
+            db(A, BindingState::Active, &MAC4, 900_000),
+            db(A, BindingState::Free, &MAC4, 1_000_000),
+        ] {
+            let mut c = Checker::default();
+            ack_received(&mut c, 10, "primary", 0, A, 1000);
+            c.restarted(t(500), "primary", &stored);
+            assert_eq!(properties(&c), ["durability"], "{stored:?}");
+        }
+        // Kept: no alarm. The partner's restart is not judged against the primary's ACK.
         let mut c = Checker::default();
-        c.granted(Time::from_secs(10), 0, 0, 4, A, Time::from_secs(1000), mclt);
-        c.storage_lost(0);
-        c.nak(Time::from_secs(500), 0, 4, &[4]);
+        ack_received(&mut c, 10, "primary", 0, A, 1000);
+        c.restarted(
+            t(500),
+            "primary",
+            &db(A, BindingState::Active, &MAC4, 1_000_000),
+        );
+        c.restarted(t(500), "secondary", &[]);
+        assert!(c.violations.is_empty(), "{:?}", c.violations);
+        assert_eq!(c.durable_checked, 1);
+        // A lease that has ended is owed nothing.
+        c.restarted(t(1000), "primary", &[]);
         assert!(c.violations.is_empty());
     }
 
     #[test]
-    fn a_surviving_server_that_nakks_a_binding_it_knew_breaks_lease_stability() {
+    fn only_an_ack_the_client_received_is_owed_and_each_server_owes_its_own() {
+        let mut c = Checker::default();
+        // The primary's ACK never reached client 4: nothing is owed.
+        c.ack_sent(t(10), "primary", 4, A, 0);
+        c.restarted(t(500), "primary", &[]);
+        assert!(c.violations.is_empty());
+        // Client 4 got A from the primary, then renewed it with the secondary (REBINDING): both
+        // owe it, each what it told the client.
+        ack_received(&mut c, 10, "primary", 0, A, 1000);
+        ack_received(&mut c, 600, "secondary", 0, A, 1600);
+        c.restarted(
+            t(700),
+            "primary",
+            &db(A, BindingState::Active, &MAC4, 1_000_000),
+        );
+        assert!(c.violations.is_empty(), "{:?}", c.violations);
+        c.restarted(
+            t(700),
+            "secondary",
+            &db(A, BindingState::Active, &MAC4, 1_000_000),
+        );
+        assert_eq!(properties(&c), ["durability"], "the secondary owed 1600");
+        c.violations.clear();
+        c.restarted(t(700), "primary", &[]);
+        assert_eq!(
+            properties(&c),
+            ["durability"],
+            "the primary still owes 1000"
+        );
+    }
+
+    #[test]
+    fn storage_lost_by_the_scenario_is_forgiven_and_nothing_else() {
+        // Goal: `storage: lose_all` may forget what was ACKed before it, even an ACK still on
+        // its way; not what is ACKed after it.
+        let mut c = Checker::default();
+        ack_received(&mut c, 10, "primary", 0, A, 1000);
+        c.storage_lost(0);
+        c.restarted(t(500), "primary", &[]);
+        assert!(c.violations.is_empty(), "{:?}", c.violations);
+        c.ack_sent(t(510), "primary", 4, A, 0);
+        c.storage_lost(0);
+        c.received(4, "primary", &MAC4, A, t(1500));
+        c.restarted(t(520), "primary", &[]);
+        assert!(c.violations.is_empty(), "{:?}", c.violations);
+        // After the loss, a new ACK is owed again.
+        ack_received(&mut c, 600, "primary", 0, A, 1600);
+        c.restarted(t(700), "primary", &[]);
+        assert_eq!(properties(&c), ["durability"]);
+    }
+
+    #[test]
+    fn a_skewed_server_is_judged_on_its_own_clock_at_the_ack() {
+        // Goal: the primary's clock ran 59 s ahead when it ACKed until 1000 (true): its record
+        // says 1059 on its clock, which is right; after a restart with its clock put back, the
+        // record is still judged against the clock it was written with.
+        let skew_ms = 59_000;
+        let mut c = Checker::default();
+        ack_received(&mut c, 10, "primary", skew_ms, A, 1000);
+        c.restarted(
+            t(500),
+            "primary",
+            &db(A, BindingState::Active, &MAC4, 1_059_000),
+        );
+        assert!(c.violations.is_empty(), "{:?}", c.violations);
+        // Read as true time, 1000 on its clock would be 59 s short.
+        c.restarted(
+            t(500),
+            "primary",
+            &db(A, BindingState::Active, &MAC4, 1_000_000),
+        );
+        assert_eq!(properties(&c), ["durability"]);
+        // Its clock stepped ahead and expired the record early: the record survived.
+        let mut c = Checker::default();
+        ack_received(&mut c, 10, "primary", skew_ms, A, 1000);
+        c.restarted(
+            t(990),
+            "primary",
+            &db(A, BindingState::Expired, &MAC4, 1_059_000),
+        );
+        assert!(c.violations.is_empty(), "{:?}", c.violations);
+    }
+
+    #[test]
+    fn a_lease_given_up_or_superseded_is_not_owed_and_a_reboot_keeps_it() {
+        use LostReason::*;
+        for (why, owed) in [
+            (Released, false),
+            (Declined, false),
+            (Nak, false),
+            (Expired, false),
+            (Rebooted, true),
+            (Departed, true),
+        ] {
+            let mut c = Checker::default();
+            ack_received(&mut c, 10, "primary", 0, A, 1000);
+            c.lost(4, A, why);
+            c.restarted(t(500), "primary", &[]);
+            assert_eq!(!c.violations.is_empty(), owed, "{why:?}");
+        }
+        // The client moved: its lease on B from the secondary ends the primary's on A (the
+        // server releases it, one lease per client).
+        let mut c = Checker::default();
+        ack_received(&mut c, 10, "primary", 0, A, 1000);
+        ack_received(&mut c, 20, "secondary", 0, B, 1020);
+        c.restarted(
+            t(500),
+            "primary",
+            &db(A, BindingState::Released, &MAC4, 20_000),
+        );
+        assert!(c.violations.is_empty(), "{:?}", c.violations);
+        // Moved even if the client never heard the new ACK: the primary released A when it
+        // granted B.
+        let mut c = Checker::default();
+        ack_received(&mut c, 10, "primary", 0, A, 1000);
+        c.lost(4, A, Rebooted);
+        c.ack_sent(t(20), "primary", 4, B, 0);
+        c.restarted(
+            t(500),
+            "primary",
+            &db(A, BindingState::Released, &MAC4, 20_000),
+        );
+        assert!(c.violations.is_empty(), "{:?}", c.violations);
+        // A later, shorter lease from the partner lowers what the primary owes.
+        let mut c = Checker::default();
+        ack_received(&mut c, 10, "primary", 0, A, 1000);
+        ack_received(&mut c, 20, "secondary", 0, A, 600);
+        c.restarted(
+            t(500),
+            "primary",
+            &db(A, BindingState::Active, &MAC4, 600_000),
+        );
+        assert!(c.violations.is_empty(), "{:?}", c.violations);
+    }
+
+    /// `from`'s BNDUPD carrying `b` with PET `pet_s` on connection 1, encoded by the engine for
+    /// `dialect` and read back from the wire, then its partner's BNDACK accepting it.
+    fn accepted_update(c: &mut Checker, from: usize, dialect: Dialect, b: &Binding, pet_s: u64) {
+        let upd = bndupd(0, 3, &[(b, t(pet_s), MASK)], dialect);
+        let upd = Message::parse(&upd.to_bytes(), dialect).expect("the engine's own encoding");
+        c.failover_message(Time::EPOCH, 1, from, [0, 0], &upd, dialect);
+        let ack =
+            Message::new(MessageType::BndAck, 0, 3).with(FoOption::AssignedIpAddress(b.address));
+        c.failover_message(Time::EPOCH, 1, 1 - from, [0, 0], &ack, dialect);
+    }
+
+    /// A binding of A in `state` for client 4 (hardware address [`MAC4`]) until `end_s`.
+    fn binding(state: BindingState, end_s: u64) -> Binding {
+        let mut b = Binding::new(A, state);
+        b.hw = Some(HwAddr {
+            htype: 1,
+            addr: MAC4.to_vec(),
+        });
+        b.expires_at = t(end_s);
+        b.state_since = t(5);
+        b.cltt = t(5);
+        b
+    }
+
+    #[test]
+    fn the_partners_accepted_update_supersedes_what_a_server_owes() {
+        // Goal: the issue's ARP-probe scenario with a heal: the secondary (PARTNER-DOWN) gave A
+        // to another client, who probed it and declined; after the heal the primary accepts the
+        // secondary's ABANDONED update for A and NAKs client 4's renewal. No crash: that is no
+        // durability failure; and after a crash its database is judged on what it accepted.
+        let mut c = Checker::default();
+        ack_received(&mut c, 10, "primary", 0, A, 1000);
+        accepted_update(
+            &mut c,
+            1,
+            Dialect::Isc,
+            &binding(BindingState::Abandoned, 0),
+            0,
+        );
+        c.nak(t(500), "primary", 4, &MAC4, A);
+        c.restarted(t(510), "primary", &db(A, BindingState::Abandoned, &[], 0));
+        assert!(c.violations.is_empty(), "{:?}", c.violations);
+        // The partner's update for the same client with a shorter end lowers the debt.
+        let mut c = Checker::default();
+        ack_received(&mut c, 10, "primary", 0, A, 1000);
+        accepted_update(
+            &mut c,
+            1,
+            Dialect::Isc,
+            &binding(BindingState::Active, 800),
+            900,
+        );
+        c.restarted(
+            t(500),
+            "primary",
+            &db(A, BindingState::Active, &MAC4, 798_000),
+        );
+        assert!(c.violations.is_empty(), "{:?}", c.violations);
+        // A rejected update supersedes nothing.
+        let mut c = Checker::default();
+        ack_received(&mut c, 10, "primary", 0, A, 1000);
+        let upd = bndupd(
+            0,
+            3,
+            &[(&binding(BindingState::Abandoned, 0), t(0), MASK)],
+            Dialect::Isc,
+        );
+        c.failover_message(Time::EPOCH, 1, 1, [0, 0], &upd, Dialect::Isc);
+        let reject = Message::new(MessageType::BndAck, 0, 3)
+            .with(FoOption::AssignedIpAddress(A))
+            .with(FoOption::RejectReason(
+                dhcpfo_engine::wire::failover::RejectReason(15),
+            ));
+        c.failover_message(Time::EPOCH, 1, 0, [0, 0], &reject, Dialect::Isc);
+        c.restarted(t(500), "primary", &[]);
+        assert_eq!(properties(&c), ["durability"]);
+    }
+
+    #[test]
+    fn a_nak_breaks_durability_only_for_the_owed_address_after_a_restart() {
+        let mut c = Checker::default();
+        c.restarted(t(0), "primary", &[]);
+        ack_received(&mut c, 10, "primary", 0, A, 1000);
+        c.nak(t(400), "primary", 4, &MAC4, A);
+        assert!(
+            c.violations.is_empty(),
+            "no crash since the ACK: not durability"
+        );
+        // The restarted primary kept its record (or the check would already have fired), then
+        // NAKs the RENEW of A.
+        c.restarted(
+            t(450),
+            "primary",
+            &db(A, BindingState::Active, &MAC4, 1_000_000),
+        );
+        c.nak(t(500), "secondary", 4, &MAC4, A);
+        assert!(c.violations.is_empty(), "the secondary owes nothing");
+        c.nak(t(500), "primary", 4, &MAC4, B);
+        assert!(c.violations.is_empty(), "a NAK of another address");
+        c.nak(t(1000), "primary", 4, &MAC4, A);
+        assert!(c.violations.is_empty(), "the lease had ended");
+        c.nak(t(500), "primary", 4, &MAC4, A);
+        assert_eq!(properties(&c), ["durability"]);
+    }
+
+    #[test]
+    fn a_surviving_server_that_naks_a_binding_it_knew_breaks_lease_stability() {
         // Goal: the secondary accepted the primary's ACTIVE update for client 4; the primary
         // fails; the client rebinds and the secondary NAKs it: its lease was not stable.
-        let mac = [2, 0, 0, 0, 0, 4];
         let mut c = Checker::default();
-        c.leased(Time::from_secs(10), 4, A, Time::from_secs(1000));
-        let upd = Message::new(MessageType::BndUpd, 0, 3)
-            .with(FoOption::AssignedIpAddress(A))
-            .with(FoOption::BindingStatus(
-                dhcpfo_engine::wire::failover::BindingStatus(2),
-            ))
-            .with(FoOption::ClientHardwareAddress(
-                dhcpfo_engine::wire::failover::HardwareAddress {
-                    htype: 1,
-                    addr: mac.to_vec(),
-                },
-            ))
-            .with(FoOption::LeaseExpirationTime(1000))
-            .with(FoOption::PotentialExpirationTime(1500));
-        c.failover_message(Time::EPOCH, 1, 0, [0, 0], &upd);
-        c.failover_message(
-            Time::EPOCH,
-            1,
-            1,
-            [0, 0],
-            &Message::new(MessageType::BndAck, 0, 3).with(FoOption::AssignedIpAddress(A)),
+        c.leased(t(10), 4, A, t(1000));
+        accepted_update(
+            &mut c,
+            0,
+            Dialect::Isc,
+            &binding(BindingState::Active, 1000),
+            1500,
         );
-        c.nak(Time::from_secs(600), 1, 4, &mac);
-        assert_eq!(c.violations.len(), 1);
-        assert_eq!(c.violations[0].property, "lease-stability");
+        c.nak(t(600), "secondary", 4, &MAC4, B);
+        assert!(c.violations.is_empty(), "a NAK of another address");
+        c.nak(t(600), "primary", 4, &MAC4, A);
+        assert!(
+            c.violations.is_empty(),
+            "the primary learned nothing from its partner"
+        );
+        c.nak(t(600), "secondary", 4, &MAC4, A);
+        assert_eq!(properties(&c), ["lease-stability"]);
+    }
+
+    #[test]
+    fn lease_stability_judges_a_nak_of_init_reboot() {
+        // Goal: client 4 reboots (its lease is not used until confirmed, but it still runs) and
+        // asks for A again; the secondary, which learned the lease, NAKs it.
+        let mut c = Checker::default();
+        c.leased(t(10), 4, A, t(1000));
+        accepted_update(
+            &mut c,
+            0,
+            Dialect::Isc,
+            &binding(BindingState::Active, 1000),
+            1500,
+        );
+        c.lost(4, A, LostReason::Rebooted);
+        c.nak(t(600), "secondary", 4, &MAC4, A);
+        assert_eq!(properties(&c), ["lease-stability"]);
+        // A lease given back is not the client's any more.
+        let mut c = Checker::default();
+        c.leased(t(10), 4, A, t(1000));
+        accepted_update(
+            &mut c,
+            0,
+            Dialect::Isc,
+            &binding(BindingState::Active, 1000),
+            1500,
+        );
+        c.lost(4, A, LostReason::Released);
+        c.nak(t(600), "secondary", 4, &MAC4, A);
+        assert!(c.violations.is_empty(), "{:?}", c.violations);
+    }
+
+    #[test]
+    fn lease_stability_reads_microsoft_binding_status_in_its_own_dialect() {
+        // Goal: in MS-DHCPF, ACTIVE is 0x1 and 0x2 is DECLINED (STYLE.md 19a): an update read
+        // with draft-12's values would miss the first and take the second for ACTIVE.
+        let ms = Dialect::Microsoft;
+        let mut c = Checker::default();
+        c.leased(t(10), 4, A, t(1000));
+        let active = binding(BindingState::Active, 1000);
+        let upd = bndupd(0, 3, &[(&active, t(1500), MASK)], ms);
+        assert!(
+            upd.options
+                .contains(&FoOption::BindingStatus(BindingStatus(0x1)))
+        );
+        accepted_update(&mut c, 0, ms, &active, 1500);
+        c.nak(t(600), "secondary", 4, &MAC4, A);
+        assert_eq!(properties(&c), ["lease-stability"]);
+
+        let mut c = Checker::default();
+        c.leased(t(10), 4, A, t(1000));
+        let declined = binding(BindingState::Abandoned, 1000);
+        let upd = bndupd(0, 3, &[(&declined, t(1500), MASK)], ms);
+        assert!(
+            upd.options
+                .contains(&FoOption::BindingStatus(BindingStatus(0x2)))
+        );
+        accepted_update(&mut c, 0, ms, &declined, 1500);
+        c.nak(t(600), "secondary", 4, &MAC4, A);
+        assert!(c.violations.is_empty(), "{:?}", c.violations);
+    }
+
+    #[test]
+    fn a_duplicate_caught_by_a_probe_is_its_own_violation_and_nothing_else() {
+        // Goal: client 5 holds A from the secondary; the primary grants A to client 4, whose
+        // ARP probe finds client 5 and declines it. That is a duplicate grant, reported as such
+        // (not as a duplicate lease: client 4 never used A), and the declined lease is owed by
+        // nobody when the primary restarts with A ABANDONED.
+        let mut c = Checker::default();
+        c.ack_sent(t(10), "secondary", 5, A, 0);
+        c.received(5, "secondary", &MAC5, A, t(1000));
+        c.leased(t(10), 5, A, t(1000));
+        c.ack_sent(t(20), "primary", 4, A, 0);
+        c.received(4, "primary", &MAC4, A, t(1020));
+        c.duplicate_declined(t(20), 4, 5, A);
+        c.lost(4, A, LostReason::Declined);
+        c.restarted(t(30), "primary", &db(A, BindingState::Abandoned, &[], 0));
+        assert_eq!(properties(&c), ["duplicate-grant-declined"]);
+        assert_eq!(c.violations[0].clients, vec![4, 5]);
+        assert_eq!(c.duplicates_declined, 1);
+        assert!(PROPERTIES.contains(&"duplicate-grant-declined"));
     }
 
     #[test]
@@ -908,23 +1655,16 @@ mod tests {
         let mut c = Checker::default();
         let upd = Message::new(MessageType::BndUpd, 0, 7)
             .with(FoOption::AssignedIpAddress(A))
+            .with(FoOption::BindingStatus(BindingStatus(1)))
             .with(FoOption::PotentialExpirationTime(1000));
-        c.failover_message(Time::EPOCH, 1, 0, [0, 0], &upd);
+        c.failover_message(Time::EPOCH, 1, 0, [0, 0], &upd, Dialect::Isc);
         let nak = Message::new(MessageType::BndAck, 0, 7)
             .with(FoOption::AssignedIpAddress(A))
             .with(FoOption::RejectReason(
                 dhcpfo_engine::wire::failover::RejectReason(15),
             ));
-        c.failover_message(Time::EPOCH, 1, 1, [0, 0], &nak);
-        c.granted(
-            Time::from_secs(200),
-            0,
-            0,
-            9,
-            A,
-            Time::from_secs(1030),
-            mclt,
-        );
+        c.failover_message(Time::EPOCH, 1, 1, [0, 0], &nak, Dialect::Isc);
+        c.granted(Time::from_secs(200), 0, 0, A, Time::from_secs(1030), mclt);
         assert_eq!(c.violations.len(), 1);
     }
 
@@ -939,14 +1679,14 @@ mod tests {
         let mut c = Checker::default();
         for k in 0..600u32 {
             let at = Time::from_secs(u64::from(k) * 60);
-            c.failover_message(at, 1, 0, [0, 0], &upd(k));
+            c.failover_message(at, 1, 0, [0, 0], &upd(k), Dialect::Isc);
         }
         assert!(c.violations.is_empty(), "{:?}", c.violations);
         // The same address back and forth every few milliseconds.
         let mut c = Checker::default();
         for k in 0..=STORM_UPDATES {
             let at = Time::from_millis(u64::from(k) * 4);
-            c.failover_message(at, 1, (k % 2) as usize, [0, 0], &upd(k));
+            c.failover_message(at, 1, (k % 2) as usize, [0, 0], &upd(k), Dialect::Isc);
         }
         assert_eq!(c.violations.len(), 1);
         assert_eq!(c.violations[0].property, "liveness");

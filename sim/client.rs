@@ -209,6 +209,10 @@ pub struct Lease {
     pub t1_at: Time,
     /// When REBINDING starts (T2).
     pub t2_at: Time,
+    /// The ACK answered a SELECTING REQUEST: the address was newly offered, the one a client
+    /// checks with an ARP probe before using it (RFC 2131 §4.4.1). False for a lease confirmed
+    /// (INIT-REBOOT) or extended (RENEWING, REBINDING): the client already uses that address.
+    pub newly_offered: bool,
 }
 
 /// Why a client stopped holding an address.
@@ -500,6 +504,20 @@ impl Client {
         self.lease.as_ref()
     }
 
+    /// The REQUEST in flight, if any: its transaction ID and the address it asks for (REQUESTING:
+    /// the offered address; REBOOTING: the remembered one; RENEWING and REBINDING: the lease's).
+    /// A reply carrying this xid answers that REQUEST, so an observer can tell which address a
+    /// DHCPNAK refuses (a NAK names none, RFC 2131 Table 3).
+    pub fn request_in_flight(&self) -> Option<(u32, Ipv4Addr)> {
+        let address = match (self.state, self.offer, self.lease) {
+            (ClientState::Requesting, Some(o), _) => o.address,
+            (ClientState::Rebooting, _, _) => self.remembered?,
+            (ClientState::Renewing | ClientState::Rebinding, _, Some(l)) => l.address,
+            _ => return None,
+        };
+        self.running.then_some((self.xid, address))
+    }
+
     /// Whether the client has been started and has not departed.
     pub fn is_running(&self) -> bool {
         self.running
@@ -665,6 +683,7 @@ impl Client {
             expires_at,
             t1_at,
             t2_at,
+            newly_offered: self.state == ClientState::Requesting,
         };
         self.lease = Some(lease);
         self.remembered = Some(expected);
@@ -1270,6 +1289,7 @@ mod tests {
             expires_at: t(3600),
             t1_at: t(1800),
             t2_at: t(3150),
+            newly_offered: true,
         };
         assert_eq!(c[0].lease(), Some(&lease));
         assert_eq!(net.beliefs(0).len(), 1);
@@ -1620,6 +1640,7 @@ mod tests {
             expires_at: t(50),
             t1_at: t(25),
             t2_at: t(40),
+            newly_offered: false,
         };
         c[1].start_with(t(10), stale);
         net.settle(t(10), &mut c);
@@ -1797,6 +1818,50 @@ mod tests {
         assert_eq!(c, bound);
     }
 
+    /// Drain a client; return the leases it reported.
+    fn leases_of(c: &mut Client) -> Vec<Lease> {
+        std::iter::from_fn(|| c.poll_output())
+            .filter_map(|o| match o {
+                ClientOutput::Leased(l) => Some(l),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn only_a_newly_offered_lease_is_for_the_probe_and_the_request_in_flight_is_known() {
+        // Goal: the ARP probe (RFC 2131 §4.4.1) is for the address a SELECTING REQUEST got;
+        // a NAK is matched to what the REQUEST in flight asks for, by its xid.
+        let mut c = Client::new(ClientConfig::new(mac(1)), 5);
+        c.start(t(0));
+        let (sent, _) = drain(&mut c);
+        assert_eq!(c.request_in_flight(), None, "a DISCOVER asks for nothing");
+        let offer = reply(&sent[0], MessageType::Offer, Some(SERVER_A), addr(150));
+        c.handle_datagram(t(1), &offer.to_bytes());
+        let (sent, _) = drain(&mut c);
+        assert_eq!(c.request_in_flight(), Some((sent[0].xid, addr(150))));
+        let ack = reply(&sent[0], MessageType::Ack, Some(SERVER_A), addr(150));
+        c.handle_datagram(t(1), &ack.to_bytes());
+        assert!(leases_of(&mut c)[0].newly_offered);
+        assert_eq!(c.request_in_flight(), None, "BOUND has nothing in flight");
+        // INIT-REBOOT confirms the address the client already used: no probe.
+        c.reboot(t(100));
+        let (sent, _) = drain(&mut c);
+        assert_eq!(c.request_in_flight(), Some((sent[0].xid, addr(150))));
+        let ack = reply(&sent[0], MessageType::Ack, Some(SERVER_B), addr(150));
+        c.handle_datagram(t(100), &ack.to_bytes());
+        let lease = leases_of(&mut c)[0];
+        assert!(!lease.newly_offered);
+        assert_eq!(lease.server_id, SERVER_B, "the ACK's server identifier");
+        // RENEWING extends it: no probe either.
+        c.handle_timeout(lease.t1_at);
+        let (sent, _) = drain(&mut c);
+        assert_eq!(c.request_in_flight(), Some((sent[0].xid, addr(150))));
+        let ack = reply(&sent[0], MessageType::Ack, Some(SERVER_B), addr(150));
+        c.handle_datagram(lease.t1_at, &ack.to_bytes());
+        assert!(!leases_of(&mut c)[0].newly_offered);
+    }
+
     #[test]
     fn a_select_window_prefers_an_offer_of_the_remembered_address() {
         let cfg = ClientConfig {
@@ -1814,6 +1879,7 @@ mod tests {
                 expires_at: t(10),
                 t1_at: t(5),
                 t2_at: t(8),
+                newly_offered: false,
             },
         );
         let (sent, _) = drain(&mut c);

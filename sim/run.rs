@@ -262,6 +262,17 @@ pub fn run_scenario_with_progress(
             list.join(", ")
         );
     }
+    let (durable, declined) = (
+        world.checker.durable_checked,
+        world.checker.duplicates_declined,
+    );
+    if durable + declined > 0 {
+        let _ = writeln!(
+            out,
+            "  {durable} leases checked in restarted servers' databases, {declined} duplicate \
+             grants caught by ARP probes"
+        );
+    }
     let _ = writeln!(
         out,
         "  trace {hash:016x} -> {}",
@@ -299,6 +310,8 @@ pub fn run_scenario_with_progress(
         "dhcp_messages": c.dhcp_messages,
         "failover_messages": c.failover_messages,
         "leases": world.checker.leases,
+        "durable_leases_checked": world.checker.durable_checked,
+        "duplicates_declined": world.checker.duplicates_declined,
         "faults": c.faults,
         "reproduce": args.reproduce,
         "history": history,

@@ -327,9 +327,10 @@ pub struct Clients {
     /// clients stay for the whole run.
     #[serde(default)]
     pub stay: Option<Span>,
-    /// Clients probe an ACKed address (a simulated ARP) and DECLINE it when another client
-    /// holds it (RFC 2131 §4.4.1). Off by default: a probe hides the duplicates the checker
-    /// exists to catch; on, it shows how DECLINE contains them.
+    /// Clients probe a newly offered address (a simulated ARP, after a SELECTING REQUEST's ACK)
+    /// and DECLINE it when another client is configured with it (RFC 2131 §4.4.1). Off by
+    /// default. On, it shows how DECLINE contains a duplicate; each one caught is still
+    /// reported, as `duplicate-grant-declined`.
     #[serde(default)]
     pub arp_probe: bool,
 }

@@ -32,7 +32,7 @@ use dhcpfo_engine::wire::failover::Message;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::check::{BindingView, Checker};
+use crate::check::{BindingView, Checker, StoredLease};
 use crate::client::{Client, ClientConfig, ClientOutput};
 use crate::queue::Queue;
 use crate::scenario::{Command, Cut, Fault, PairMode, Scenario, StorageLoss, Verb};
@@ -42,7 +42,8 @@ use crate::watch::Watch;
 /// The virtual epoch: runs start here (2027-01-15T08:00:00Z).
 pub const START: Time = Time::from_secs(1_800_000_000);
 const SERVER_ADDR: [Ipv4Addr; 2] = [Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2)];
-const NAMES: [&str; 2] = ["primary", "secondary"];
+/// The servers' names, as the trace and the checkers name them: server `n` is `NAMES[n]`.
+pub const NAMES: [&str; 2] = ["primary", "secondary"];
 /// The most events one run may process: a bound on every loop (house rules).
 pub const MAX_EVENTS: u64 = 500_000_000;
 
@@ -207,9 +208,6 @@ pub struct World {
     /// Counts the faults applied: a liveness judgement scheduled in an older generation is
     /// void.
     fault_generation: u64,
-    /// Whether each server's last crash lost its storage (a restart then judges nothing about
-    /// durability).
-    lost_storage: [bool; 2],
 }
 
 impl World {
@@ -283,7 +281,6 @@ impl World {
             spin_second: 0,
             spin_events: 0,
             fault_generation: 0,
-            lost_storage: [false; 2],
         };
         w.trace.event(START, "run", &[("seed", seed.to_string())]);
         for n in 0..2 {
@@ -586,16 +583,8 @@ impl World {
     /// After a fault: count what it gives the checkers to judge, and if the world is now
     /// healthy, judge liveness once the converge bound has passed without another fault.
     fn after_fault(&mut self, f: &Fault) {
-        match f.verb {
-            Verb::Crash { node, storage } => {
-                self.checker.failures += 1;
-                self.lost_storage[node.index()] = storage == StorageLoss::LoseAll;
-            }
-            Verb::Partition { .. } => self.checker.failures += 1,
-            Verb::Restart { node } if !self.lost_storage[node.index()] => {
-                self.checker.durability_judged += 1;
-            }
-            _ => {}
+        if matches!(f.verb, Verb::Crash { .. } | Verb::Partition { .. }) {
+            self.checker.failures += 1;
         }
         self.fault_generation += 1;
         self.schedule_liveness();
@@ -798,7 +787,21 @@ impl World {
         let clock = self.server_clock(n);
         let config = self.servers[n].config.clone();
         match Server::new(config, disk, &records, clock) {
-            Ok(s) => self.servers[n].server = Some(s),
+            Ok(s) => {
+                // Durability: what the (re)started server holds, before it handles anything.
+                let db: Vec<StoredLease> = s
+                    .leases()
+                    .iter()
+                    .map(|b| StoredLease {
+                        address: b.address,
+                        state: b.state,
+                        client: b.client().map(|k| k.hash_key().to_vec()),
+                        expires_at: b.expires_at,
+                    })
+                    .collect();
+                self.checker.restarted(self.now, NAMES[n], &db);
+                self.servers[n].server = Some(s);
+            }
             Err(e) => {
                 self.trace.event(
                     self.now,
@@ -1075,7 +1078,9 @@ impl World {
                     {
                         let skews = [self.clock_skew_ms(0), self.clock_skew_ms(1)];
                         let now = self.now;
-                        self.checker.failover_message(now, conn, n, skews, &msg);
+                        let dialect = self.scenario.servers.dialect.dialect();
+                        self.checker
+                            .failover_message(now, conn, n, skews, &msg, dialect);
                         self.pool_balance.failover_message(
                             now,
                             n,
@@ -1149,8 +1154,9 @@ impl World {
         }
     }
 
-    /// A DHCPACK leaving a server is checked against the MCLT rule; a NAK against the
-    /// durability rule.
+    /// A DHCPACK leaving a server is checked against the MCLT rule and kept for durability; a
+    /// NAK is checked against the durability and lease-stability rules for the address its
+    /// client's REQUEST asked for.
     fn observe_reply(&mut self, n: usize, bytes: &[u8]) {
         let Some(r) = reply_summary(bytes) else {
             return;
@@ -1167,16 +1173,40 @@ impl World {
                     let end = now + Duration::from_secs(u64::from(secs));
                     let mclt = self.mclt;
                     let skew = self.clock_skew_ms(n);
-                    self.checker
-                        .granted(now, n, skew, client, r.yiaddr, end, mclt);
+                    self.checker.granted(now, n, skew, r.yiaddr, end, mclt);
+                    self.checker.ack_sent(now, NAMES[n], client, r.yiaddr, skew);
                 }
             }
             6 => {
-                let mac = r.chaddr;
-                self.checker.nak(now, n, client, &mac)
+                // A NAK names no address (RFC 2131 Table 3): it answers the REQUEST with its xid,
+                // so it refuses what the client's REQUEST in flight asks for. A NAK for an
+                // exchange the client has left is ignored by it and judged by nobody.
+                let Ok(nak) = DhcpMessage::parse(bytes) else {
+                    return;
+                };
+                let asked = self
+                    .clients
+                    .get(client)
+                    .and_then(|s| s.client.request_in_flight());
+                if let Some((xid, address)) = asked
+                    && xid == nak.xid
+                {
+                    let mac = r.chaddr;
+                    self.checker.nak(now, NAMES[n], client, &mac, address);
+                }
             }
             _ => {}
         }
+    }
+
+    /// The client other than `c` configured with `address`, if any: what an ARP probe for it
+    /// would hear from (a client holds its lease's address in BOUND, RENEWING and REBINDING).
+    /// One pass over the clients, paid only by scenarios that probe, once per new address.
+    fn configured_with(&self, c: usize, address: Ipv4Addr) -> Option<usize> {
+        self.clients.iter().enumerate().find_map(|(i, slot)| {
+            let held = slot.client.lease().is_some_and(|l| l.address == address);
+            (i != c && held).then_some(i)
+        })
     }
 
     /// Carry out every output of a client, then arm its timer.
@@ -1261,16 +1291,29 @@ impl World {
                 }
                 ClientOutput::Leased(l) => {
                     let now = self.now;
-                    if self.scenario.clients.arp_probe
-                        && self.checker.held_by_other(now, c, l.address)
-                    {
-                        // The probe is answered: DECLINE (RFC 2131 §4.4.1), never a duplicate.
+                    // The ACK's server identifier names the server that sent it.
+                    if let Some(k) = SERVER_ADDR.iter().position(|a| *a == l.server_id) {
+                        let mac = mac_of(c);
+                        self.checker
+                            .received(c, NAMES[k], &mac, l.address, l.expires_at);
+                    }
+                    let holder = if self.scenario.clients.arp_probe && l.newly_offered {
+                        self.checker.probes += 1;
+                        self.configured_with(c, l.address)
+                    } else {
+                        None
+                    };
+                    if let Some(holder) = holder {
+                        // The probe is answered: DECLINE (RFC 2131 §4.4.1). The servers still
+                        // granted one address twice: that is reported, not hidden.
+                        self.checker.duplicate_declined(now, c, holder, l.address);
                         self.trace.event(
                             now,
                             "declined",
                             &[
                                 ("client", c.to_string()),
                                 ("address", l.address.to_string()),
+                                ("holder", holder.to_string()),
                             ],
                         );
                         self.clients[c].client.address_in_use(now);
@@ -1282,7 +1325,7 @@ impl World {
                 }
                 ClientOutput::Lost { address, why } => {
                     self.clients[c].unleased_since = Some(self.now);
-                    self.checker.lost(c, address);
+                    self.checker.lost(c, address, why);
                     self.trace.lost(self.now, c, address, &format!("{why:?}"));
                 }
             }

@@ -72,6 +72,31 @@ fn the_hoarding_flaw_breaks_pool_balance_in_its_scenario() {
 }
 
 #[test]
+fn arp_probes_contain_every_duplicate_and_each_is_still_reported() {
+    // Goal: what partner-down-contained-by-arp-probe.yaml claims. Over whole runs (keep going
+    // past the first violation) every violation is a duplicate grant that a probe caught: no
+    // client ever uses an address another holds, and none of those grants passes unreported.
+    let (_, s) = scenarios()
+        .into_iter()
+        .find(|(p, _)| p.ends_with("partner-down-contained-by-arp-probe.yaml"))
+        .expect("the ARP-probe scenario is shipped");
+    for seed in 1..=3 {
+        let mut w = World::new(s.clone(), seed);
+        w.run_with(true);
+        let v = &w.checker.violations;
+        assert!(
+            !v.is_empty(),
+            "seed {seed}: the operator error made no duplicate"
+        );
+        assert!(
+            v.iter().all(|v| v.property == "duplicate-grant-declined"),
+            "seed {seed}: {v:?}"
+        );
+        assert_eq!(w.checker.duplicates_declined as usize, v.len());
+    }
+}
+
+#[test]
 fn the_same_seed_gives_the_same_trace_and_another_seed_a_different_one() {
     for (path, s) in scenarios() {
         let (a, _) = hash_of(&s, 7);
