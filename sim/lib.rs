@@ -12,6 +12,7 @@
 pub mod capture;
 pub mod check;
 pub mod client;
+pub mod clock;
 pub mod decode;
 pub mod exit;
 pub mod pool_balance;

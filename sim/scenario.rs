@@ -333,6 +333,26 @@ pub struct Clients {
     /// reported, as `duplicate-grant-declined`.
     #[serde(default)]
     pub arp_probe: bool,
+    /// Each client's clock is off true time by an amount drawn from ±this (the checkers judge
+    /// the client's view in true time; DHCP lease times are relative, so only drift changes
+    /// when a lease ends in true time).
+    #[serde(default = "zero_span", skip_serializing_if = "is_zero_span")]
+    pub clock_offset_max: Span,
+    /// Each client's clock drifts by a rate drawn from ±this many parts per million.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub clock_drift_max_ppm: u32,
+}
+
+fn zero_span() -> Span {
+    Span(Duration::ZERO)
+}
+
+fn is_zero_span(s: &Span) -> bool {
+    s.0 == Duration::ZERO
+}
+
+fn is_zero(v: &u32) -> bool {
+    *v == 0
 }
 
 /// A starvation attack: DISCOVERs from a new random MAC each time, never completing.
@@ -367,6 +387,8 @@ impl Default for Clients {
             flood: None,
             stay: None,
             arp_probe: false,
+            clock_offset_max: zero_span(),
+            clock_drift_max_ppm: 0,
         }
     }
 }

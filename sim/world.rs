@@ -34,6 +34,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::check::{BindingView, Checker, StoredLease};
 use crate::client::{Client, ClientConfig, ClientOutput};
+use crate::clock::Clock;
 use crate::queue::Queue;
 use crate::scenario::{Command, Cut, Fault, PairMode, Scenario, StorageLoss, Verb};
 use crate::trace::Trace;
@@ -128,16 +129,16 @@ struct ServerSlot {
     server: Option<Server<MemStorage>>,
     config: ServerConfig,
     disk: MemStorage,
-    clock_offset_ms: i64,
-    /// Drift in parts per million, accumulating since `drift_since`.
-    drift_ppm: i32,
-    drift_since: Time,
+    /// The server's own clock: the engine sees only this.
+    clock: Clock,
     armed: Option<Time>,
     state: Option<FoState>,
 }
 
 struct ClientSlot {
     client: Client,
+    /// The client's own clock: the client sees only this.
+    clock: Clock,
     armed: Option<Time>,
     /// Since when the running client has held no lease (`None` while it holds one, or before
     /// it starts).
@@ -232,9 +233,7 @@ impl World {
             server: None,
             config,
             disk: MemStorage::default(),
-            clock_offset_ms: 0,
-            drift_ppm: 0,
-            drift_since: START,
+            clock: Clock::new(0, 0, START),
             armed: None,
             state: None,
         });
@@ -244,6 +243,7 @@ impl World {
                 let cfg = ClientConfig::new(mac);
                 ClientSlot {
                     client: Client::new(cfg, stream(seed, "client", i as u64).random::<u64>()),
+                    clock: client_clock(&scenario.clients, seed, i),
                     armed: None,
                     unleased_since: None,
                 }
@@ -349,14 +349,16 @@ impl World {
 
     /// A server's clock: network time, plus its offset, plus its drift so far.
     fn server_clock(&self, n: usize) -> Time {
-        let t = self.now.as_millis() as i64 + self.clock_skew_ms(n);
-        Time::from_millis(t.max(0) as u64)
+        self.servers[n].clock.local(self.now)
     }
 
     fn clock_skew_ms(&self, n: usize) -> i64 {
-        let s = &self.servers[n];
-        let elapsed = self.now.saturating_since(s.drift_since).as_millis() as i64;
-        s.clock_offset_ms + elapsed * i64::from(s.drift_ppm) / 1_000_000
+        self.servers[n].clock.skew_ms(self.now)
+    }
+
+    /// A client's clock now.
+    fn client_clock(&self, c: usize) -> Time {
+        self.clients[c].clock.local(self.now)
     }
 
     /// The delays of one datagram's deliveries: none if lost, two if duplicated. Jitter makes
@@ -654,19 +656,20 @@ impl World {
                     return;
                 }
                 self.clients[c].armed = None;
-                let now = self.now;
+                let now = self.client_clock(c);
                 self.clients[c].client.handle_timeout(now);
                 self.drain_client(c);
             }
             Ev::ClientStart(c) => {
                 let now = self.now;
                 self.clients[c].unleased_since = Some(now);
-                self.clients[c].client.start(now);
+                let local = self.client_clock(c);
+                self.clients[c].client.start(local);
                 self.drain_client(c);
             }
             Ev::ClientDepart(c) => {
-                let now = self.now;
-                self.clients[c].client.depart(now);
+                let local = self.client_clock(c);
+                self.clients[c].client.depart(local);
                 self.drain_client(c);
             }
             Ev::ToServer { server, rx, bytes } => {
@@ -677,8 +680,8 @@ impl World {
                 self.drain_server(server);
             }
             Ev::ToClient { client, bytes } => {
-                let now = self.now;
-                self.clients[client].client.handle_datagram(now, &bytes);
+                let local = self.client_clock(client);
+                self.clients[client].client.handle_datagram(local, &bytes);
                 self.drain_client(client);
             }
             Ev::PeerConnected { node, conn, dir } => {
@@ -857,9 +860,8 @@ impl World {
             Verb::ClockDrift { node, ppm } => {
                 let n = node.index();
                 // Fold the drift so far into the offset, then drift at the new rate.
-                self.servers[n].clock_offset_ms = self.clock_skew_ms(n);
-                self.servers[n].drift_ppm = ppm;
-                self.servers[n].drift_since = self.now;
+                let now = self.now;
+                self.servers[n].clock.set_drift(now, ppm);
                 self.trace.event(
                     self.now,
                     "fault",
@@ -871,10 +873,10 @@ impl World {
             Verb::RebootClients => {
                 self.trace
                     .event(self.now, "fault", &[("reboot", "clients".into())]);
-                let now = self.now;
                 for c in 0..self.clients.len() {
                     if self.clients[c].client.is_running() {
-                        self.clients[c].client.reboot(now);
+                        let local = self.client_clock(c);
+                        self.clients[c].client.reboot(local);
                         self.drain_client(c);
                     }
                 }
@@ -886,8 +888,10 @@ impl World {
             }
             Verb::ClockOffset { node, offset_s } => {
                 let n = node.index();
-                self.servers[n].clock_offset_ms = offset_s.saturating_mul(1000);
-                self.servers[n].drift_since = self.now;
+                let now = self.now;
+                self.servers[n]
+                    .clock
+                    .set_offset(now, offset_s.saturating_mul(1000));
                 self.trace.event(
                     self.now,
                     "fault",
@@ -1291,11 +1295,22 @@ impl World {
                 }
                 ClientOutput::Leased(l) => {
                     let now = self.now;
+                    // The lease ends when the client's own clock says so: in true time for
+                    // the checkers.
+                    let until = self.clients[c].clock.to_true(l.expires_at);
+                    // What the server granted, in true time: the lease's length from now. A
+                    // server owes that, not the extra a slow client clock adds.
+                    let granted_until = now + l.expires_at.saturating_since(self.client_clock(c));
                     // The ACK's server identifier names the server that sent it.
                     if let Some(k) = SERVER_ADDR.iter().position(|a| *a == l.server_id) {
                         let mac = mac_of(c);
-                        self.checker
-                            .received(c, NAMES[k], &mac, l.address, l.expires_at);
+                        self.checker.received(
+                            c,
+                            NAMES[k],
+                            &mac,
+                            l.address,
+                            granted_until.min(until),
+                        );
                     }
                     let holder = if self.scenario.clients.arp_probe && l.newly_offered {
                         self.checker.probes += 1;
@@ -1316,12 +1331,13 @@ impl World {
                                 ("holder", holder.to_string()),
                             ],
                         );
-                        self.clients[c].client.address_in_use(now);
+                        let local = self.client_clock(c);
+                        self.clients[c].client.address_in_use(local);
                         continue;
                     }
                     self.clients[c].unleased_since = None;
-                    self.checker.leased(now, c, l.address, l.expires_at);
-                    self.trace.lease(now, c, l.address, l.expires_at);
+                    self.checker.leased(now, c, l.address, until);
+                    self.trace.lease(now, c, l.address, until);
                 }
                 ClientOutput::Lost { address, why } => {
                     self.clients[c].unleased_since = Some(self.now);
@@ -1331,13 +1347,31 @@ impl World {
             }
         }
         if let Some(t) = self.clients[c].client.poll_timeout() {
-            let t = t.max(self.now);
+            // Back from the client's clock; a timer a millisecond early is a no-op for it.
+            let t = self.clients[c].clock.to_true(t).max(self.now);
             if self.clients[c].armed != Some(t) {
                 self.clients[c].armed = Some(t);
                 self.schedule(t, Ev::ClientTimer(c));
             }
         }
     }
+}
+
+/// Client `i`'s clock: true time, unless the scenario gives clients clocks of their own
+/// (`clients.clock_offset_max`, `clients.clock_drift_max_ppm`), drawn from the client's own
+/// stream so that the setting changes nothing else a run draws.
+fn client_clock(clients: &crate::scenario::Clients, seed: u64, i: usize) -> Clock {
+    let (offset_max_ms, drift_max) = (
+        clients.clock_offset_max.0.as_millis() as i64,
+        i32::try_from(clients.clock_drift_max_ppm).unwrap_or(i32::MAX),
+    );
+    if offset_max_ms == 0 && drift_max == 0 {
+        return Clock::new(0, 0, START);
+    }
+    let mut rng = stream(seed, "client-clock", i as u64);
+    let offset_ms = rng.random_range(-offset_max_ms..=offset_max_ms);
+    let drift_ppm = rng.random_range(-drift_max..=drift_max);
+    Clock::new(offset_ms, drift_ppm, START)
 }
 
 /// The nemesis's faults for a seed (see [`crate::scenario::Nemesis`]): each a fault and its
