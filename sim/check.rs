@@ -331,6 +331,12 @@ pub struct Checker {
     update_rate: BTreeMap<Ipv4Addr, (Time, u32)>,
     /// Periods with both servers in NORMAL, in which `crate::pool_balance` judged.
     pub pool_balance_periods: u64,
+    /// address → the last DHCPACK for it: (client, lease end, server, when).
+    last_grant: BTreeMap<Ipv4Addr, (usize, Time, usize, Time)>,
+    /// When each server entered PARTNER-DOWN (true time), while it is there.
+    partner_down_since: [Option<Time>; 2],
+    /// Grants in PARTNER-DOWN of an address another client held, judged by the reuse rule.
+    pub partner_down_checked: u64,
     /// Leases a restarted server's database was checked for.
     pub durable_checked: u64,
     /// Duplicate grants that a client's ARP probe caught and declined.
@@ -427,11 +433,15 @@ impl Checker {
         }
     }
 
-    /// A server announced a failover state, or stopped (`None`: crashed).
-    pub fn state(&mut self, server: usize, state: Option<FoState>) {
-        if let Some(s) = self.states.get_mut(server) {
-            *s = state;
-        }
+    /// A server announced a failover state at `now`, or stopped (`None`: crashed).
+    pub fn state(&mut self, now: Time, server: usize, state: Option<FoState>) {
+        let me = server.min(1);
+        self.states[me] = state;
+        self.partner_down_since[me] = match (state, self.partner_down_since[me]) {
+            (Some(FoState::PartnerDown), Some(since)) => Some(since),
+            (Some(FoState::PartnerDown), None) => Some(now),
+            _ => None,
+        };
     }
 
     /// A failover message was sent by `from` on connection `conn`, at a moment when the two
@@ -537,20 +547,29 @@ impl Checker {
     /// besides [`MCLT_SLACK`], for how far the granting server's clock has gone back since the
     /// PET was acknowledged: a clock step or a slow drift of its own is not the protocol's fault,
     /// while a skew between the partners (flaw 1 of issue 13) is, and is judged in full.
+    ///
+    /// In PARTNER-DOWN leases may run unlimited (draft-12.md §5.1), but the reuse rule holds
+    /// ([`Checker::partner_down_reuse`]).
+    #[allow(clippy::too_many_arguments)]
     pub fn granted(
         &mut self,
         now: Time,
         server: usize,
         skew_ms: i64,
+        client: usize,
         address: Ipv4Addr,
         lease_end: Time,
         mclt: Duration,
     ) {
-        if self.states.get(server).copied().flatten() == Some(FoState::PartnerDown) {
+        let me = server.min(1);
+        let before = self
+            .last_grant
+            .insert(address, (client, lease_end, me, now));
+        if let Some(entered) = self.partner_down_since[me] {
+            self.partner_down_reuse(now, me, client, address, entered, before, mclt);
             return;
         }
         self.mclt_checked += 1;
-        let me = server.min(1);
         let bound = |sender: usize| {
             self.acked_pet
                 .get(&(address, sender))
@@ -575,6 +594,71 @@ impl Checker {
                 ),
                 addresses: vec![address],
                 clients: Vec::new(),
+            });
+        }
+    }
+
+    /// The PARTNER-DOWN reuse rule (draft-12 §9.4.2; draft-12.md §5.1 (b)): an address bound
+    /// to a client when this server entered PARTNER-DOWN, as this server knew it (a lease it
+    /// granted itself, or its partner's update it acknowledged), goes to a *different* client
+    /// only the MCLT after the later of entry, that lease's end and the PETs the partners
+    /// acknowledged for it. A lease this server itself granted during PARTNER-DOWN needs no
+    /// wait, and one it never heard of it cannot wait for (that is the operator's risk in
+    /// declaring PARTNER-DOWN; a resulting duplicate is the no-duplicate-lease checker's).
+    /// Judged from the DHCPACKs and binding updates on the wire, in true time.
+    #[allow(clippy::too_many_arguments)]
+    fn partner_down_reuse(
+        &mut self,
+        now: Time,
+        me: usize,
+        client: usize,
+        address: Ipv4Addr,
+        entered: Time,
+        before: Option<(usize, Time, usize, Time)>,
+        mclt: Duration,
+    ) {
+        let Some((holder, end, by, granted_at)) = before else {
+            return;
+        };
+        if holder == client || (by == me && granted_at >= entered) {
+            return;
+        }
+        // What this server knew of the holder's lease: its own grant, or the partner's update
+        // it accepted; else nothing binds it here.
+        let end = if by == me {
+            end
+        } else {
+            match self.known[me].get(&address) {
+                Some((hw, known_end)) if hw.as_slice() == crate::world::mac_of(holder) => {
+                    *known_end
+                }
+                _ => return,
+            }
+        };
+        self.partner_down_checked += 1;
+        let pet = |sender: usize| {
+            self.acked_pet
+                .get(&(address, sender))
+                .map_or(Time::EPOCH, |&(p, _)| p)
+        };
+        let latest = end.max(pet(0)).max(pet(1));
+        let reusable_at = entered.max(latest) + mclt;
+        if now + MCLT_SLACK < reusable_at {
+            self.violations.push(Violation {
+                at: now,
+                property: "mclt",
+                detail: format!(
+                    "server {me} in PARTNER-DOWN (since {}) gave {address} to client {client} \
+                     at {}, before {} (the MCLT after entry and after client {holder}'s lease \
+                     to {} and its acknowledged PET {})",
+                    at(entered),
+                    at(now),
+                    at(reusable_at),
+                    at(end),
+                    at(latest)
+                ),
+                addresses: vec![address],
+                clients: vec![client, holder],
             });
         }
     }
@@ -1007,9 +1091,9 @@ impl Checker {
                             "no client accepted a lease".to_string(),
                         ),
                         "mclt" => (
-                            self.mclt_checked,
-                            "DHCPACKs checked",
-                            "no DHCPACK was sent outside PARTNER-DOWN".to_string(),
+                            self.mclt_checked + self.partner_down_checked,
+                            "DHCPACKs checked (and PARTNER-DOWN reuses)",
+                            "no DHCPACK was sent".to_string(),
                         ),
                         "durability" => (
                             self.durable_checked,
@@ -1105,9 +1189,9 @@ mod tests {
         let mclt = Duration::from_secs(30);
         let mut c = Checker::default();
         // Nothing acknowledged: at most now + MCLT.
-        c.granted(Time::from_secs(100), 0, 0, A, Time::from_secs(130), mclt);
+        c.granted(Time::from_secs(100), 0, 0, 9, A, Time::from_secs(130), mclt);
         assert!(c.violations.is_empty());
-        c.granted(Time::from_secs(100), 0, 0, A, Time::from_secs(200), mclt);
+        c.granted(Time::from_secs(100), 0, 0, 9, A, Time::from_secs(200), mclt);
         assert_eq!(c.violations.len(), 1);
         assert_eq!(c.violations[0].property, "mclt");
         // After the partner acknowledged a PET of 1000, up to 1030 is fine.
@@ -1118,10 +1202,26 @@ mod tests {
         c.failover_message(Time::EPOCH, 1, 0, [0, 0], &upd, Dialect::Isc);
         let ack = Message::new(MessageType::BndAck, 0, 7).with(FoOption::AssignedIpAddress(A));
         c.failover_message(Time::EPOCH, 1, 1, [0, 0], &ack, Dialect::Isc);
-        c.granted(Time::from_secs(200), 0, 0, A, Time::from_secs(1030), mclt);
+        c.granted(
+            Time::from_secs(200),
+            0,
+            0,
+            9,
+            A,
+            Time::from_secs(1030),
+            mclt,
+        );
         assert_eq!(c.violations.len(), 1);
-        c.state(0, Some(FoState::PartnerDown));
-        c.granted(Time::from_secs(200), 0, 0, A, Time::from_secs(99_999), mclt);
+        c.state(Time::from_secs(200), 0, Some(FoState::PartnerDown));
+        c.granted(
+            Time::from_secs(200),
+            0,
+            0,
+            9,
+            A,
+            Time::from_secs(99_999),
+            mclt,
+        );
         assert_eq!(
             c.violations.len(),
             1,
@@ -1664,7 +1764,15 @@ mod tests {
                 dhcpfo_engine::wire::failover::RejectReason(15),
             ));
         c.failover_message(Time::EPOCH, 1, 1, [0, 0], &nak, Dialect::Isc);
-        c.granted(Time::from_secs(200), 0, 0, A, Time::from_secs(1030), mclt);
+        c.granted(
+            Time::from_secs(200),
+            0,
+            0,
+            9,
+            A,
+            Time::from_secs(1030),
+            mclt,
+        );
         assert_eq!(c.violations.len(), 1);
     }
 
@@ -1719,5 +1827,41 @@ mod tests {
         c.leased(Time::from_secs(10), 1, A, Time::from_secs(100));
         assert_eq!(status(&c, "no-duplicate-lease"), Status::Held);
         assert!(matches!(status(&c, "liveness"), Status::NotJudged(_)));
+    }
+
+    #[test]
+    fn partner_down_reuses_a_known_clients_address_only_the_mclt_after_its_times() {
+        // Goal: hole 6 of issue 13. The secondary knows client 4's lease on A (until 1000 s,
+        // PET 1500 s) from the primary's acknowledged update; in PARTNER-DOWN from 2000 s it
+        // may give A to client 9 only from max(2000, 1500) + MCLT = 2300 s.
+        let mclt = Duration::from_secs(300);
+        let history = |known: bool, reuse_at: u64| {
+            let mut c = Checker::default();
+            c.granted(t(10), 0, 0, 4, A, t(300), mclt);
+            if known {
+                accepted_update(
+                    &mut c,
+                    0,
+                    Dialect::Isc,
+                    &binding(BindingState::Active, 1000),
+                    1500,
+                );
+            }
+            c.state(t(2000), 1, Some(FoState::PartnerDown));
+            c.granted(t(reuse_at), 1, 0, 9, A, t(reuse_at + 99_999), mclt);
+            c.violations
+        };
+        let early = history(true, 2100);
+        assert_eq!(early.len(), 1, "{early:?}");
+        assert_eq!(early[0].property, "mclt");
+        assert_eq!(early[0].clients, vec![9, 4]);
+        assert!(
+            history(true, 2400).is_empty(),
+            "after the wait, and unlimited"
+        );
+        assert!(
+            history(false, 2100).is_empty(),
+            "a lease it never heard of binds nothing it could wait for"
+        );
     }
 }

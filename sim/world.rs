@@ -921,7 +921,8 @@ impl World {
             }
             self.servers[n].disk = disk;
             self.servers[n].state = None;
-            self.checker.state(n, None);
+            let now = self.now;
+            self.checker.state(now, n, None);
             self.pool_balance
                 .state(self.now, n, None, &mut self.checker.violations);
             // The process died: the kernel closes its sockets; the partner sees a close
@@ -1126,7 +1127,8 @@ impl World {
                 }
                 Output::FailoverState { from, to } => {
                     self.servers[n].state = Some(to);
-                    self.checker.state(n, Some(to));
+                    let now = self.now;
+                    self.checker.state(now, n, Some(to));
                     self.pool_balance
                         .state(self.now, n, Some(to), &mut self.checker.violations);
                     self.trace.event(
@@ -1177,7 +1179,8 @@ impl World {
                     let end = now + Duration::from_secs(u64::from(secs));
                     let mclt = self.mclt;
                     let skew = self.clock_skew_ms(n);
-                    self.checker.granted(now, n, skew, r.yiaddr, end, mclt);
+                    self.checker
+                        .granted(now, n, skew, client, r.yiaddr, end, mclt);
                     self.checker.ack_sent(now, NAMES[n], client, r.yiaddr, skew);
                 }
             }
