@@ -20,6 +20,7 @@ fn hunt(bug: Bug) -> Option<(&'static str, std::ops::Range<u64>)> {
         // leases_have_ended. No shipped scenario yet makes the earlier life's lease outlive
         // the restart plus the MCLT and then reuses the address.
         Bug::LostStorageGrantsEarly => None,
+        Bug::GrantPastMclt => Some(("hot-standby-primary-crash", 1..3)),
     }
 }
 

@@ -32,15 +32,19 @@ pub enum Bug {
     /// skips RECOVER-WAIT whenever the partner is in RECOVER: an address its earlier life
     /// leased goes to a second client (draft-12 §9.6; the engine's own flaw).
     LostStorageGrantsEarly,
+    /// A grant ignores the MCLT cap: a new client gets the full lease at once, and a renewal
+    /// reaches past what the partner has acknowledged plus the MCLT (draft-12 §5.2.1, §7.1.5).
+    GrantPastMclt,
 }
 
 impl Bug {
     /// Every bug, in catalogue order.
-    pub const ALL: [Bug; 4] = [
+    pub const ALL: [Bug; 5] = [
         Bug::NoSkewCorrection,
         Bug::DownTimeRoundedToHeartbeat,
         Bug::StaleRenewalShortensLease,
         Bug::LostStorageGrantsEarly,
+        Bug::GrantPastMclt,
     ];
 
     /// The name `--bug` takes.
@@ -50,6 +54,7 @@ impl Bug {
             Bug::DownTimeRoundedToHeartbeat => "down-time-rounded-to-heartbeat",
             Bug::StaleRenewalShortensLease => "stale-renewal-shortens-lease",
             Bug::LostStorageGrantsEarly => "lost-storage-grants-early",
+            Bug::GrantPastMclt => "grant-past-mclt",
         }
     }
 
@@ -61,7 +66,7 @@ impl Bug {
     /// The property a run with this bug breaks.
     pub fn property(self) -> &'static str {
         match self {
-            Bug::NoSkewCorrection => "mclt",
+            Bug::NoSkewCorrection | Bug::GrantPastMclt => "mclt",
             Bug::DownTimeRoundedToHeartbeat
             | Bug::StaleRenewalShortensLease
             | Bug::LostStorageGrantsEarly => "no-duplicate-lease",
@@ -86,6 +91,10 @@ impl Bug {
             Bug::LostStorageGrantsEarly => {
                 "a server that lost its storage gives addresses to new clients before its \
                  earlier life's leases can have ended (draft-12 §9.6)"
+            }
+            Bug::GrantPastMclt => {
+                "grants ignore the MCLT cap: the full lease at once, whatever the partner has \
+                 acknowledged (draft-12 §5.2.1)"
             }
         }
     }
