@@ -35,16 +35,22 @@ pub enum Bug {
     /// A grant ignores the MCLT cap: a new client gets the full lease at once, and a renewal
     /// reaches past what the partner has acknowledged plus the MCLT (draft-12 §5.2.1, §7.1.5).
     GrantPastMclt,
+    /// Losing contact with the partner is taken as the partner being down:
+    /// COMMUNICATIONS-INTERRUPTED becomes PARTNER-DOWN at once, and after the MCLT both servers of
+    /// a partitioned pair give out each other's addresses (Umeno & Lynch's first mutant, a stronger
+    /// failure assumption; Kea's K9).
+    CommLossIsPartnerDown,
 }
 
 impl Bug {
     /// Every bug, in catalogue order.
-    pub const ALL: [Bug; 5] = [
+    pub const ALL: [Bug; 6] = [
         Bug::NoSkewCorrection,
         Bug::DownTimeRoundedToHeartbeat,
         Bug::StaleRenewalShortensLease,
         Bug::LostStorageGrantsEarly,
         Bug::GrantPastMclt,
+        Bug::CommLossIsPartnerDown,
     ];
 
     /// The name `--bug` takes.
@@ -55,6 +61,7 @@ impl Bug {
             Bug::StaleRenewalShortensLease => "stale-renewal-shortens-lease",
             Bug::LostStorageGrantsEarly => "lost-storage-grants-early",
             Bug::GrantPastMclt => "grant-past-mclt",
+            Bug::CommLossIsPartnerDown => "comm-loss-is-partner-down",
         }
     }
 
@@ -70,6 +77,7 @@ impl Bug {
             Bug::DownTimeRoundedToHeartbeat
             | Bug::StaleRenewalShortensLease
             | Bug::LostStorageGrantsEarly => "no-duplicate-lease",
+            Bug::CommLossIsPartnerDown => "no-duplicate-lease",
         }
     }
 
@@ -95,6 +103,10 @@ impl Bug {
             Bug::GrantPastMclt => {
                 "grants ignore the MCLT cap: the full lease at once, whatever the partner has \
                  acknowledged (draft-12 §5.2.1)"
+            }
+            Bug::CommLossIsPartnerDown => {
+                "losing contact with the partner is taken as the partner being down: \
+                 COMMUNICATIONS-INTERRUPTED becomes PARTNER-DOWN at once (Umeno & Lynch mutant 1)"
             }
         }
     }

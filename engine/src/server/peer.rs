@@ -709,6 +709,16 @@ impl<S: Storage> Server<S> {
             return;
         };
         let from = rel.state;
+        // The catalogued bug: every loss of contact is taken for the partner's failure, so the
+        // move to COMMUNICATIONS-INTERRUPTED becomes PARTNER-DOWN (draft-12 §9.2 keeps them
+        // apart: only an operator or the safe period may say the partner is down).
+        let next = if next == FoState::CommunicationsInterrupted
+            && self.config.bugs.has(Bug::CommLossIsPartnerDown)
+        {
+            FoState::PartnerDown
+        } else {
+            next
+        };
         if from == next {
             return;
         }
