@@ -40,17 +40,22 @@ pub enum Bug {
     /// a partitioned pair give out each other's addresses (Umeno & Lynch's first mutant, a stronger
     /// failure assumption; Kea's K9).
     CommLossIsPartnerDown,
+    /// A secondary out of touch with its primary takes FREE addresses, the primary's pool, as its
+    /// own (draft-12 §5.4, §9.9.2: in COMMUNICATIONS-INTERRUPTED a server allocates only from its
+    /// own pool), while the primary goes on leasing them.
+    SecondaryAllocatesFromFree,
 }
 
 impl Bug {
     /// Every bug, in catalogue order.
-    pub const ALL: [Bug; 6] = [
+    pub const ALL: [Bug; 7] = [
         Bug::NoSkewCorrection,
         Bug::DownTimeRoundedToHeartbeat,
         Bug::StaleRenewalShortensLease,
         Bug::LostStorageGrantsEarly,
         Bug::GrantPastMclt,
         Bug::CommLossIsPartnerDown,
+        Bug::SecondaryAllocatesFromFree,
     ];
 
     /// The name `--bug` takes.
@@ -62,6 +67,7 @@ impl Bug {
             Bug::LostStorageGrantsEarly => "lost-storage-grants-early",
             Bug::GrantPastMclt => "grant-past-mclt",
             Bug::CommLossIsPartnerDown => "comm-loss-is-partner-down",
+            Bug::SecondaryAllocatesFromFree => "secondary-allocates-from-free",
         }
     }
 
@@ -78,6 +84,7 @@ impl Bug {
             | Bug::StaleRenewalShortensLease
             | Bug::LostStorageGrantsEarly => "no-duplicate-lease",
             Bug::CommLossIsPartnerDown => "no-duplicate-lease",
+            Bug::SecondaryAllocatesFromFree => "no-duplicate-lease",
         }
     }
 
@@ -107,6 +114,10 @@ impl Bug {
             Bug::CommLossIsPartnerDown => {
                 "losing contact with the partner is taken as the partner being down: \
                  COMMUNICATIONS-INTERRUPTED becomes PARTNER-DOWN at once (Umeno & Lynch mutant 1)"
+            }
+            Bug::SecondaryAllocatesFromFree => {
+                "in COMMUNICATIONS-INTERRUPTED the secondary allocates FREE addresses, the \
+                 primary's pool, as if they were its own (draft-12 §9.9.2)"
             }
         }
     }

@@ -891,12 +891,16 @@ impl<S: Storage> Server<S> {
         let Some(rel) = self.failover.as_ref() else {
             return;
         };
+        let free_for_all = self.config.bugs.has(Bug::SecondaryAllocatesFromFree);
         let role = match (rel.state, rel.is_primary()) {
             (FoState::PartnerDown, primary) => PoolRole::PartnerDown {
                 primary,
                 since: rel.since,
                 mclt: rel.mclt,
             },
+            // The catalogued bug: a secondary out of touch allocates from FREE, the primary's
+            // pool, as if it were the primary.
+            (FoState::CommunicationsInterrupted, false) if free_for_all => PoolRole::Primary,
             (_, true) => PoolRole::Primary,
             (_, false) => PoolRole::Secondary,
         };
