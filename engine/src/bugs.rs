@@ -44,11 +44,15 @@ pub enum Bug {
     /// own (draft-12 §5.4, §9.9.2: in COMMUNICATIONS-INTERRUPTED a server allocates only from its
     /// own pool), while the primary goes on leasing them.
     SecondaryAllocatesFromFree,
+    /// PARTNER-DOWN waits no MCLT: the partner's pool is taken at once and another client's address
+    /// as soon as its own times have passed (draft-12 §9.4.2: the partner may have leased them, up
+    /// to the MCLT, before it went down).
+    PartnerDownNoMcltWait,
 }
 
 impl Bug {
     /// Every bug, in catalogue order.
-    pub const ALL: [Bug; 7] = [
+    pub const ALL: [Bug; 8] = [
         Bug::NoSkewCorrection,
         Bug::DownTimeRoundedToHeartbeat,
         Bug::StaleRenewalShortensLease,
@@ -56,6 +60,7 @@ impl Bug {
         Bug::GrantPastMclt,
         Bug::CommLossIsPartnerDown,
         Bug::SecondaryAllocatesFromFree,
+        Bug::PartnerDownNoMcltWait,
     ];
 
     /// The name `--bug` takes.
@@ -68,6 +73,7 @@ impl Bug {
             Bug::GrantPastMclt => "grant-past-mclt",
             Bug::CommLossIsPartnerDown => "comm-loss-is-partner-down",
             Bug::SecondaryAllocatesFromFree => "secondary-allocates-from-free",
+            Bug::PartnerDownNoMcltWait => "partner-down-no-mclt-wait",
         }
     }
 
@@ -85,6 +91,7 @@ impl Bug {
             | Bug::LostStorageGrantsEarly => "no-duplicate-lease",
             Bug::CommLossIsPartnerDown => "no-duplicate-lease",
             Bug::SecondaryAllocatesFromFree => "no-duplicate-lease",
+            Bug::PartnerDownNoMcltWait => "no-duplicate-lease",
         }
     }
 
@@ -118,6 +125,10 @@ impl Bug {
             Bug::SecondaryAllocatesFromFree => {
                 "in COMMUNICATIONS-INTERRUPTED the secondary allocates FREE addresses, the \
                  primary's pool, as if they were its own (draft-12 §9.9.2)"
+            }
+            Bug::PartnerDownNoMcltWait => {
+                "PARTNER-DOWN takes the partner's pool and its clients' addresses without waiting \
+                 the MCLT (draft-12 §9.4.2)"
             }
         }
     }

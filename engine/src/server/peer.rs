@@ -892,11 +892,13 @@ impl<S: Storage> Server<S> {
             return;
         };
         let free_for_all = self.config.bugs.has(Bug::SecondaryAllocatesFromFree);
+        // The catalogued bug: PARTNER-DOWN without its MCLT waits.
+        let no_wait = self.config.bugs.has(Bug::PartnerDownNoMcltWait);
         let role = match (rel.state, rel.is_primary()) {
             (FoState::PartnerDown, primary) => PoolRole::PartnerDown {
                 primary,
                 since: rel.since,
-                mclt: rel.mclt,
+                mclt: if no_wait { Duration::ZERO } else { rel.mclt },
             },
             // The catalogued bug: a secondary out of touch allocates from FREE, the primary's
             // pool, as if it were the primary.
