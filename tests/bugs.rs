@@ -21,7 +21,7 @@ fn hunt(bug: Bug) -> Option<(&'static str, std::ops::Range<u64>)> {
         // the restart plus the MCLT and then reuses the address.
         Bug::LostStorageGrantsEarly => None,
         Bug::GrantPastMclt => Some(("hot-standby-primary-crash", 1..3)),
-        Bug::CommLossIsPartnerDown => Some(("load-balance-partition-pool-nearly-full", 0..2)),
+        Bug::CommLossIsPartnerDown => Some(("load-balance-partition-pool-nearly-full", 1..3)),
         Bug::SecondaryAllocatesFromFree => Some(("load-balance-partition-2h", 0..2)),
         Bug::PartnerDownNoMcltWait => Some(("partitioned-primary-dies", 0..2)),
     }
