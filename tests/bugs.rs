@@ -24,6 +24,8 @@ fn hunt(bug: Bug) -> Option<(&'static str, std::ops::Range<u64>)> {
         Bug::CommLossIsPartnerDown => Some(("load-balance-partition-pool-nearly-full", 1..3)),
         Bug::SecondaryAllocatesFromFree => Some(("load-balance-partition-2h", 0..2)),
         Bug::PartnerDownNoMcltWait => Some(("partitioned-primary-dies", 0..2)),
+        Bug::BndupdTimeCheckMissing => Some(("load-balance-partition-pool-nearly-full", 2..4)),
+        Bug::AcceptBndupdWithoutRules => Some(("load-balance-partition-pool-nearly-full", 2..4)),
     }
 }
 

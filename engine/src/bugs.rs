@@ -48,11 +48,20 @@ pub enum Bug {
     /// as soon as its own times have passed (draft-12 §9.4.2: the partner may have leased them, up
     /// to the MCLT, before it went down).
     PartnerDownNoMcltWait,
+    /// A received BNDUPD that ends a binding (EXPIRED, FREE or BACKUP) is applied over the
+    /// receiver's ACTIVE lease without the time(2) check that the receiver's lease has run out
+    /// (draft-12 §7.1.3, Fig 7.1.3-1): a lease the receiver extended while the partner could not
+    /// hear it is freed and given to another client (Umeno & Lynch's second mutant, a missing check
+    /// on a received message).
+    BndupdTimeCheckMissing,
+    /// Every received BNDUPD is applied as it comes: no acceptance rules (draft-12 §7.1.3) and no
+    /// resolution of dueling updates, the partner's word always wins.
+    AcceptBndupdWithoutRules,
 }
 
 impl Bug {
     /// Every bug, in catalogue order.
-    pub const ALL: [Bug; 8] = [
+    pub const ALL: [Bug; 10] = [
         Bug::NoSkewCorrection,
         Bug::DownTimeRoundedToHeartbeat,
         Bug::StaleRenewalShortensLease,
@@ -61,6 +70,8 @@ impl Bug {
         Bug::CommLossIsPartnerDown,
         Bug::SecondaryAllocatesFromFree,
         Bug::PartnerDownNoMcltWait,
+        Bug::BndupdTimeCheckMissing,
+        Bug::AcceptBndupdWithoutRules,
     ];
 
     /// The name `--bug` takes.
@@ -74,6 +85,8 @@ impl Bug {
             Bug::CommLossIsPartnerDown => "comm-loss-is-partner-down",
             Bug::SecondaryAllocatesFromFree => "secondary-allocates-from-free",
             Bug::PartnerDownNoMcltWait => "partner-down-no-mclt-wait",
+            Bug::BndupdTimeCheckMissing => "bndupd-time-check-missing",
+            Bug::AcceptBndupdWithoutRules => "accept-bndupd-without-rules",
         }
     }
 
@@ -92,6 +105,8 @@ impl Bug {
             Bug::CommLossIsPartnerDown => "no-duplicate-lease",
             Bug::SecondaryAllocatesFromFree => "no-duplicate-lease",
             Bug::PartnerDownNoMcltWait => "no-duplicate-lease",
+            Bug::BndupdTimeCheckMissing => "no-duplicate-lease",
+            Bug::AcceptBndupdWithoutRules => "no-duplicate-lease",
         }
     }
 
@@ -129,6 +144,15 @@ impl Bug {
             Bug::PartnerDownNoMcltWait => {
                 "PARTNER-DOWN takes the partner's pool and its clients' addresses without waiting \
                  the MCLT (draft-12 §9.4.2)"
+            }
+            Bug::BndupdTimeCheckMissing => {
+                "a received EXPIRED, FREE or BACKUP update overrides the receiver's unexpired \
+                 ACTIVE lease: the time(2) check of the acceptance rules is missing (draft-12 \
+                 §7.1.3; Umeno & Lynch mutant 2)"
+            }
+            Bug::AcceptBndupdWithoutRules => {
+                "every received BNDUPD is accepted: no acceptance rules, no dueling-update \
+                 resolution (draft-12 §7.1.3)"
             }
         }
     }

@@ -1041,8 +1041,24 @@ impl<S: Storage> Server<S> {
                     .copied()
             });
             let verdict = match dueling.map(|mine| duel(&current, mine.state, &incoming, role)) {
+                // The catalogued bug: no rules at all, the partner's update always wins.
+                _ if self.config.bugs.has(Bug::AcceptBndupdWithoutRules) => Verdict::Accept,
                 Some(Verdict::Reject(r)) => Verdict::Reject(r),
-                _ => acceptance::check(&current, &incoming, role, now),
+                _ => match acceptance::check(&current, &incoming, role, now) {
+                    // The catalogued bug: time(2) is not checked, so an update that ends a
+                    // binding overrides an ACTIVE lease the receiver has not seen run out.
+                    Verdict::Reject(RejectReason::OUTDATED_BINDING)
+                        if self.config.bugs.has(Bug::BndupdTimeCheckMissing)
+                            && current.state == BindingState::Active
+                            && matches!(
+                                incoming.state,
+                                BindingState::Expired | BindingState::Free | BindingState::Backup
+                            ) =>
+                    {
+                        Verdict::Accept
+                    }
+                    v => v,
+                },
             };
             match verdict {
                 Verdict::Reject(reason) => {
