@@ -57,11 +57,16 @@ pub enum Bug {
     /// Every received BNDUPD is applied as it comes: no acceptance rules (draft-12 §7.1.3) and no
     /// resolution of dueling updates, the partner's word always wins.
     AcceptBndupdWithoutRules,
+    /// A lease that reaches its end is reclaimed at once, as a server without a partner would: it
+    /// goes straight to FREE instead of EXPIRED until the partner acknowledges (draft-12 §5.2.2),
+    /// though the partner may have renewed it unheard (Kea's K4, a standby that expires and
+    /// reclaims a lease the primary renewed while they were out of touch).
+    ExpiredFreedWithoutAck,
 }
 
 impl Bug {
     /// Every bug, in catalogue order.
-    pub const ALL: [Bug; 10] = [
+    pub const ALL: [Bug; 11] = [
         Bug::NoSkewCorrection,
         Bug::DownTimeRoundedToHeartbeat,
         Bug::StaleRenewalShortensLease,
@@ -72,6 +77,7 @@ impl Bug {
         Bug::PartnerDownNoMcltWait,
         Bug::BndupdTimeCheckMissing,
         Bug::AcceptBndupdWithoutRules,
+        Bug::ExpiredFreedWithoutAck,
     ];
 
     /// The name `--bug` takes.
@@ -87,6 +93,7 @@ impl Bug {
             Bug::PartnerDownNoMcltWait => "partner-down-no-mclt-wait",
             Bug::BndupdTimeCheckMissing => "bndupd-time-check-missing",
             Bug::AcceptBndupdWithoutRules => "accept-bndupd-without-rules",
+            Bug::ExpiredFreedWithoutAck => "expired-freed-without-ack",
         }
     }
 
@@ -107,6 +114,7 @@ impl Bug {
             Bug::PartnerDownNoMcltWait => "no-duplicate-lease",
             Bug::BndupdTimeCheckMissing => "no-duplicate-lease",
             Bug::AcceptBndupdWithoutRules => "no-duplicate-lease",
+            Bug::ExpiredFreedWithoutAck => "no-duplicate-lease",
         }
     }
 
@@ -153,6 +161,10 @@ impl Bug {
             Bug::AcceptBndupdWithoutRules => {
                 "every received BNDUPD is accepted: no acceptance rules, no dueling-update \
                  resolution (draft-12 §7.1.3)"
+            }
+            Bug::ExpiredFreedWithoutAck => {
+                "an expired lease goes straight back to the pool, without the partner's \
+                 acknowledgement of the EXPIRED update (draft-12 §5.2.2; Kea K4)"
             }
         }
     }

@@ -264,8 +264,17 @@ impl<S: Storage> Server<S> {
         while let Some(slot) = self.db.expired_by(now) {
             let mut b = self.db.get(slot).clone();
             // RFC 2131 §4.4.5 / draft-12 §5.11: ACTIVE becomes EXPIRED at the lease end. With a
-            // partner the change must reach it before the address can go FREE (§5.2.2).
-            b.state = BindingState::Expired;
+            // partner the change must reach it before the address can go FREE (§5.2.2); the
+            // catalogued bug reclaims it at once.
+            b.state = if self
+                .config
+                .bugs
+                .has(crate::bugs::Bug::ExpiredFreedWithoutAck)
+            {
+                BindingState::Free
+            } else {
+                BindingState::Expired
+            };
             b.state_since = b.expires_at;
             b.unacked = self.failover.is_some();
             self.counters.expirations += 1;
