@@ -62,11 +62,15 @@ pub enum Bug {
     /// though the partner may have renewed it unheard (Kea's K4, a standby that expires and
     /// reclaims a lease the primary renewed while they were out of touch).
     ExpiredFreedWithoutAck,
+    /// The reply leaves before the binding is on stable storage: the record is appended and the ACK
+    /// sent, and the log reaches the disk only with a later write's sync (draft-12 §5.1, RFC 2131
+    /// §4.3.1: commit the binding first). A crash in between forgets a lease a client was told of.
+    AckBeforeStableStorage,
 }
 
 impl Bug {
     /// Every bug, in catalogue order.
-    pub const ALL: [Bug; 11] = [
+    pub const ALL: [Bug; 12] = [
         Bug::NoSkewCorrection,
         Bug::DownTimeRoundedToHeartbeat,
         Bug::StaleRenewalShortensLease,
@@ -78,6 +82,7 @@ impl Bug {
         Bug::BndupdTimeCheckMissing,
         Bug::AcceptBndupdWithoutRules,
         Bug::ExpiredFreedWithoutAck,
+        Bug::AckBeforeStableStorage,
     ];
 
     /// The name `--bug` takes.
@@ -94,6 +99,7 @@ impl Bug {
             Bug::BndupdTimeCheckMissing => "bndupd-time-check-missing",
             Bug::AcceptBndupdWithoutRules => "accept-bndupd-without-rules",
             Bug::ExpiredFreedWithoutAck => "expired-freed-without-ack",
+            Bug::AckBeforeStableStorage => "ack-before-stable-storage",
         }
     }
 
@@ -115,6 +121,7 @@ impl Bug {
             Bug::BndupdTimeCheckMissing => "no-duplicate-lease",
             Bug::AcceptBndupdWithoutRules => "no-duplicate-lease",
             Bug::ExpiredFreedWithoutAck => "no-duplicate-lease",
+            Bug::AckBeforeStableStorage => "no-duplicate-lease",
         }
     }
 
@@ -165,6 +172,10 @@ impl Bug {
             Bug::ExpiredFreedWithoutAck => {
                 "an expired lease goes straight back to the pool, without the partner's \
                  acknowledgement of the EXPIRED update (draft-12 §5.2.2; Kea K4)"
+            }
+            Bug::AckBeforeStableStorage => {
+                "the DHCPACK is sent before the binding is synced to stable storage; a crash then \
+                 forgets a lease a client holds (draft-12 §5.1; RFC 2131 §4.3.1)"
             }
         }
     }

@@ -335,10 +335,16 @@ impl<S: Storage> Server<S> {
     /// ([`Server::promise_operating`]), so that a restart knows it.
     fn commit(&mut self, now: Time, slot: Slot, binding: Binding) -> Result<(), ()> {
         let record = Record::binding_bytes(&binding);
+        // The catalogued bug: the record is only appended; it reaches the disk with whatever
+        // syncs next (a heartbeat, a partner's update), after the client has been answered.
+        let lazy = self
+            .config
+            .bugs
+            .has(crate::bugs::Bug::AckBeforeStableStorage);
         let durable = self
             .promise_operating(now)
             .and_then(|()| self.storage.append(&record))
-            .and_then(|()| self.storage.sync());
+            .and_then(|()| if lazy { Ok(()) } else { self.storage.sync() });
         if durable.is_err() {
             self.counters.storage_failures += 1;
             return Err(());
