@@ -28,6 +28,7 @@ fn hunt(bug: Bug) -> Option<(&'static str, std::ops::Range<u64>)> {
         Bug::AcceptBndupdWithoutRules => Some(("load-balance-partition-pool-nearly-full", 2..4)),
         Bug::ExpiredFreedWithoutAck => Some(("partitioned-primary-dies", 0..2)),
         Bug::AckBeforeStableStorage => Some(("hot-standby-primary-quick-restart", 0..2)),
+        Bug::ForgetUnackedOnReconnect => Some(("flapping-failover-link", 0..2)),
     }
 }
 

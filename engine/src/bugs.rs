@@ -66,11 +66,16 @@ pub enum Bug {
     /// sent, and the log reaches the disk only with a later write's sync (draft-12 §5.1, RFC 2131
     /// §4.3.1: commit the binding first). A crash in between forgets a lease a client was told of.
     AckBeforeStableStorage,
+    /// Updates the partner had not acknowledged when the connection dropped are forgotten, taken as
+    /// delivered, instead of being sent again on the next connection (draft-12 §7.1.1: a BNDUPD is
+    /// acknowledged on its connection or not at all; Kea's K3, a standby that did not resync after
+    /// an interruption): the partners' databases drift apart.
+    ForgetUnackedOnReconnect,
 }
 
 impl Bug {
     /// Every bug, in catalogue order.
-    pub const ALL: [Bug; 12] = [
+    pub const ALL: [Bug; 13] = [
         Bug::NoSkewCorrection,
         Bug::DownTimeRoundedToHeartbeat,
         Bug::StaleRenewalShortensLease,
@@ -83,6 +88,7 @@ impl Bug {
         Bug::AcceptBndupdWithoutRules,
         Bug::ExpiredFreedWithoutAck,
         Bug::AckBeforeStableStorage,
+        Bug::ForgetUnackedOnReconnect,
     ];
 
     /// The name `--bug` takes.
@@ -100,6 +106,7 @@ impl Bug {
             Bug::AcceptBndupdWithoutRules => "accept-bndupd-without-rules",
             Bug::ExpiredFreedWithoutAck => "expired-freed-without-ack",
             Bug::AckBeforeStableStorage => "ack-before-stable-storage",
+            Bug::ForgetUnackedOnReconnect => "forget-unacked-on-reconnect",
         }
     }
 
@@ -122,6 +129,7 @@ impl Bug {
             Bug::AcceptBndupdWithoutRules => "no-duplicate-lease",
             Bug::ExpiredFreedWithoutAck => "no-duplicate-lease",
             Bug::AckBeforeStableStorage => "no-duplicate-lease",
+            Bug::ForgetUnackedOnReconnect => "liveness",
         }
     }
 
@@ -176,6 +184,10 @@ impl Bug {
             Bug::AckBeforeStableStorage => {
                 "the DHCPACK is sent before the binding is synced to stable storage; a crash then \
                  forgets a lease a client holds (draft-12 §5.1; RFC 2131 §4.3.1)"
+            }
+            Bug::ForgetUnackedOnReconnect => {
+                "updates unacknowledged when the connection drops are taken as delivered and \
+                 never sent again; the databases drift apart (draft-12 §7.1.1; Kea K3)"
             }
         }
     }

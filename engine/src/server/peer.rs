@@ -1359,9 +1359,23 @@ impl<S: Storage> Server<S> {
             .flatten()
             .map(|s| s.address)
             .collect();
-        for a in in_flight {
-            rel.enqueue(a);
+        if self.config.bugs.has(Bug::ForgetUnackedOnReconnect) {
+            // The catalogued bug: what was in flight or queued counts as delivered.
+            rel.queued.clear();
+            let forgotten: Vec<Ipv4Addr> = rel.queue.drain(..).chain(in_flight).collect();
+            for a in forgotten {
+                if let Some(slot) = self.db.slot(a) {
+                    self.db.modify(slot, |b| b.unacked = false);
+                }
+            }
+        } else {
+            for a in in_flight {
+                rel.enqueue(a);
+            }
         }
+        let Some(rel) = self.failover.as_mut() else {
+            return;
+        };
         rel.serving = None;
         rel.awaiting = None;
         let retry = rel.timers.connect_retry;
