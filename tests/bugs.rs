@@ -16,10 +16,7 @@ fn hunt(bug: Bug) -> Option<(&'static str, std::ops::Range<u64>)> {
         Bug::NoSkewCorrection => Some(("clock-skew-59s", 1..3)),
         Bug::DownTimeRoundedToHeartbeat => Some(("partner-down-after-crash", 1..3)),
         Bug::StaleRenewalShortensLease => Some(("nemesis-safe-faults", 38..39)),
-        // engine: a_primary_that_lost_its_storage_serves_no_new_client_until_its_earlier_
-        // leases_have_ended. No shipped scenario yet makes the earlier life's lease outlive
-        // the restart plus the MCLT and then reuses the address.
-        Bug::LostStorageGrantsEarly => None,
+        Bug::LostStorageGrantsEarly => Some(("disk-lost-during-partition", 0..2)),
         Bug::GrantPastMclt => Some(("hot-standby-primary-crash", 1..3)),
         Bug::CommLossIsPartnerDown => Some(("load-balance-partition-pool-nearly-full", 1..3)),
         Bug::SecondaryAllocatesFromFree => Some(("load-balance-partition-2h", 0..2)),
