@@ -26,6 +26,7 @@ fn hunt(bug: Bug) -> Option<(&'static str, std::ops::Range<u64>)> {
         Bug::ExpiredFreedWithoutAck => Some(("partitioned-primary-dies", 0..2)),
         Bug::AckBeforeStableStorage => Some(("hot-standby-primary-quick-restart", 0..2)),
         Bug::ForgetUnackedOnReconnect => Some(("flapping-failover-link", 0..2)),
+        Bug::SkipRecoverWait => Some(("disk-lost-during-partition", 0..2)),
     }
 }
 

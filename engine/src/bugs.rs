@@ -71,11 +71,14 @@ pub enum Bug {
     /// acknowledged on its connection or not at all; Kea's K3, a standby that did not resync after
     /// an interruption): the partners' databases drift apart.
     ForgetUnackedOnReconnect,
+    /// RECOVER-WAIT ends at once: a recovering server serves as soon as it has its partner's
+    /// bindings, without waiting the MCLT past the time it went down (draft-12 §9.6).
+    SkipRecoverWait,
 }
 
 impl Bug {
     /// Every bug, in catalogue order.
-    pub const ALL: [Bug; 13] = [
+    pub const ALL: [Bug; 14] = [
         Bug::NoSkewCorrection,
         Bug::DownTimeRoundedToHeartbeat,
         Bug::StaleRenewalShortensLease,
@@ -89,6 +92,7 @@ impl Bug {
         Bug::ExpiredFreedWithoutAck,
         Bug::AckBeforeStableStorage,
         Bug::ForgetUnackedOnReconnect,
+        Bug::SkipRecoverWait,
     ];
 
     /// The name `--bug` takes.
@@ -107,6 +111,7 @@ impl Bug {
             Bug::ExpiredFreedWithoutAck => "expired-freed-without-ack",
             Bug::AckBeforeStableStorage => "ack-before-stable-storage",
             Bug::ForgetUnackedOnReconnect => "forget-unacked-on-reconnect",
+            Bug::SkipRecoverWait => "skip-recover-wait",
         }
     }
 
@@ -130,6 +135,7 @@ impl Bug {
             Bug::ExpiredFreedWithoutAck => "no-duplicate-lease",
             Bug::AckBeforeStableStorage => "no-duplicate-lease",
             Bug::ForgetUnackedOnReconnect => "liveness",
+            Bug::SkipRecoverWait => "no-duplicate-lease",
         }
     }
 
@@ -188,6 +194,10 @@ impl Bug {
             Bug::ForgetUnackedOnReconnect => {
                 "updates unacknowledged when the connection drops are taken as delivered and \
                  never sent again; the databases drift apart (draft-12 §7.1.1; Kea K3)"
+            }
+            Bug::SkipRecoverWait => {
+                "RECOVER-WAIT ends at once instead of waiting the MCLT past the time the server \
+                 went down (draft-12 §9.6)"
             }
         }
     }

@@ -754,6 +754,12 @@ impl<S: Storage> Server<S> {
                     rel.mclt,
                 )
                 .max(rel.amnesic_until.unwrap_or(Time::EPOCH));
+                // The catalogued bug: no wait at all.
+                let until = if self.config.bugs.has(Bug::SkipRecoverWait) {
+                    now
+                } else {
+                    until
+                };
                 rel.set_timer(Timer::RecoverWait, Some(until.max(now)));
             }
             FoState::Normal => {
