@@ -18,7 +18,7 @@ fn hunt(bug: Bug) -> Option<(&'static str, std::ops::Range<u64>)> {
         Bug::StaleRenewalShortensLease => Some(("nemesis-safe-faults", 38..39)),
         Bug::LostStorageGrantsEarly => Some(("disk-lost-during-partition", 0..2)),
         Bug::GrantPastMclt => Some(("hot-standby-primary-crash", 1..3)),
-        Bug::CommLossIsPartnerDown => Some(("load-balance-partition-pool-nearly-full", 1..3)),
+        Bug::CommLossIsPartnerDown => Some(("partitioned-primary-dies", 0..2)),
         Bug::SecondaryAllocatesFromFree => Some(("load-balance-partition-2h", 0..2)),
         Bug::PartnerDownNoMcltWait => Some(("partitioned-primary-dies", 0..2)),
         Bug::BndupdTimeCheckMissing => Some(("load-balance-partition-pool-nearly-full", 2..4)),
