@@ -815,10 +815,12 @@ impl Checker {
             if !kept {
                 let found = match stored {
                     Some(b) => format!(
-                        "{:?} for {} until {} (its clock)",
+                        "{:?} for {} until {}",
                         b.state,
                         b.client.as_deref().map_or("nobody".into(), hex),
-                        b.expires_at
+                        at(Time::from_millis(
+                            (b.expires_at.as_millis() as i64 - o.skew_ms).max(0) as u64
+                        ))
                     ),
                     None => "no binding".into(),
                 };
@@ -831,9 +833,10 @@ impl Checker {
                 property: "durability",
                 detail: format!(
                     "{server} restarted without {} lease(s) it ACKed; first, client {client}'s \
-                     on {address} until {until} (true time, ACKed at {acked_at}): its database \
-                     has {found}",
-                    missing.len()
+                     on {address} until {} (ACKed at {}): its database has {found}",
+                    missing.len(),
+                    at(*until),
+                    at(*acked_at)
                 ),
                 addresses: vec![*address],
                 clients: vec![*client],

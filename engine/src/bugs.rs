@@ -55,11 +55,53 @@ pub enum Bug {
     /// (time(1) of draft-12 §7.1.3 on whole-second CLTTs): the address is lost to the pool
     /// (ISC field bug I3's kind; found by `load-balance-partition-2h`).
     SameSecondReleaseRejected,
+    /// A grant ignores the MCLT cap: a new client gets the full lease at once, and a renewal
+    /// reaches past what the partner has acknowledged plus the MCLT (draft-12 §5.2.1, §7.1.5).
+    GrantPastMclt,
+    /// Losing contact with the partner is taken as the partner being down:
+    /// COMMUNICATIONS-INTERRUPTED becomes PARTNER-DOWN at once, and after the MCLT both servers of
+    /// a partitioned pair give out each other's addresses (Umeno & Lynch's first mutant, a stronger
+    /// failure assumption; Kea's K9).
+    CommLossIsPartnerDown,
+    /// A secondary out of touch with its primary takes FREE addresses, the primary's pool, as its
+    /// own (draft-12 §5.4, §9.9.2: in COMMUNICATIONS-INTERRUPTED a server allocates only from its
+    /// own pool), while the primary goes on leasing them.
+    SecondaryAllocatesFromFree,
+    /// PARTNER-DOWN waits no MCLT: the partner's pool is taken at once and another client's address
+    /// as soon as its own times have passed (draft-12 §9.4.2: the partner may have leased them, up
+    /// to the MCLT, before it went down).
+    PartnerDownNoMcltWait,
+    /// A received BNDUPD that ends a binding (EXPIRED, FREE or BACKUP) is applied over the
+    /// receiver's ACTIVE lease without the time(2) check that the receiver's lease has run out
+    /// (draft-12 §7.1.3, Fig 7.1.3-1): a lease the receiver extended while the partner could not
+    /// hear it is freed and given to another client (Umeno & Lynch's second mutant, a missing check
+    /// on a received message).
+    BndupdTimeCheckMissing,
+    /// Every received BNDUPD is applied as it comes: no acceptance rules (draft-12 §7.1.3) and no
+    /// resolution of dueling updates, the partner's word always wins.
+    AcceptBndupdWithoutRules,
+    /// A lease that reaches its end is reclaimed at once, as a server without a partner would: it
+    /// goes straight to FREE instead of EXPIRED until the partner acknowledges (draft-12 §5.2.2),
+    /// though the partner may have renewed it unheard (Kea's K4, a standby that expires and
+    /// reclaims a lease the primary renewed while they were out of touch).
+    ExpiredFreedWithoutAck,
+    /// The reply leaves before the binding is on stable storage: the record is appended and the ACK
+    /// sent, and the log reaches the disk only with a later write's sync (draft-12 §5.1, RFC 2131
+    /// §4.3.1: commit the binding first). A crash in between forgets a lease a client was told of.
+    AckBeforeStableStorage,
+    /// Updates the partner had not acknowledged when the connection dropped are forgotten, taken as
+    /// delivered, instead of being sent again on the next connection (draft-12 §7.1.1: a BNDUPD is
+    /// acknowledged on its connection or not at all; Kea's K3, a standby that did not resync after
+    /// an interruption): the partners' databases drift apart.
+    ForgetUnackedOnReconnect,
+    /// RECOVER-WAIT ends at once: a recovering server serves as soon as it has its partner's
+    /// bindings, without waiting the MCLT past the time it went down (draft-12 §9.6).
+    SkipRecoverWait,
 }
 
 impl Bug {
     /// Every bug, in catalogue order.
-    pub const ALL: [Bug; 9] = [
+    pub const ALL: [Bug; 19] = [
         Bug::NoSkewCorrection,
         Bug::DownTimeRoundedToHeartbeat,
         Bug::StaleRenewalShortensLease,
@@ -69,6 +111,16 @@ impl Bug {
         Bug::OfferNakLoop,
         Bug::DuelDeadlock,
         Bug::SameSecondReleaseRejected,
+        Bug::GrantPastMclt,
+        Bug::CommLossIsPartnerDown,
+        Bug::SecondaryAllocatesFromFree,
+        Bug::PartnerDownNoMcltWait,
+        Bug::BndupdTimeCheckMissing,
+        Bug::AcceptBndupdWithoutRules,
+        Bug::ExpiredFreedWithoutAck,
+        Bug::AckBeforeStableStorage,
+        Bug::ForgetUnackedOnReconnect,
+        Bug::SkipRecoverWait,
     ];
 
     /// The name `--bug` takes.
@@ -83,6 +135,16 @@ impl Bug {
             Bug::OfferNakLoop => "offer-nak-loop",
             Bug::DuelDeadlock => "duel-deadlock",
             Bug::SameSecondReleaseRejected => "same-second-release-rejected",
+            Bug::GrantPastMclt => "grant-past-mclt",
+            Bug::CommLossIsPartnerDown => "comm-loss-is-partner-down",
+            Bug::SecondaryAllocatesFromFree => "secondary-allocates-from-free",
+            Bug::PartnerDownNoMcltWait => "partner-down-no-mclt-wait",
+            Bug::BndupdTimeCheckMissing => "bndupd-time-check-missing",
+            Bug::AcceptBndupdWithoutRules => "accept-bndupd-without-rules",
+            Bug::ExpiredFreedWithoutAck => "expired-freed-without-ack",
+            Bug::AckBeforeStableStorage => "ack-before-stable-storage",
+            Bug::ForgetUnackedOnReconnect => "forget-unacked-on-reconnect",
+            Bug::SkipRecoverWait => "skip-recover-wait",
         }
     }
 
@@ -94,7 +156,7 @@ impl Bug {
     /// The property a run with this bug breaks.
     pub fn property(self) -> &'static str {
         match self {
-            Bug::NoSkewCorrection => "mclt",
+            Bug::NoSkewCorrection | Bug::GrantPastMclt => "mclt",
             Bug::DownTimeRoundedToHeartbeat
             | Bug::StaleRenewalShortensLease
             | Bug::LostStorageGrantsEarly => "no-duplicate-lease",
@@ -103,6 +165,18 @@ impl Bug {
             | Bug::DuelDeadlock
             | Bug::SameSecondReleaseRejected => "liveness",
             Bug::HotStandbyHoardsBackup => "pool-balance",
+            Bug::CommLossIsPartnerDown => "no-duplicate-lease",
+            Bug::SecondaryAllocatesFromFree => "no-duplicate-lease",
+            // The checker's PARTNER-DOWN reuse rule sees the early reuse before any client
+            // holds the address twice.
+            Bug::PartnerDownNoMcltWait => "mclt",
+            Bug::BndupdTimeCheckMissing => "no-duplicate-lease",
+            Bug::AcceptBndupdWithoutRules => "no-duplicate-lease",
+            Bug::ExpiredFreedWithoutAck => "no-duplicate-lease",
+            // The durability checker reads the restarted database before a client is hurt.
+            Bug::AckBeforeStableStorage => "durability",
+            Bug::ForgetUnackedOnReconnect => "liveness",
+            Bug::SkipRecoverWait => "no-duplicate-lease",
         }
     }
 
@@ -145,6 +219,47 @@ impl Bug {
             Bug::SameSecondReleaseRejected => {
                 "a RELEASED in the same wire second as the renewal it ends is rejected as \
                  outdated, and the address is lost to the pool (field bug I3)"
+            }
+            Bug::GrantPastMclt => {
+                "grants ignore the MCLT cap: the full lease at once, whatever the partner has \
+                 acknowledged (draft-12 §5.2.1)"
+            }
+            Bug::CommLossIsPartnerDown => {
+                "losing contact with the partner is taken as the partner being down: \
+                 COMMUNICATIONS-INTERRUPTED becomes PARTNER-DOWN at once (Umeno & Lynch mutant 1)"
+            }
+            Bug::SecondaryAllocatesFromFree => {
+                "in COMMUNICATIONS-INTERRUPTED the secondary allocates FREE addresses, the \
+                 primary's pool, as if they were its own (draft-12 §9.9.2)"
+            }
+            Bug::PartnerDownNoMcltWait => {
+                "PARTNER-DOWN takes the partner's pool and its clients' addresses without waiting \
+                 the MCLT (draft-12 §9.4.2)"
+            }
+            Bug::BndupdTimeCheckMissing => {
+                "a received EXPIRED, FREE or BACKUP update overrides the receiver's unexpired \
+                 ACTIVE lease: the time(2) check of the acceptance rules is missing (draft-12 \
+                 §7.1.3; Umeno & Lynch mutant 2)"
+            }
+            Bug::AcceptBndupdWithoutRules => {
+                "every received BNDUPD is accepted: no acceptance rules, no dueling-update \
+                 resolution (draft-12 §7.1.3)"
+            }
+            Bug::ExpiredFreedWithoutAck => {
+                "an expired lease goes straight back to the pool, without the partner's \
+                 acknowledgement of the EXPIRED update (draft-12 §5.2.2; Kea K4)"
+            }
+            Bug::AckBeforeStableStorage => {
+                "the DHCPACK is sent before the binding is synced to stable storage; a crash then \
+                 forgets a lease a client holds (draft-12 §5.1; RFC 2131 §4.3.1)"
+            }
+            Bug::ForgetUnackedOnReconnect => {
+                "updates unacknowledged when the connection drops are taken as delivered and \
+                 never sent again; the databases drift apart (draft-12 §7.1.1; Kea K3)"
+            }
+            Bug::SkipRecoverWait => {
+                "RECOVER-WAIT ends at once instead of waiting the MCLT past the time the server \
+                 went down (draft-12 §9.6)"
             }
         }
     }

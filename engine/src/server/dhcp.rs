@@ -105,7 +105,13 @@ fn lease_for<S: Storage>(
         return (desired, now + desired);
     };
     let b = s.db.get(slot);
-    let end = crate::failover::mclt::granted_lease_end(b, now, desired, rel.mclt);
+    let end = if s.config.bugs.has(crate::bugs::Bug::GrantPastMclt) {
+        // The catalogued bug: the client gets what it asked for, as if there were no partner
+        // to protect (the PET sent still covers it, so the partner is told the truth).
+        now + desired
+    } else {
+        crate::failover::mclt::granted_lease_end(b, now, desired, rel.mclt)
+    };
     let pet = crate::failover::mclt::potential_expiration(now, desired, end);
     (end.saturating_since(now), pet)
 }

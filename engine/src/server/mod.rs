@@ -269,8 +269,17 @@ impl<S: Storage> Server<S> {
         while let Some(slot) = self.db.expired_by(now) {
             let mut b = self.db.get(slot).clone();
             // RFC 2131 §4.4.5 / draft-12 §5.11: ACTIVE becomes EXPIRED at the lease end. With a
-            // partner the change must reach it before the address can go FREE (§5.2.2).
-            b.state = BindingState::Expired;
+            // partner the change must reach it before the address can go FREE (§5.2.2); the
+            // catalogued bug reclaims it at once.
+            b.state = if self
+                .config
+                .bugs
+                .has(crate::bugs::Bug::ExpiredFreedWithoutAck)
+            {
+                BindingState::Free
+            } else {
+                BindingState::Expired
+            };
             b.state_since = b.expires_at;
             b.unacked = self.failover.is_some();
             self.counters.expirations += 1;
@@ -331,10 +340,16 @@ impl<S: Storage> Server<S> {
     /// ([`Server::promise_operating`]), so that a restart knows it.
     fn commit(&mut self, now: Time, slot: Slot, binding: Binding) -> Result<(), ()> {
         let record = Record::binding_bytes(&binding);
+        // The catalogued bug: the record is only appended; it reaches the disk with whatever
+        // syncs next (a heartbeat, a partner's update), after the client has been answered.
+        let lazy = self
+            .config
+            .bugs
+            .has(crate::bugs::Bug::AckBeforeStableStorage);
         let durable = self
             .promise_operating(now)
             .and_then(|()| self.storage.append(&record))
-            .and_then(|()| self.storage.sync());
+            .and_then(|()| if lazy { Ok(()) } else { self.storage.sync() });
         if durable.is_err() {
             self.counters.storage_failures += 1;
             return Err(());

@@ -719,6 +719,16 @@ impl<S: Storage> Server<S> {
             return;
         };
         let from = rel.state;
+        // The catalogued bug: every loss of contact is taken for the partner's failure, so the
+        // move to COMMUNICATIONS-INTERRUPTED becomes PARTNER-DOWN (draft-12 §9.2 keeps them
+        // apart: only an operator or the safe period may say the partner is down).
+        let next = if next == FoState::CommunicationsInterrupted
+            && self.config.bugs.has(Bug::CommLossIsPartnerDown)
+        {
+            FoState::PartnerDown
+        } else {
+            next
+        };
         if from == next {
             return;
         }
@@ -755,6 +765,12 @@ impl<S: Storage> Server<S> {
                     rel.mclt,
                 )
                 .max(rel.amnesic_until.unwrap_or(Time::EPOCH));
+                // The catalogued bug: no wait at all.
+                let until = if self.config.bugs.has(Bug::SkipRecoverWait) {
+                    now
+                } else {
+                    until
+                };
                 rel.set_timer(Timer::RecoverWait, Some(until.max(now)));
             }
             FoState::Normal => {
@@ -897,12 +913,18 @@ impl<S: Storage> Server<S> {
         let Some(rel) = self.failover.as_ref() else {
             return;
         };
+        let free_for_all = self.config.bugs.has(Bug::SecondaryAllocatesFromFree);
+        // The catalogued bug: PARTNER-DOWN without its MCLT waits.
+        let no_wait = self.config.bugs.has(Bug::PartnerDownNoMcltWait);
         let role = match (rel.state, rel.is_primary()) {
             (FoState::PartnerDown, primary) => PoolRole::PartnerDown {
                 primary,
                 since: rel.since,
-                mclt: rel.mclt,
+                mclt: if no_wait { Duration::ZERO } else { rel.mclt },
             },
+            // The catalogued bug: a secondary out of touch allocates from FREE, the primary's
+            // pool, as if it were the primary.
+            (FoState::CommunicationsInterrupted, false) if free_for_all => PoolRole::Primary,
             (_, true) => PoolRole::Primary,
             (_, false) => PoolRole::Secondary,
         };
@@ -1044,18 +1066,35 @@ impl<S: Storage> Server<S> {
                     .find(|s| s.address == incoming.address)
                     .copied()
             });
-            let by_cltt = !self.config.bugs.has(Bug::DuelDeadlock);
-            let verdict =
-                match dueling.map(|mine| duel(&current, mine.state, &incoming, role, by_cltt)) {
-                    Some(Verdict::Reject(r)) => Verdict::Reject(r),
-                    _ => acceptance::check_with(
-                        &current,
-                        &incoming,
-                        role,
-                        now,
-                        !self.config.bugs.has(Bug::SameSecondReleaseRejected),
-                    ),
-                };
+            let bugs = self.config.bugs;
+            let by_cltt = !bugs.has(Bug::DuelDeadlock);
+            let same_lease_rule = !bugs.has(Bug::SameSecondReleaseRejected);
+            let verdict = match dueling
+                .map(|mine| duel(&current, mine.state, &incoming, role, by_cltt))
+            {
+                // The catalogued bug: no rules at all, the partner's update always wins.
+                _ if bugs.has(Bug::AcceptBndupdWithoutRules) => Verdict::Accept,
+                Some(Verdict::Reject(r)) => Verdict::Reject(r),
+                _ => {
+                    match acceptance::check_with(&current, &incoming, role, now, same_lease_rule) {
+                        // The catalogued bug: time(2) is not checked, so an update that ends a
+                        // binding overrides an ACTIVE lease the receiver has not seen run out.
+                        Verdict::Reject(RejectReason::OUTDATED_BINDING)
+                            if bugs.has(Bug::BndupdTimeCheckMissing)
+                                && current.state == BindingState::Active
+                                && matches!(
+                                    incoming.state,
+                                    BindingState::Expired
+                                        | BindingState::Free
+                                        | BindingState::Backup
+                                ) =>
+                        {
+                            Verdict::Accept
+                        }
+                        v => v,
+                    }
+                }
+            };
             match verdict {
                 Verdict::Reject(reason) => {
                     self.counters.bndupd_rejected += 1;
@@ -1464,9 +1503,23 @@ impl<S: Storage> Server<S> {
             .flatten()
             .map(|s| s.address)
             .collect();
-        for a in in_flight {
-            rel.enqueue(a);
+        if self.config.bugs.has(Bug::ForgetUnackedOnReconnect) {
+            // The catalogued bug: what was in flight or queued counts as delivered.
+            rel.queued.clear();
+            let forgotten: Vec<Ipv4Addr> = rel.queue.drain(..).chain(in_flight).collect();
+            for a in forgotten {
+                if let Some(slot) = self.db.slot(a) {
+                    self.db.modify(slot, |b| b.unacked = false);
+                }
+            }
+        } else {
+            for a in in_flight {
+                rel.enqueue(a);
+            }
         }
+        let Some(rel) = self.failover.as_mut() else {
+            return;
+        };
         rel.serving = None;
         rel.awaiting = None;
         let retry = rel.timers.connect_retry;
