@@ -585,6 +585,14 @@ impl Scenario {
                 crate::check::PROPERTIES.join(", ")
             ));
         }
+        // Bounds that keep a client's clock arithmetic finite (a drift of −10⁶ ppm would stop
+        // the clock; an offset past i64 milliseconds would wrap), as the clock fault verbs have.
+        if self.clients.clock_drift_max_ppm > 100_000 {
+            return err("clients.clock_drift_max_ppm is beyond 100000".into());
+        }
+        if self.clients.clock_offset_max.0.as_secs() > fault::MAX_CLOCK_OFFSET_S {
+            return err("clients.clock_offset_max is beyond ten years".into());
+        }
         if self.servers.mclt.0 < Duration::from_secs(1) {
             return err("servers.mclt must be at least 1s".into());
         }
@@ -767,5 +775,18 @@ mod tests {
         assert!(Scenario::load_with(&f, &["clients.count=-3".into()]).is_err());
         assert!(Scenario::load_with(&f, &["nokey".into()]).is_err());
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn client_clocks_beyond_their_bounds_are_errors_not_panics() {
+        let base = "name: x\ndescription: d\nduration: 1h\nwhy: w\nexpect: pass\n";
+        for (clients, want) in [
+            ("clock_drift_max_ppm: 2000000", "clock_drift_max_ppm"),
+            ("clock_offset_max: 200000000000d", "clock_offset_max"),
+        ] {
+            let e = Scenario::parse(&format!("{base}clients:\n  {clients}\n")).unwrap_err();
+            assert!(e.to_string().contains(want), "{e}");
+        }
+        assert!(Scenario::parse(&format!("{base}clients:\n  clock_drift_max_ppm: 100\n")).is_ok());
     }
 }

@@ -488,7 +488,7 @@ pub(super) fn check_schedule(
 
 /// The largest clock offset a fault may set, in seconds (ten years): far beyond any skew worth
 /// simulating, and far from overflowing the simulator's millisecond clocks.
-const MAX_CLOCK_OFFSET_S: u64 = 315_360_000;
+pub(crate) const MAX_CLOCK_OFFSET_S: u64 = 315_360_000;
 
 /// Whether the nemesis acts on what `verb` acts on: the servers' processes, the cuts and the
 /// clocks (an operator command too, since the nemesis may have its server down).
