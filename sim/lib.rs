@@ -2,8 +2,8 @@
 //!
 //! The simulator runs the real engine (crate `dhcpfo-engine`) on a virtual clock: [`world`]
 //! (kernel, network, faults), [`client`] (RFC 2131 clients), [`check`] (the properties),
-//! [`pool_balance`] (the pool-balance property), [`scenario`] (YAML), [`trace`] (the run's
-//! record), [`run`] (`dhcpfo run`) and [`sweep`] (`dhcpfo sweep`, many seeds on every core). The
+//! [`pool_balance`] (the pool-balance property), [`scenario`] (YAML), [`tracing`] (the run's
+//! trace events), [`run`] (`dhcpfo run`) and [`sweep`] (`dhcpfo sweep`, many seeds on every core). The
 //! capture tooling (`dhcpfo decode`) lives in [`capture`] and [`decode`].
 
 #![forbid(unsafe_code)]
@@ -21,6 +21,5 @@ pub mod record;
 pub mod run;
 pub mod scenario;
 pub mod sweep;
-pub mod trace;
-pub mod watch;
+pub mod tracing;
 pub mod world;

@@ -68,9 +68,13 @@ enum Command {
         #[arg(long = "continue")]
         keep_going: bool,
         /// Also write every packet of the run to run.pcap (readable by Wireshark and by
-        /// `dhcpfo decode`); large for big runs.
+        /// `dhcpfo decode`), from a full trace; large for big runs.
         #[arg(long)]
         pcap: bool,
+        /// Write the full trace: every DHCP and failover message, with its bytes (a lean
+        /// trace leaves them out; a replay of the seed regenerates them).
+        #[arg(long)]
+        full_trace: bool,
         /// Switch on a catalogued bug in both servers (test-only; `dhcpfo bugs` lists them).
         /// Repeatable.
         #[arg(long = "bug", value_name = "NAME", value_parser = parse_bug)]
@@ -122,6 +126,12 @@ enum Command {
         /// Output directory (default: next to the repro file, in replay/).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Write the full trace (every message), as `run --full-trace` does.
+        #[arg(long)]
+        full_trace: bool,
+        /// Also write run.pcap, as `run --pcap` does.
+        #[arg(long)]
+        pcap: bool,
     },
     /// Check a scenario file without running it.
     Check {
@@ -176,6 +186,7 @@ fn main() -> ExitCode {
             overrides,
             keep_going,
             pcap,
+            full_trace,
             bugs,
         } => {
             let mut loaded = match dhcpfo::scenario::Scenario::load_with(&scenario, &overrides) {
@@ -197,6 +208,7 @@ fn main() -> ExitCode {
                 reproduce: format!("dhcpfo run {} --seed {seed}{sets}", scenario.display()),
                 keep_going,
                 pcap,
+                full_trace,
             };
             run_one(loaded, &args)
         }
@@ -245,7 +257,12 @@ fn main() -> ExitCode {
             let _ = stdout.flush();
             ExitCode::from(code)
         }
-        Command::Replay { file, out } => {
+        Command::Replay {
+            file,
+            out,
+            full_trace,
+            pcap,
+        } => {
             let repro = match dhcpfo::run::load_repro(&file) {
                 Ok(r) => r,
                 Err(e) => {
@@ -259,7 +276,8 @@ fn main() -> ExitCode {
                 out,
                 reproduce: format!("dhcpfo replay {}", file.display()),
                 keep_going: repro.keep_going,
-                pcap: false,
+                pcap,
+                full_trace,
             };
             let (code, report) = run_one_report(repro.scenario, &args);
             // The replay must end with the trace the failing run ended with, or it reproduced

@@ -1,11 +1,14 @@
 //! `dhcpfo run`, `replay`, `check` and `scenarios`: one seeded run of a scenario, its summary,
 //! its output files, and the one line that reproduces it.
 //!
-//! A run writes to its output directory `trace.jsonl` (the lean trace), `summary.json`, and on
-//! a violation `repro.yaml` (scenario, seed, dhcpfo version), which `dhcpfo replay` reruns
-//! exactly, and `messages.jsonl`: every message about the violation's addresses and clients,
-//! from a second, following replay of the same run (`crate::watch`). Exit codes: 0 every check held, 1 a property was violated, 2 bad usage or input,
-//! 3 the run did not finish within its event bound.
+//! A run writes its trace to `trace.jsonl` in its output directory as it goes (lean, or full
+//! with every message when asked), and everything else is then read from that trace:
+//! `summary.json`, the story of a violation on stdout, with `--pcap` the packets in
+//! `run.pcap`, and on a violation `repro.yaml` (scenario, seed, flags, trace hash), which
+//! `dhcpfo replay` reruns exactly, and `messages.jsonl`: every message about the violation's
+//! addresses and clients, which a second, following replay of a lean run writes in the same
+//! schema. Exit codes: 0 every check held, 1 a property was violated, 2 bad usage or input, 3
+//! the run did not finish within its event bound.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -15,9 +18,13 @@ use serde_json::json;
 
 use dhcpfo_engine::time::Time;
 
+use dhcpfo_reports::event::{End, Violation as ViolationEvent};
+use dhcpfo_reports::story::{Subjects, is_context, story};
+use dhcpfo_reports::time::fmt_ms;
+use dhcpfo_reports::{Event, Level, Record, Trace, TraceWriter};
+
 use crate::exit;
 use crate::scenario::{Expect, Scenario};
-use crate::watch::Watch;
 use crate::world::{Outcome, World};
 
 /// What `run` was asked to do.
@@ -31,8 +38,11 @@ pub struct RunArgs {
     pub reproduce: String,
     /// Keep running after the first violation, recording each in the trace.
     pub keep_going: bool,
-    /// Write every packet of the run to `run.pcap` in the output directory.
+    /// Write every packet of the run to `run.pcap` in the output directory (from a full
+    /// trace).
     pub pcap: bool,
+    /// Write the full trace (every message, with its bytes) instead of the lean one.
+    pub full_trace: bool,
 }
 
 /// A run's result, for callers that want more than the exit code.
@@ -111,6 +121,15 @@ pub fn run_scenario(
     run_scenario_with_progress(scenario, args, wall_s, &mut (), out, err)
 }
 
+/// A trace written to `path`, buffered.
+fn trace_file(path: &Path, level: Level) -> std::io::Result<TraceWriter> {
+    let file = std::fs::File::create(path)?;
+    Ok(TraceWriter::new(
+        Box::new(std::io::BufWriter::with_capacity(1 << 16, file)),
+        level,
+    ))
+}
+
 /// [`run_scenario`], showing the run's progress on `progress`.
 pub fn run_scenario_with_progress(
     scenario: Scenario,
@@ -120,88 +139,126 @@ pub fn run_scenario_with_progress(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> (u8, Option<RunReport>) {
-    let started = wall_s();
-    let mut world = if args.pcap {
-        World::with_capture(scenario.clone(), args.seed)
-    } else {
-        World::new(scenario.clone(), args.seed)
-    };
-    progress.begin("run", crate::world::START + scenario.duration.0);
-    let outcome = world.run_with_progress(args.keep_going, &mut |w| progress.update(w));
-    progress.finish();
-    let wall = (wall_s() - started).max(1e-9);
     let dir = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("out/{}-seed{}", scenario.name, args.seed)));
-    let hash = world.trace.hash();
-    let virtual_s = world
-        .now()
-        .saturating_since(crate::world::START)
-        .as_millis() as f64
-        / 1000.0;
-    let verdict = match &outcome {
-        Outcome::Pass => "PASS",
-        Outcome::Violation(_) => "VIOLATION",
-        Outcome::Unfinished(_) => "UNFINISHED",
+    let trace_path = dir.join("trace.jsonl");
+    let level = if args.pcap || args.full_trace {
+        Level::Full
+    } else {
+        Level::Lean
     };
-    let expected = expected(&scenario);
-    let matched = judge_expectation(&scenario, &outcome);
-    let _ = writeln!(
-        out,
-        "{verdict}  {} seed={} (expected {expected}){}",
-        scenario.name,
-        args.seed,
-        if matched.is_ok() { "" } else { "  MISMATCH" }
-    );
-    if let Err(why) = &matched {
-        let _ = writeln!(out, "  MISMATCH: {why}");
+    let trace = match std::fs::create_dir_all(&dir).and_then(|()| trace_file(&trace_path, level)) {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = writeln!(err, "dhcpfo run: writing {}: {e}", trace_path.display());
+            return (exit::BAD_INPUT, None);
+        }
+    };
+    let started = wall_s();
+    let mut world = World::with_trace(scenario.clone(), args.seed, trace);
+    progress.begin("run", crate::world::START + scenario.duration.0);
+    let outcome = world.run_with_progress(args.keep_going, &mut |w| progress.update(w));
+    progress.finish();
+    let wall = (wall_s() - started).max(1e-9);
+    if let Err(e) = world.trace.finish() {
+        let _ = writeln!(err, "dhcpfo run: writing {}: {e}", trace_path.display());
+        return (exit::BAD_INPUT, None);
     }
-    if let Outcome::Unfinished(why) = &outcome {
-        let _ = writeln!(out, "  unfinished: {why}");
+    let hash = world.trace.hash();
+    let events = world.counts.events;
+    drop(world);
+    // Everything below reads the trace the run wrote: each output is a function of it. The
+    // first pass keeps what the summary needs; a violation's story takes a second pass that
+    // keeps what is about it (a big run's trace is never held whole).
+    let summary_only = |r: &Record| {
+        matches!(
+            r.event,
+            Event::Violation(_) | Event::Property(_) | Event::End(_)
+        ) || (level == Level::Full && r.event.is_message())
+    };
+    let mut trace = match Trace::load_where(&trace_path, summary_only) {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = writeln!(err, "dhcpfo run: {e}");
+            return (exit::BAD_INPUT, None);
+        }
+    };
+    let first = trace.violations().next().map(|(t, v)| (t, v.clone()));
+    if let Some((at, v)) = &first {
+        let subjects = Subjects::of(v);
+        let about = |r: &Record| {
+            r.t_ms <= *at && (is_context(&r.event) || subjects.about(&r.event)) || summary_only(r)
+        };
+        trace = match Trace::load_where(&trace_path, about) {
+            Ok(t) => t,
+            Err(e) => {
+                let _ = writeln!(err, "dhcpfo run: {e}");
+                return (exit::BAD_INPUT, None);
+            }
+        };
     }
-    // A violation's story: the lean trace's lines about it, and the messages about it, which a
-    // replay of the same run follows (the replay must end the same way, or the story is not
-    // this run's).
-    let messages = match &outcome {
-        Outcome::Violation(v) => follow(&scenario, args, v, hash, progress),
-        _ => Ok(Vec::new()),
+    // The messages about a violation, which a replay of the same run follows (the replay must
+    // end the same way, or they are not this run's).
+    let messages_path = dir.join("messages.jsonl");
+    let messages = match &first {
+        Some((_, v)) if level == Level::Lean => {
+            follow(&scenario, args, v, hash, &messages_path, progress)
+                .and_then(|()| Trace::read_records(&messages_path).map_err(|e| e.to_string()))
+        }
+        // A full trace holds them already.
+        Some((_, v)) => {
+            let subjects = Subjects::of(v);
+            let kept: Vec<Record> = trace
+                .records
+                .iter()
+                .filter(|r| r.event.is_message() && subjects.about(&r.event))
+                .cloned()
+                .collect();
+            write_records(&messages_path, &kept)
+                .map(|()| kept)
+                .map_err(|e| e.to_string())
+        }
+        None => remove_file(&messages_path)
+            .map(|()| Vec::new())
+            .map_err(|e| e.to_string()),
     };
     let messages = messages.unwrap_or_else(|e| {
         let _ = writeln!(err, "dhcpfo run: {e}");
         Vec::new()
     });
-    let history = match &outcome {
-        Outcome::Violation(v) => {
-            let mut lines = world.trace.history(&v.subjects(), 40);
-            let recent = &messages[messages.len().saturating_sub(40)..];
-            lines.extend(recent.iter().cloned());
-            // Stable: at one instant, the trace's line comes before the message's.
-            lines.sort_by_key(|l| crate::watch::line_time(l));
-            lines
-        }
-        _ => Vec::new(),
+    let end = trace.end().cloned().unwrap_or_default();
+    let verdict = match end.outcome.as_str() {
+        "pass" => "PASS",
+        "violation" => "VIOLATION",
+        _ => "UNFINISHED",
     };
-    if let Outcome::Violation(v) = &outcome {
-        let at = crate::world::fmt_at(v.at);
-        let _ = writeln!(out, "  {} at {at}: {}", v.property, v.detail);
+    let _ = writeln!(
+        out,
+        "{verdict}  {} seed={} (expected {}){}",
+        trace.header.scenario,
+        args.seed,
+        trace.header.expect,
+        if end.matches { "" } else { "  MISMATCH" }
+    );
+    if let Some(why) = &end.mismatch {
+        let _ = writeln!(out, "  MISMATCH: {why}");
+    }
+    if let Some(why) = &end.unfinished {
+        let _ = writeln!(out, "  unfinished: {why}");
+    }
+    let history = match &first {
+        Some((at, v)) => story(&trace, &messages, *at, v),
+        None => Vec::new(),
+    };
+    if let Some((at, v)) = &first {
+        let _ = writeln!(out, "  {} at {}: {}", v.property, fmt_ms(*at), v.detail);
         let _ = writeln!(
             out,
-            "  what led to it (faults, state changes, and the last lines and messages about it):"
+            "  what led to it (faults, state changes, and the last events and messages about it):"
         );
-        let is_context =
-            |l: &String| l.contains("\"kind\":\"state\"") || l.contains("\"kind\":\"fault\"");
-        let is_message = |l: &String| l.contains("\"kind\":\"message\"");
-        let last = |keep: &dyn Fn(&String) -> bool, n: usize| -> Vec<&String> {
-            let all: Vec<&String> = history.iter().filter(|l| keep(l)).collect();
-            all[all.len().saturating_sub(n)..].to_vec()
-        };
-        let recent_lines = last(&|l| !is_context(l) && !is_message(l), 6);
-        let recent_messages = last(&|l| is_message(l), 8);
-        for l in history
-            .iter()
-            .filter(|l| is_context(l) || recent_lines.contains(l) || recent_messages.contains(l))
-        {
+        for l in &history {
             let _ = writeln!(out, "    {l}");
         }
         if !messages.is_empty() {
@@ -209,135 +266,137 @@ pub fn run_scenario_with_progress(
                 out,
                 "  {} messages about it -> {}",
                 messages.len(),
-                dir.join("messages.jsonl").display()
+                messages_path.display()
             );
         }
     }
-    let c = world.counts;
+    let virtual_s = end_ms(&trace) as f64 / 1000.0;
     let _ = writeln!(
         out,
         "  {virtual_s:.0} s virtual in {wall:.3} s wall: {:.0}x real time, {} events ({:.0} events/s)",
         virtual_s / wall,
-        c.events,
-        c.events as f64 / wall
+        end.events,
+        end.events as f64 / wall
     );
-    if world.checker.violations.len() > 1 {
-        let _ = writeln!(
-            out,
-            "  {} violations in all (see the trace)",
-            world.checker.violations.len()
-        );
+    let violations = trace.violations().count();
+    if violations > 1 {
+        let _ = writeln!(out, "  {violations} violations in all (see the trace)");
     }
     let _ = writeln!(
         out,
         "  {} clients, {} leases, {} DHCP and {} failover messages, {} faults, {} ACKs checked against the MCLT",
-        scenario.clients.count,
-        world.checker.leases,
-        c.dhcp_messages,
-        c.failover_messages,
-        c.faults,
-        world.checker.mclt_checked
+        trace.header.clients,
+        end.leases,
+        end.dhcp_messages,
+        end.failover_messages,
+        end.faults,
+        end.mclt_checked
     );
-    let judgements = world.judgements();
     let _ = writeln!(out, "  properties:");
-    for j in &judgements {
-        let _ = writeln!(
-            out,
-            "    {:<26} {:<11} {}",
-            j.property,
-            j.status.word(),
-            j.basis
-        );
+    for p in trace.properties() {
+        let _ = writeln!(out, "    {:<26} {:<11} {}", p.property, p.status, p.basis);
     }
-    let rejects = &world.checker.rejects;
-    if !rejects.is_empty() {
-        let list: Vec<String> = rejects
+    if !end.rejects.is_empty() {
+        let list: Vec<String> = end
+            .rejects
             .iter()
-            .map(|(r, n)| format!("{n} × {}", reject_name(*r)))
+            .map(|(r, n)| format!("{n} × {r}"))
             .collect();
         let _ = writeln!(
             out,
             "  binding updates rejected by the partner: {} ({})",
-            rejects.values().sum::<u64>(),
+            end.rejects.values().sum::<u64>(),
             list.join(", ")
         );
     }
-    let (durable, declined) = (
-        world.checker.durable_checked,
-        world.checker.duplicates_declined,
-    );
-    if durable + declined > 0 {
+    if end.durable_checked + end.duplicates_declined > 0 {
         let _ = writeln!(
             out,
-            "  {durable} leases checked in restarted servers' databases, {declined} duplicate \
-             grants caught by ARP probes"
+            "  {} leases checked in restarted servers' databases, {} duplicate grants caught by \
+             ARP probes",
+            end.durable_checked, end.duplicates_declined
         );
     }
-    let _ = writeln!(
-        out,
-        "  trace {hash:016x} -> {}",
-        dir.join("trace.jsonl").display()
-    );
+    let _ = writeln!(out, "  trace {hash:016x} -> {}", trace_path.display());
     let _ = writeln!(out, "reproduce: {}", args.reproduce);
-    let summary = json!({
-        "scenario": scenario.name,
-        "seed": args.seed,
-        "outcome": verdict.to_lowercase(),
-        "expected": expected,
-        "violation": match &outcome {
-            Outcome::Violation(v) => json!({"property": v.property, "detail": v.detail,
-                "at_ms": v.at.saturating_since(crate::world::START).as_millis(),
-                "addresses": v.addresses.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
-                "clients": v.clients,
-                "messages": messages.len()}),
-            _ => serde_json::Value::Null,
-        },
-        "matches": matched.is_ok(),
-        "mismatch": matched.as_ref().err(),
-        "unfinished": match &outcome {
-            Outcome::Unfinished(why) => serde_json::Value::from(why.as_str()),
-            _ => serde_json::Value::Null,
-        },
-        "properties": judgements.iter().map(|j| json!({
-            "property": j.property,
-            "status": j.status.word(),
-            "basis": j.basis,
-        })).collect::<Vec<_>>(),
-        "rejects": rejects.iter().map(|(r, n)| (reject_name(*r), *n)).collect::<std::collections::BTreeMap<_, _>>(),
-        "trace_hash": format!("{hash:016x}"),
-        "virtual_s": virtual_s,
-        "events": c.events,
-        "dhcp_messages": c.dhcp_messages,
-        "failover_messages": c.failover_messages,
-        "leases": world.checker.leases,
-        "durable_leases_checked": world.checker.durable_checked,
-        "duplicates_declined": world.checker.duplicates_declined,
-        "faults": c.faults,
-        "reproduce": args.reproduce,
-        "history": history,
-    });
-    let repro = (matches!(outcome, Outcome::Violation(_)) || matched.is_err())
+    let summary = summary(
+        &trace,
+        &end,
+        first.as_ref(),
+        messages.len(),
+        hash,
+        &history,
+        args,
+    );
+    let repro = (first.is_some() || !end.matches)
         .then(|| Repro::new(&scenario, args.seed, args.keep_going, Some(hash)));
-    let written = write_outputs(&dir, &mut world, &summary, repro.as_ref())
-        .and_then(|()| write_messages(&dir, &messages));
+    let written = write_outputs(&dir, &trace, level, &summary, repro.as_ref());
     if let Err(e) = written {
         let _ = writeln!(err, "dhcpfo run: writing {}: {e}", dir.display());
         return (exit::BAD_INPUT, None);
     }
     // A run that passed where a violation was expected is a failure of the testbed: it must
     // not exit 0.
-    let code = match outcome {
-        Outcome::Pass if matched.is_err() => exit::VIOLATION,
-        Outcome::Pass => exit::OK,
-        Outcome::Violation(_) => exit::VIOLATION,
-        Outcome::Unfinished(_) => exit::UNFINISHED,
+    let code = match end.outcome.as_str() {
+        "pass" if !end.matches => exit::VIOLATION,
+        "pass" => exit::OK,
+        "violation" => exit::VIOLATION,
+        _ => exit::UNFINISHED,
     };
     let report = RunReport {
         outcome,
         trace_hash: hash,
-        events: c.events,
+        events,
     };
     (code, Some(report))
+}
+
+/// When the run ended: the time of its trace's last record.
+fn end_ms(trace: &Trace) -> u64 {
+    trace.records.last().map_or(0, |r| r.t_ms)
+}
+
+/// `summary.json`: the run at a glance, read from its trace.
+fn summary(
+    trace: &Trace,
+    end: &End,
+    first: Option<&(u64, ViolationEvent)>,
+    messages: usize,
+    hash: u64,
+    history: &[String],
+    args: &RunArgs,
+) -> serde_json::Value {
+    json!({
+        "scenario": trace.header.scenario,
+        "seed": trace.header.seed,
+        "outcome": end.outcome,
+        "expected": trace.header.expect,
+        "violation": match first {
+            Some((at, v)) => json!({"property": v.property, "detail": v.detail,
+                "at_ms": at,
+                "at": fmt_ms(*at),
+                "addresses": v.addresses,
+                "clients": v.clients,
+                "messages": messages}),
+            None => serde_json::Value::Null,
+        },
+        "matches": end.matches,
+        "mismatch": end.mismatch,
+        "unfinished": end.unfinished,
+        "properties": trace.properties().collect::<Vec<_>>(),
+        "rejects": end.rejects,
+        "trace_hash": format!("{hash:016x}"),
+        "virtual_s": end_ms(trace) as f64 / 1000.0,
+        "events": end.events,
+        "dhcp_messages": end.dhcp_messages,
+        "failover_messages": end.failover_messages,
+        "leases": end.leases,
+        "durable_leases_checked": end.durable_checked,
+        "duplicates_declined": end.duplicates_declined,
+        "faults": end.faults,
+        "reproduce": args.reproduce,
+        "history": history,
+    })
 }
 
 /// Whether a run ended as its scenario expects (issue 13, hole 12): `Ok` when it did, else
@@ -384,7 +443,7 @@ pub fn judge_expectation(scenario: &Scenario, outcome: &Outcome) -> Result<(), S
 }
 
 /// A reject reason as summaries print it: its number and its draft-12 §12.21 name.
-fn reject_name(r: u8) -> String {
+pub fn reject_name(r: u8) -> String {
     let name = dhcpfo_engine::wire::failover::RejectReason(r).name();
     format!("{r} {name}")
 }
@@ -398,60 +457,81 @@ pub fn expected(scenario: &Scenario) -> String {
     }
 }
 
-/// Replay the run that found `v`, following the messages about its addresses and clients.
+/// Replay the run that found `v`, keeping the messages about its addresses and clients in
+/// `path` (`messages.jsonl`).
 fn follow(
     scenario: &Scenario,
     args: &RunArgs,
-    v: &crate::check::Violation,
+    v: &ViolationEvent,
     hash: u64,
+    path: &Path,
     progress: &mut dyn Progress,
-) -> Result<Vec<String>, String> {
-    let mut world = World::new(scenario.clone(), args.seed);
-    world.follow(Watch::of(v));
-    // Without --continue the replay stops at the violation, as the run did.
-    let end = if args.keep_going {
-        crate::world::START + scenario.duration.0
-    } else {
-        v.at
-    };
-    progress.begin("replay following the violation", end);
+) -> Result<(), String> {
+    let subjects = Subjects::of(v);
+    let mut kept = 0usize;
+    let trace = trace_file(path, Level::Full)
+        .map_err(|e| format!("writing {}: {e}", path.display()))?
+        .keeping(Box::new(move |e| {
+            // Bound: a long run's story keeps at most MAX_MESSAGES messages.
+            let keep = kept < MAX_MESSAGES && e.is_message() && subjects.about(e);
+            kept += usize::from(keep);
+            keep
+        }));
+    let mut world = World::with_trace(scenario.clone(), args.seed, trace);
+    progress.begin(
+        "replay following the violation",
+        crate::world::START + scenario.duration.0,
+    );
     world.run_with_progress(args.keep_going, &mut |w| progress.update(w));
     progress.finish();
+    world
+        .trace
+        .finish()
+        .map_err(|e| format!("writing {}: {e}", path.display()))?;
     if world.trace.hash() != hash {
+        let _ = std::fs::remove_file(path);
         return Err(format!(
             "the replay that follows the violation's messages ended differently (trace {:016x}, \
              not {hash:016x}); messages.jsonl is not written",
             world.trace.hash()
         ));
     }
-    Ok(world.watch.map(|w| w.lines).unwrap_or_default())
+    Ok(())
 }
 
-/// `messages.jsonl`: the messages about a violation, one JSON object per line (none: no file).
-fn write_messages(dir: &Path, messages: &[String]) -> std::io::Result<()> {
-    let path = dir.join("messages.jsonl");
-    if messages.is_empty() {
-        if path.exists() {
-            std::fs::remove_file(&path)?;
-        }
-        return Ok(());
+/// The most messages a violation's replay keeps (a bound on a long run's story).
+pub const MAX_MESSAGES: usize = 200_000;
+
+/// Write records, one JSON line each.
+fn write_records(path: &Path, records: &[Record]) -> std::io::Result<()> {
+    let mut text = String::new();
+    for r in records {
+        text.push_str(&serde_json::to_string(r).map_err(std::io::Error::other)?);
+        text.push('\n');
     }
-    let mut text = messages.join("\n");
-    text.push('\n');
     std::fs::write(path, text)
+}
+
+fn remove_file(path: &Path) -> std::io::Result<()> {
+    if path.exists() {
+        std::fs::remove_file(path)?;
+    }
+    Ok(())
 }
 
 fn write_outputs(
     dir: &Path,
-    world: &mut World,
+    trace: &Trace,
+    level: Level,
     summary: &serde_json::Value,
     repro: Option<&Repro>,
 ) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    std::fs::write(dir.join("trace.jsonl"), world.trace.text())?;
     std::fs::write(dir.join("summary.json"), format!("{summary:#}\n"))?;
-    if let Some(r) = world.recorder.take() {
-        std::fs::write(dir.join("run.pcap"), r.finish())?;
+    let pcap = dir.join("run.pcap");
+    if level == Level::Full {
+        std::fs::write(&pcap, crate::record::pcap(&trace.records))?;
+    } else {
+        remove_file(&pcap)?;
     }
     if let Some(r) = repro {
         write_repro(dir, r)?;

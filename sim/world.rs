@@ -37,8 +37,12 @@ use crate::client::{Client, ClientConfig, ClientOutput};
 use crate::clock::Clock;
 use crate::queue::Queue;
 use crate::scenario::{Command, Cut, Fault, PairMode, Scenario, StorageLoss, Verb};
-use crate::trace::Trace;
-use crate::watch::Watch;
+use crate::tracing;
+use dhcpfo_engine::lease::BindingState;
+use dhcpfo_reports::event::{
+    Counts as CountsEvent, End, Property, ServerCounts, Violation as ViolationEvent,
+};
+use dhcpfo_reports::{Event, TraceWriter};
 
 /// The virtual epoch: runs start here (2027-01-15T08:00:00Z).
 pub const START: Time = Time::from_secs(1_800_000_000);
@@ -55,15 +59,7 @@ pub const MAX_EVENTS_PER_VIRTUAL_SECOND: u64 = 2_000_000;
 
 /// A time as people read it in this tool: relative to the run's start, `+1h20m00.007s`.
 pub fn fmt_at(t: Time) -> String {
-    let ms = t.saturating_since(START).as_millis();
-    let (h, m, s, milli) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
-    if h > 0 {
-        format!("+{h}h{m:02}m{s:02}.{milli:03}s")
-    } else if m > 0 {
-        format!("+{m}m{s:02}.{milli:03}s")
-    } else {
-        format!("+{s}.{milli:03}s")
-    }
+    dhcpfo_reports::time::fmt_ms(tracing::ms(t))
 }
 /// How many events pass between two calls of a progress hook ([`World::run_with_progress`]):
 /// a 10 000-client day shows progress several times a second, and the check costs one
@@ -160,6 +156,17 @@ pub struct Counts {
     pub faults: u64,
 }
 
+/// A binding as the trace last recorded it: its state and its client's hardware address.
+type TracedBinding = (BindingState, Option<Vec<u8>>);
+
+/// Messages sent since the last counts sample.
+#[derive(Debug, Clone, Copy, Default)]
+struct Period {
+    dhcp_requests: u64,
+    dhcp_replies: u64,
+    failover_messages: u64,
+}
+
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -191,16 +198,22 @@ pub struct World {
     net: ChaCha8Rng,
     flood: ChaCha8Rng,
     mclt: Duration,
-    /// The messages followed for a violation's story, when asked for ([`World::watch`]).
-    pub watch: Option<Watch>,
-    /// The packet capture, when asked for (`enable_capture`).
-    pub recorder: Option<crate::record::Recorder>,
     /// The checkers.
     pub checker: Checker,
     /// The pool-balance checker (its violations join the checkers').
     pub pool_balance: crate::pool_balance::PoolBalance,
-    /// The trace.
-    pub trace: Trace,
+    /// The trace, written as the run goes ([`World::with_trace`]; only hashed by default).
+    pub trace: TraceWriter,
+    /// Each server's bindings as the trace last recorded them (state and client), so that a
+    /// binding event is written only for a real change; an address not in it is FREE.
+    traced_bindings: [BTreeMap<Ipv4Addr, TracedBinding>; 2],
+    /// The next instant counts are sampled at, and the interval.
+    next_sample: Time,
+    sample_every: Duration,
+    /// What was sent since the last sample.
+    period: Period,
+    /// Violations already written to the trace.
+    traced_violations: usize,
     /// Counts.
     pub counts: Counts,
     /// The virtual second being counted for [`MAX_EVENTS_PER_VIRTUAL_SECOND`], and its events.
@@ -214,15 +227,12 @@ pub struct World {
 impl World {
     /// Build the world of a scenario for one seed.
     pub fn new(scenario: Scenario, seed: u64) -> World {
-        World::build(scenario, seed, false)
+        World::with_trace(scenario, seed, TraceWriter::hash_only())
     }
 
-    /// Build the world and record every packet of the run in a pcap ([`World::recorder`]).
-    pub fn with_capture(scenario: Scenario, seed: u64) -> World {
-        World::build(scenario, seed, true)
-    }
-
-    fn build(mut scenario: Scenario, seed: u64, capture: bool) -> World {
+    /// Build the world and write its trace to `trace` as the run goes (at the trace's level:
+    /// a full trace holds every message too).
+    pub fn with_trace(mut scenario: Scenario, seed: u64, trace: TraceWriter) -> World {
         if let Some(n) = scenario.nemesis.clone() {
             let drawn = nemesis_faults(&n, seed);
             scenario.faults.extend(drawn);
@@ -268,21 +278,30 @@ impl World {
             cut_servers: [false, false],
             cut_clients: [false, false],
             mclt,
-            recorder: if capture {
-                crate::record::Recorder::new()
-            } else {
-                None
-            },
             checker: Checker::default(),
             pool_balance,
-            watch: None,
-            trace: Trace::new(),
+            trace,
+            traced_bindings: [BTreeMap::new(), BTreeMap::new()],
+            next_sample: START,
+            sample_every: Duration::from_millis(tracing::sample_interval_ms(
+                end.saturating_since(START).as_millis(),
+            )),
+            period: Period::default(),
+            traced_violations: 0,
             counts: Counts::default(),
             spin_second: 0,
             spin_events: 0,
             fault_generation: 0,
         };
-        w.trace.event(START, "run", &[("seed", seed.to_string())]);
+        let header = tracing::header(
+            &w.scenario,
+            seed,
+            w.trace.level(),
+            &[(NAMES[0], SERVER_ADDR[0]), (NAMES[1], SERVER_ADDR[1])],
+            &w.relationship_name(),
+            w.sample_every.as_millis(),
+        );
+        w.trace.write(0, Event::Run(header));
         for n in 0..2 {
             w.boot(n);
         }
@@ -309,10 +328,19 @@ impl World {
         w
     }
 
-    /// Follow messages about a violation's addresses and clients through this run (a replay
-    /// of the run that found it); they collect in [`World::watch`].
-    pub fn follow(&mut self, watch: Watch) {
-        self.watch = Some(watch);
+    /// The failover relationship's name, as the servers send it in CONNECT.
+    fn relationship_name(&self) -> String {
+        self.servers[0]
+            .config
+            .failover
+            .as_ref()
+            .map_or_else(|| "none".into(), |f| f.name.clone())
+    }
+
+    /// Write one event to the trace at the current time.
+    fn note(&mut self, event: Event) {
+        let t = tracing::ms(self.now);
+        self.trace.write(t, event);
     }
 
     /// The seed.
@@ -408,6 +436,13 @@ impl World {
         keep_going: bool,
         progress: &mut dyn FnMut(&World),
     ) -> Outcome {
+        let outcome = self.run_events(keep_going, progress);
+        self.close_trace(&outcome);
+        outcome
+    }
+
+    /// The event loop of [`World::run_with_progress`].
+    fn run_events(&mut self, keep_going: bool, progress: &mut dyn FnMut(&World)) -> Outcome {
         let mut reported = 0;
         while let Some(at) = self.queue.peek_time() {
             if at > self.end {
@@ -443,6 +478,12 @@ impl World {
                 break;
             };
             self.free_slots.push(slot);
+            // Counts are sampled at the instants between events: nothing changes in between.
+            while self.next_sample <= at && self.next_sample <= self.end {
+                self.now = self.next_sample;
+                self.sample_counts();
+                self.next_sample += self.sample_every;
+            }
             self.now = at;
             self.counts.events += 1;
             if self.counts.events.is_multiple_of(PROGRESS_EVERY_EVENTS) {
@@ -450,16 +491,8 @@ impl World {
             }
             self.handle(ev);
             while reported < self.checker.violations.len() {
-                let v = self.checker.violations[reported].clone();
                 reported += 1;
-                self.trace.event(
-                    v.at,
-                    "violation",
-                    &[
-                        ("property", v.property.to_string()),
-                        ("detail", v.detail.clone()),
-                    ],
-                );
+                self.trace_violations();
                 // Bound: with keep_going, at most 10 000 violations are traced.
                 if !keep_going || reported >= 10_000 {
                     self.checker.stopped_at = Some(self.now);
@@ -536,18 +569,148 @@ impl World {
             (None, true) => self.judge_liveness(START + last_fault),
         }
         if let Some(v) = self.checker.violations.first().cloned() {
-            self.trace.event(
-                self.end,
-                "violation",
-                &[
-                    ("property", v.property.to_string()),
-                    ("detail", v.detail.clone()),
-                ],
-            );
             return Outcome::Violation(v);
         }
-        self.trace.event(self.end, "end", &[]);
         Outcome::Pass
+    }
+
+    /// Write the violations not yet in the trace (each at its own time).
+    fn trace_violations(&mut self) {
+        while self.traced_violations < self.checker.violations.len() {
+            let v = &self.checker.violations[self.traced_violations];
+            self.traced_violations += 1;
+            let event = Event::Violation(ViolationEvent {
+                property: v.property.to_string(),
+                detail: v.detail.clone(),
+                addresses: v.addresses.iter().map(|a| a.to_string()).collect(),
+                clients: v.clients.iter().map(|&c| c as u32).collect(),
+            });
+            self.trace.write(tracing::ms(v.at), event);
+        }
+    }
+
+    /// The trace's last lines: violations not yet written, every property's status, and how
+    /// the run ended.
+    fn close_trace(&mut self, outcome: &Outcome) {
+        self.trace_violations();
+        for j in self.judgements() {
+            self.note(Event::Property(Property {
+                property: j.property.to_string(),
+                status: j.status.word().to_string(),
+                basis: j.basis.clone(),
+            }));
+        }
+        let matched = crate::run::judge_expectation(&self.scenario, outcome);
+        let c = self.counts;
+        let end = End {
+            outcome: match outcome {
+                Outcome::Pass => "pass",
+                Outcome::Violation(_) => "violation",
+                Outcome::Unfinished(_) => "unfinished",
+            }
+            .into(),
+            unfinished: match outcome {
+                Outcome::Unfinished(why) => Some(why.clone()),
+                _ => None,
+            },
+            matches: matched.is_ok(),
+            mismatch: matched.err(),
+            events: c.events,
+            dhcp_messages: c.dhcp_messages,
+            failover_messages: c.failover_messages,
+            faults: c.faults,
+            leases: self.checker.leases,
+            mclt_checked: self.checker.mclt_checked,
+            durable_checked: self.checker.durable_checked,
+            duplicates_declined: self.checker.duplicates_declined,
+            rejects: self
+                .checker
+                .rejects
+                .iter()
+                .map(|(r, n)| (crate::run::reject_name(*r), *n))
+                .collect(),
+        };
+        self.note(Event::End(end));
+    }
+
+    /// One counts sample (see [`CountsEvent`]).
+    fn sample_counts(&mut self) {
+        let servers = (0..2)
+            .map(|n| {
+                let mut c = ServerCounts {
+                    server: NAMES[n].into(),
+                    ..ServerCounts::default()
+                };
+                if let Some(s) = self.servers[n].server.as_ref() {
+                    c.up = true;
+                    for b in s.leases().iter() {
+                        match b.state {
+                            BindingState::Active => c.active += 1,
+                            BindingState::Free => c.free += 1,
+                            BindingState::Backup => c.backup += 1,
+                            _ => c.other += 1,
+                        }
+                        c.unacked += u32::from(b.unacked);
+                    }
+                }
+                c
+            })
+            .collect();
+        let (mut bound, mut waiting) = (0, 0);
+        for slot in &self.clients {
+            if slot.client.lease().is_some() {
+                bound += 1;
+            } else if slot.unleased_since.is_some() && slot.client.is_running() {
+                waiting += 1;
+            }
+        }
+        let p = std::mem::take(&mut self.period);
+        self.note(Event::Counts(CountsEvent {
+            servers,
+            clients_bound: bound,
+            clients_waiting: waiting,
+            dhcp_requests: p.dhcp_requests,
+            dhcp_replies: p.dhcp_replies,
+            failover_messages: p.failover_messages,
+        }));
+    }
+
+    /// Write a binding event for every binding of server `n` whose state or client changed
+    /// since the trace last recorded it.
+    fn trace_bindings(&mut self, n: usize, all: bool) {
+        let skew = self.clock_skew_ms(n);
+        let Some(s) = self.servers[n].server.as_mut() else {
+            return;
+        };
+        let changed: Vec<&dhcpfo_engine::lease::Binding> = if all {
+            s.leases().iter().collect()
+        } else {
+            s.take_binding_changes()
+        };
+        let mut events = Vec::new();
+        for b in changed {
+            let now = (b.state, b.hw.as_ref().map(|h| h.addr.clone()));
+            let before = self.traced_bindings[n].get(&b.address);
+            let unchanged = match before {
+                Some(prev) => *prev == now,
+                None => now == (BindingState::Free, None),
+            };
+            if unchanged {
+                continue;
+            }
+            events.push(Event::Binding {
+                server: NAMES[n].into(),
+                address: b.address.to_string(),
+                state: b.state.name().into(),
+                chaddr: b.hw.as_ref().map(|h| tracing::mac(&h.addr)),
+                ends_ms: (b.state == BindingState::Active)
+                    .then(|| tracing::true_ms(b.expires_at, skew)),
+            });
+            self.traced_bindings[n].insert(b.address, now);
+        }
+        for e in events {
+            self.note(e);
+        }
     }
 
     /// Why the world is not in a state where the pair must converge, if it is not: a server
@@ -757,6 +920,16 @@ impl World {
             ));
         let bytes = m.to_bytes();
         self.counts.dhcp_messages += 1;
+        self.period.dhcp_requests += 1;
+        if self.trace.wants_messages() {
+            let src = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 68);
+            let dst = SocketAddrV4::new(Ipv4Addr::BROADCAST, 67);
+            if let Some(m) =
+                tracing::dhcp("flood".into(), "broadcast".into(), src, dst, None, &bytes)
+            {
+                self.note(Event::Dhcp(m));
+            }
+        }
         for (n, server_addr) in SERVER_ADDR.into_iter().enumerate() {
             if self.cut_clients[n] {
                 continue;
@@ -803,20 +976,25 @@ impl World {
                     })
                     .collect();
                 self.checker.restarted(self.now, NAMES[n], &db);
+                let mut s = s;
+                s.watch_binding_changes();
                 self.servers[n].server = Some(s);
             }
             Err(e) => {
-                self.trace.event(
-                    self.now,
-                    "boot-failed",
-                    &[("node", NAMES[n].into()), ("error", e.to_string())],
-                );
+                self.note(Event::BootFailed {
+                    server: NAMES[n].into(),
+                    error: e.to_string(),
+                });
                 return;
             }
         }
         self.servers[n].armed = None;
-        self.trace
-            .event(self.now, "boot", &[("node", NAMES[n].into())]);
+        self.note(Event::Boot {
+            server: NAMES[n].into(),
+        });
+        // What the server booted with: every binding that differs from what the trace last
+        // recorded for it (a fresh database, or one restored from storage).
+        self.trace_bindings(n, true);
         self.drain_server(n);
     }
 
@@ -825,12 +1003,11 @@ impl World {
     /// already down, or a restart of one already up, is a harmless no-op here.
     fn fault(&mut self, f: &Fault) {
         self.counts.faults += 1;
+        self.note(Event::Fault(tracing::fault(&f.verb, &NAMES)));
         match f.verb {
             Verb::Crash { node, storage } => self.crash(node.index(), storage),
             Verb::Restart { node } => {
                 let n = node.index();
-                self.trace
-                    .event(self.now, "fault", &[("restart", NAMES[n].into())]);
                 if self.servers[n].server.is_none() {
                     self.boot(n);
                 }
@@ -839,14 +1016,6 @@ impl World {
             Verb::Heal { cut } => self.set_cut(cut, false),
             Verb::Admin { node, command } => {
                 let n = node.index();
-                self.trace.event(
-                    self.now,
-                    "fault",
-                    &[
-                        ("admin", NAMES[n].into()),
-                        ("command", format!("{command:?}")),
-                    ],
-                );
                 let clock = self.server_clock(n);
                 if let Some(s) = self.servers[n].server.as_mut() {
                     match command {
@@ -862,17 +1031,10 @@ impl World {
                 // Fold the drift so far into the offset, then drift at the new rate.
                 let now = self.now;
                 self.servers[n].clock.set_drift(now, ppm);
-                self.trace.event(
-                    self.now,
-                    "fault",
-                    &[("clock", NAMES[n].into()), ("drift_ppm", ppm.to_string())],
-                );
                 self.servers[n].armed = None;
                 self.drain_server(n);
             }
             Verb::RebootClients => {
-                self.trace
-                    .event(self.now, "fault", &[("reboot", "clients".into())]);
                 for c in 0..self.clients.len() {
                     if self.clients[c].client.is_running() {
                         let local = self.client_clock(c);
@@ -883,8 +1045,6 @@ impl World {
             }
             Verb::DelaySpike { delay_ms } => {
                 self.scenario.network.delay_ms_mean = delay_ms;
-                self.trace
-                    .event(self.now, "fault", &[("delay_ms", delay_ms.to_string())]);
             }
             Verb::ClockOffset { node, offset_s } => {
                 let n = node.index();
@@ -892,14 +1052,6 @@ impl World {
                 self.servers[n]
                     .clock
                     .set_offset(now, offset_s.saturating_mul(1000));
-                self.trace.event(
-                    self.now,
-                    "fault",
-                    &[
-                        ("clock", NAMES[n].into()),
-                        ("offset_s", offset_s.to_string()),
-                    ],
-                );
                 // The node's timers were set on the old clock: let it look again.
                 self.servers[n].armed = None;
                 self.drain_server(n);
@@ -936,9 +1088,10 @@ impl World {
             for c in dead {
                 self.conns.remove(&c);
                 self.checker.connection_closed(c);
-                if let Some(r) = self.recorder.as_mut() {
-                    r.tcp_close(self.now, c, n);
-                }
+                self.note(Event::ConnClose {
+                    conn: c,
+                    by: NAMES[n].into(),
+                });
                 if !self.cut_servers[n] {
                     let at = self.now + self.tcp_delay();
                     self.schedule(
@@ -951,35 +1104,16 @@ impl World {
                 }
             }
         }
-        self.trace
-            .event(self.now, "fault", &[("crash", NAMES[n].into())]);
     }
 
     fn set_cut(&mut self, cut: Cut, on: bool) {
-        let what = match cut {
-            Cut::Servers => {
-                self.cut_servers = [on, on];
-                "servers"
-            }
-            Cut::PrimaryToSecondary => {
-                self.cut_servers[0] = on;
-                "primary-to-secondary"
-            }
-            Cut::SecondaryToPrimary => {
-                self.cut_servers[1] = on;
-                "secondary-to-primary"
-            }
-            Cut::PrimaryClients => {
-                self.cut_clients[0] = on;
-                "primary-clients"
-            }
-            Cut::SecondaryClients => {
-                self.cut_clients[1] = on;
-                "secondary-clients"
-            }
-        };
-        let verb = if on { "partition" } else { "heal" };
-        self.trace.event(self.now, "fault", &[(verb, what.into())]);
+        match cut {
+            Cut::Servers => self.cut_servers = [on, on],
+            Cut::PrimaryToSecondary => self.cut_servers[0] = on,
+            Cut::SecondaryToPrimary => self.cut_servers[1] = on,
+            Cut::PrimaryClients => self.cut_clients[0] = on,
+            Cut::SecondaryClients => self.cut_clients[1] = on,
+        }
     }
 
     /// Carry out every output of a server, then arm its timer.
@@ -993,19 +1127,17 @@ impl World {
             match out {
                 Output::Dhcp(t) => {
                     self.counts.dhcp_messages += 1;
+                    self.period.dhcp_replies += 1;
                     self.observe_reply(n, &t.bytes);
-                    if let Some(w) = self.watch.as_mut() {
+                    if self.trace.wants_messages() {
                         let client = t.bytes.get(28..34).and_then(client_of_mac);
                         let to = client.map_or("unknown".into(), |c| format!("client {c}"));
-                        w.dhcp(self.now, NAMES[n], &to, client, &t.bytes);
-                    }
-                    if let Some(r) = self.recorder.as_mut() {
-                        r.udp(
-                            self.now,
-                            SocketAddrV4::new(SERVER_ADDR[n], 67),
-                            t.to,
-                            &t.bytes,
-                        );
+                        let src = SocketAddrV4::new(SERVER_ADDR[n], 67);
+                        if let Some(m) =
+                            tracing::dhcp(NAMES[n].into(), to, src, t.to, client, &t.bytes)
+                        {
+                            self.note(Event::Dhcp(m));
+                        }
                     }
                     if self.cut_clients[n] {
                         continue;
@@ -1037,12 +1169,18 @@ impl World {
                         let conn = self.next_conn;
                         self.next_conn += 1;
                         self.conns.insert(conn, (n, peer));
-                        if let Some(r) = self.recorder.as_mut() {
+                        if self.trace.wants_messages() {
                             // An ephemeral port per connection on the dialing side.
                             let from =
                                 SocketAddrV4::new(SERVER_ADDR[n], 40_000 + (conn % 20_000) as u16);
                             let to = SocketAddrV4::new(SERVER_ADDR[peer], 647);
-                            r.tcp_open(self.now, conn, n, from, to);
+                            self.note(Event::ConnOpen {
+                                conn,
+                                dialer: NAMES[n].into(),
+                                acceptor: NAMES[peer].into(),
+                                from: from.to_string(),
+                                to: to.to_string(),
+                            });
                         }
                         self.schedule(
                             at,
@@ -1072,9 +1210,22 @@ impl World {
                 }
                 Output::PeerSend { conn, bytes } => {
                     self.counts.failover_messages += 1;
-                    if let Some(w) = self.watch.as_mut() {
+                    self.period.failover_messages += 1;
+                    if self.trace.wants_messages() && self.conns.contains_key(&conn) {
                         let dialect = self.scenario.servers.dialect.dialect();
-                        w.failover(self.now, NAMES[n], NAMES[1 - n], &bytes, dialect);
+                        let rel = self.relationship_name();
+                        let skew = self.clock_skew_ms(n);
+                        if let Some(m) = tracing::failover(
+                            &rel,
+                            NAMES[n],
+                            NAMES[1 - n],
+                            conn,
+                            &bytes,
+                            dialect,
+                            skew,
+                        ) {
+                            self.note(Event::Failover(m));
+                        }
                     }
                     // The MCLT checker reads BNDUPD (3) and BNDACK (4) only.
                     if matches!(bytes.get(2), Some(3 | 4))
@@ -1097,9 +1248,6 @@ impl World {
                         continue;
                     };
                     let to = if a == n { b } else { a };
-                    if let Some(r) = self.recorder.as_mut() {
-                        r.tcp_send(self.now, conn, n, &bytes);
-                    }
                     if !self.cut_servers[n] {
                         let at = self.now + self.tcp_delay();
                         self.schedule(
@@ -1113,8 +1261,11 @@ impl World {
                     }
                 }
                 Output::PeerClose { conn } => {
-                    if let Some(r) = self.recorder.as_mut() {
-                        r.tcp_close(self.now, conn, n);
+                    if self.conns.contains_key(&conn) {
+                        self.note(Event::ConnClose {
+                            conn,
+                            by: NAMES[n].into(),
+                        });
                     }
                     self.checker.connection_closed(conn);
                     if let Some((a, b)) = self.conns.remove(&conn) {
@@ -1131,18 +1282,17 @@ impl World {
                     self.checker.state(now, n, Some(to));
                     self.pool_balance
                         .state(self.now, n, Some(to), &mut self.checker.violations);
-                    self.trace.event(
-                        self.now,
-                        "state",
-                        &[
-                            ("node", NAMES[n].into()),
-                            ("from", from.name().into()),
-                            ("to", to.name().into()),
-                        ],
-                    );
+                    let relationship = self.relationship_name();
+                    self.note(Event::State {
+                        server: NAMES[n].into(),
+                        relationship,
+                        from: from.name().into(),
+                        to: to.name().into(),
+                    });
                 }
             }
         }
+        self.trace_bindings(n, false);
         let next = self.servers[n]
             .server
             .as_ref()
@@ -1248,25 +1398,27 @@ impl World {
                     } else {
                         (bytes, SocketAddrV4::new(src_ip, 68))
                     };
-                    if let Some(w) = self.watch.as_mut() {
-                        let to = match to {
-                            Some(ip) if !broadcast => SERVER_ADDR
-                                .iter()
-                                .position(|a| *a == ip)
-                                .map_or_else(|| ip.to_string(), |k| NAMES[k].to_string()),
-                            _ => "broadcast".to_string(),
+                    self.period.dhcp_requests += 1;
+                    // What the segment carries: the client's broadcast, or its unicast to a
+                    // server; a relay's forwards are recorded per server below.
+                    if self.trace.wants_messages() && !relayed {
+                        let (name, dst) = match to {
+                            Some(ip) if !broadcast => (
+                                SERVER_ADDR
+                                    .iter()
+                                    .position(|a| *a == ip)
+                                    .map_or_else(|| ip.to_string(), |k| NAMES[k].to_string()),
+                                SocketAddrV4::new(ip, 67),
+                            ),
+                            _ => (
+                                "broadcast".to_string(),
+                                SocketAddrV4::new(Ipv4Addr::BROADCAST, 67),
+                            ),
                         };
-                        w.dhcp(self.now, &format!("client {c}"), &to, Some(c), &bytes);
-                    }
-                    if let Some(r) = self.recorder.as_mut() {
-                        // What the segment carries: the client's broadcast, or its unicast to a
-                        // server; a relay's forwards are recorded per server below.
-                        if !relayed {
-                            let dst = match to {
-                                Some(ip) if !broadcast => SocketAddrV4::new(ip, 67),
-                                _ => SocketAddrV4::new(Ipv4Addr::BROADCAST, 67),
-                            };
-                            r.udp(self.now, src, dst, &bytes);
+                        if let Some(m) =
+                            tracing::dhcp(format!("client {c}"), name, src, dst, Some(c), &bytes)
+                        {
+                            self.note(Event::Dhcp(m));
                         }
                     }
                     for (n, server_addr) in SERVER_ADDR.into_iter().enumerate() {
@@ -1274,8 +1426,14 @@ impl World {
                         if !addressed || self.cut_clients[n] {
                             continue;
                         }
-                        if relayed && let Some(r) = self.recorder.as_mut() {
-                            r.udp(self.now, src, SocketAddrV4::new(server_addr, 67), &bytes);
+                        if relayed && self.trace.wants_messages() {
+                            let dst = SocketAddrV4::new(server_addr, 67);
+                            let from = format!("relay {segment}");
+                            if let Some(m) =
+                                tracing::dhcp(from, NAMES[n].into(), src, dst, Some(c), &bytes)
+                            {
+                                self.note(Event::Dhcp(m));
+                            }
                         }
                         for d in self.udp_delays() {
                             let rx = Received {
@@ -1325,27 +1483,31 @@ impl World {
                         // The probe is answered: DECLINE (RFC 2131 §4.4.1). The servers still
                         // granted one address twice: that is reported, not hidden.
                         self.checker.duplicate_declined(now, c, holder, l.address);
-                        self.trace.event(
-                            now,
-                            "declined",
-                            &[
-                                ("client", c.to_string()),
-                                ("address", l.address.to_string()),
-                                ("holder", holder.to_string()),
-                            ],
-                        );
+                        self.note(Event::Declined {
+                            client: c as u32,
+                            address: l.address.to_string(),
+                            holder: holder as u32,
+                        });
                         let local = self.client_clock(c);
                         self.clients[c].client.address_in_use(local);
                         continue;
                     }
                     self.clients[c].unleased_since = None;
                     self.checker.leased(now, c, l.address, until);
-                    self.trace.lease(now, c, l.address, until);
+                    self.note(Event::Lease {
+                        client: c as u32,
+                        address: l.address.to_string(),
+                        until_ms: tracing::ms(until),
+                    });
                 }
                 ClientOutput::Lost { address, why } => {
                     self.clients[c].unleased_since = Some(self.now);
                     self.checker.lost(c, address, why);
-                    self.trace.lost(self.now, c, address, &format!("{why:?}"));
+                    self.note(Event::Lost {
+                        client: c as u32,
+                        address: address.to_string(),
+                        why: format!("{why:?}"),
+                    });
                 }
             }
         }

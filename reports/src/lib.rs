@@ -1,5 +1,18 @@
-//! dhcpfo-reports: the run timeline data model and its renderers.
+//! dhcpfo-reports: the run trace's event model (the contract between a run and everything
+//! after it, DESIGN.md), its writer and reader, and the renderers that read it: the compact
+//! terminal timeline, and (to come) the HTML report and the Perfetto trace.
 //!
-//! Nothing is rendered yet: the timeline model arrives with the testbed (issue 5) and the
-//! HTML/SVG renderers after it. The crate exists now so that the dependency direction of
-//! DESIGN.md (`sim -> reports`, never `engine -> reports`) holds from the first commit.
+//! The simulator writes; everything here reads. Nothing in this crate knows the engine: a
+//! trace names servers, relationships, states and messages as text, so a report is a pure
+//! function of the trace file.
+
+pub mod event;
+pub mod reader;
+pub mod story;
+pub mod time;
+pub mod timeline;
+pub mod writer;
+
+pub use event::{Event, Level, Record, SCHEMA};
+pub use reader::Trace;
+pub use writer::TraceWriter;

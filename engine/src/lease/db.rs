@@ -92,6 +92,10 @@ pub struct LeaseDb {
     offer_expiries: BTreeSet<(Time, Slot)>,
     /// Per subnet: unreserved FREE and BACKUP bindings ([`LeaseDb::pool_count`]).
     pool_counts: Vec<PoolCounts>,
+    /// Slots whose state or client changed since the host last took them, when the host
+    /// watches ([`LeaseDb::watch_changes`]); `None` otherwise. Not part of the database: left
+    /// out of equality and hashing. Bounded by the host, which takes them after every input.
+    changed: Option<Vec<Slot>>,
 }
 
 /// One subnet's unreserved FREE and BACKUP bindings.
@@ -185,6 +189,7 @@ impl LeaseDb {
             expiries: BTreeSet::new(),
             offer_expiries: BTreeSet::new(),
             pool_counts: vec![PoolCounts::default(); config.subnets.len()],
+            changed: None,
         };
         for res in &config.reservations {
             let Some(slot) = db.slot(res.address) else {
@@ -428,11 +433,17 @@ impl LeaseDb {
     /// Change one binding; every index follows.
     pub fn modify<R>(&mut self, slot: Slot, f: impl FnOnce(&mut Binding) -> R) -> R {
         let before = self.bindings[slot as usize].client();
+        let state_before = self.bindings[slot as usize].state;
         self.unindex_times(slot);
         let out = f(&mut self.bindings[slot as usize]);
         self.index_times(slot);
         // Most changes keep the client: its entry then stays as it is.
         let after = self.bindings[slot as usize].client();
+        if let Some(changed) = self.changed.as_mut()
+            && (before != after || state_before != self.bindings[slot as usize].state)
+        {
+            changed.push(slot);
+        }
         if before != after {
             if let Some(client) = before {
                 self.unindex_client(&client, slot);
@@ -442,6 +453,21 @@ impl LeaseDb {
             }
         }
         out
+    }
+
+    /// Start (or stop) noting which bindings change state or client, for a host that traces
+    /// them ([`LeaseDb::take_changes`]). Off by default: it costs a push per change.
+    pub fn watch_changes(&mut self, on: bool) {
+        self.changed = on.then(Vec::new);
+    }
+
+    /// The slots whose state or client changed since the last call (a slot may appear more
+    /// than once), in the order they changed; empty when nobody watches.
+    pub fn take_changes(&mut self) -> Vec<Slot> {
+        match self.changed.as_mut() {
+            Some(c) => std::mem::take(c),
+            None => Vec::new(),
+        }
     }
 
     /// Replace a binding wholesale (restoring from storage, or a partner's update).

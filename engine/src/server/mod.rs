@@ -316,6 +316,22 @@ impl<S: Storage> Server<S> {
         &self.db
     }
 
+    /// Start noting which bindings change state or client, for a host that traces them
+    /// (the simulator's trace); off by default.
+    pub fn watch_binding_changes(&mut self) {
+        self.db.watch_changes(true);
+    }
+
+    /// The bindings that changed state or client since the last call, each once, in address
+    /// order; nothing unless [`Server::watch_binding_changes`] was called. The host calls it
+    /// after every input, which bounds what accumulates to what one input changes.
+    pub fn take_binding_changes(&mut self) -> Vec<&crate::lease::Binding> {
+        let mut slots = self.db.take_changes();
+        slots.sort_unstable();
+        slots.dedup();
+        slots.into_iter().map(|s| self.db.get(s)).collect()
+    }
+
     /// The counters.
     pub fn counters(&self) -> &Counters {
         &self.counters
