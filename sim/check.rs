@@ -2106,4 +2106,156 @@ mod tests {
             "a lease it never heard of binds nothing it could wait for"
         );
     }
+
+    // Three servers in two relationships: B is the secondary of A in "ab" and the primary of C
+    // in "bc", as a hub backs several primaries.
+    const SERVER_A: ServerName = ServerName::new("A");
+    const SERVER_B: ServerName = ServerName::new("B");
+    const SERVER_C: ServerName = ServerName::new("C");
+    const AB: Pair = Pair {
+        relationship: RelationshipName::new("ab"),
+        primary: SERVER_A,
+        secondary: SERVER_B,
+    };
+    const BC: Pair = Pair {
+        relationship: RelationshipName::new("bc"),
+        primary: SERVER_B,
+        secondary: SERVER_C,
+    };
+
+    /// `from`'s BNDUPD of A with PET `pet_s`, xid `xid`, in `pair` on connection `conn`.
+    fn pet_sent(c: &mut Checker, pair: Pair, conn: u64, from: ServerName, xid: u32, pet_s: u32) {
+        let upd = Message::new(MessageType::BndUpd, 0, xid)
+            .with(FoOption::AssignedIpAddress(A))
+            .with(FoOption::BindingStatus(BindingStatus(1)))
+            .with(FoOption::PotentialExpirationTime(pet_s));
+        c.failover_message(Time::EPOCH, &sent_in(pair, conn, from), &upd, Dialect::Isc);
+    }
+
+    /// `from`'s BNDACK accepting A, xid `xid`, in `pair` on connection `conn`.
+    fn pet_acked(c: &mut Checker, pair: Pair, conn: u64, from: ServerName, xid: u32) {
+        let ack = Message::new(MessageType::BndAck, 0, xid).with(FoOption::AssignedIpAddress(A));
+        c.failover_message(Time::EPOCH, &sent_in(pair, conn, from), &ack, Dialect::Isc);
+    }
+
+    #[test]
+    fn a_pet_acknowledged_in_one_relationship_lets_no_grant_past_the_mclt_in_another() {
+        // Goal: in "ab" the partners acknowledged each other's PET of 1000 s for A, so B may
+        // grant A there until 1000 s + MCLT. Nothing was acknowledged in "bc": there B may
+        // grant A only until now + MCLT, and its grant to 1030 s is a violation naming B and
+        // "bc". C, which acknowledged nothing either, is held to the same.
+        let mclt = Duration::from_secs(30);
+        let mut c = Checker::default();
+        pet_sent(&mut c, AB, 1, SERVER_B, 7, 1000);
+        pet_acked(&mut c, AB, 1, SERVER_A, 7);
+        pet_sent(&mut c, AB, 1, SERVER_A, 8, 1000);
+        pet_acked(&mut c, AB, 1, SERVER_B, 8);
+        c.granted(t(200), AB.relationship, SERVER_B, 0, 9, A, t(1030), mclt);
+        c.granted(t(200), AB.relationship, SERVER_A, 0, 9, A, t(1030), mclt);
+        assert!(c.violations.is_empty(), "{:?}", c.violations);
+
+        c.granted(t(200), BC.relationship, SERVER_B, 0, 9, A, t(1030), mclt);
+        assert_eq!(properties(&c), ["mclt"]);
+        let detail = &c.violations[0].detail;
+        assert!(detail.starts_with("B granted 10.0.0.1"), "{detail}");
+        assert!(detail.contains("in relationship bc"), "{detail}");
+        c.granted(t(200), BC.relationship, SERVER_C, 0, 9, A, t(1030), mclt);
+        assert_eq!(properties(&c), ["mclt", "mclt"]);
+        assert!(c.violations[1].detail.starts_with("C granted"));
+    }
+
+    #[test]
+    fn an_answer_in_another_relationship_acknowledges_nothing() {
+        // Goal: B's update of A to its partner A (connection 1, "ab") is answered only on that
+        // connection. C's BNDACK to B with the same xid, on their own connection (2, "bc"),
+        // answers no update B sent in "ab": the PET stays unacknowledged and in flight there,
+        // and nothing is in flight in "bc".
+        let mclt = Duration::from_secs(30);
+        let mut c = Checker::default();
+        pet_sent(&mut c, AB, 1, SERVER_B, 7, 1000);
+        pet_acked(&mut c, BC, 2, SERVER_C, 7);
+        assert!(c.update_in_flight(AB.relationship, A));
+        assert!(!c.update_in_flight(BC.relationship, A));
+        c.granted(t(200), AB.relationship, SERVER_B, 0, 9, A, t(1030), mclt);
+        assert_eq!(properties(&c), ["mclt"]);
+        assert!(c.violations[0].detail.contains("in relationship ab"));
+
+        // A's answer on connection 1 is the one that counts; a reject in "ab" is no reject in
+        // "bc".
+        c.violations.clear();
+        pet_acked(&mut c, AB, 1, SERVER_A, 7);
+        assert!(!c.update_in_flight(AB.relationship, A));
+        c.granted(t(200), AB.relationship, SERVER_B, 0, 9, A, t(1030), mclt);
+        assert!(c.violations.is_empty(), "{:?}", c.violations);
+        pet_sent(&mut c, AB, 1, SERVER_A, 9, 1000);
+        let reject = Message::new(MessageType::BndAck, 0, 9)
+            .with(FoOption::AssignedIpAddress(A))
+            .with(FoOption::RejectReason(
+                dhcpfo_engine::wire::failover::RejectReason(15),
+            ));
+        c.failover_message(
+            Time::EPOCH,
+            &sent_in(AB, 1, SERVER_B),
+            &reject,
+            Dialect::Isc,
+        );
+        assert!(c.update_rejected(AB.relationship, A));
+        assert!(!c.update_rejected(BC.relationship, A));
+    }
+
+    #[test]
+    fn partner_down_in_one_relationship_exempts_no_grant_in_another() {
+        // Goal: B is in PARTNER-DOWN with A ("ab") and in NORMAL with C ("bc"). Its long grant
+        // in "ab" is PARTNER-DOWN's to make; the same grant in "bc" breaks the MCLT rule, and a
+        // "bc" pair left outside NORMAL is reported by its own servers' names.
+        let mclt = Duration::from_secs(30);
+        let mut c = Checker::default();
+        c.state(
+            t(100),
+            AB.relationship,
+            SERVER_B,
+            Some(FoState::PartnerDown),
+        );
+        c.state(t(100), BC.relationship, SERVER_B, Some(FoState::Normal));
+        c.granted(t(200), AB.relationship, SERVER_B, 0, 9, A, t(99_999), mclt);
+        assert!(c.violations.is_empty(), "{:?}", c.violations);
+        c.granted(t(200), BC.relationship, SERVER_B, 0, 9, A, t(99_999), mclt);
+        assert_eq!(properties(&c), ["mclt"]);
+        assert!(c.violations[0].detail.contains("in relationship bc"));
+
+        let mut c = Checker::default();
+        c.stuck_pair(
+            t(300),
+            BC.relationship,
+            [
+                (SERVER_B, Some(FoState::Normal)),
+                (SERVER_C, Some(FoState::RecoverWait)),
+            ],
+        );
+        assert_eq!(properties(&c), ["liveness"]);
+        let detail = &c.violations[0].detail;
+        assert!(detail.starts_with("C is recover-wait"), "{detail}");
+        assert!(detail.contains("relationship bc"), "{detail}");
+    }
+
+    #[test]
+    fn a_binding_learned_in_one_relationship_is_not_known_in_another() {
+        // Goal: B accepted A's ACTIVE update for client 4 on A in "ab". A NAK of client 4's
+        // REQUEST for that address by B breaks lease stability when judged in "ab", where B
+        // learned the lease, and not in "bc", where it learned nothing.
+        let mut c = Checker::default();
+        c.leased(t(10), 4, A, t(1000));
+        let b = binding(BindingState::Active, 1000);
+        let upd = bndupd(0, 3, &[(&b, t(1500), MASK)], Dialect::Isc);
+        let upd = Message::parse(&upd.to_bytes(), Dialect::Isc).expect("the engine's own encoding");
+        c.failover_message(Time::EPOCH, &sent_in(AB, 1, SERVER_A), &upd, Dialect::Isc);
+        pet_acked(&mut c, AB, 1, SERVER_B, 3);
+        c.nak(t(600), BC.relationship, SERVER_B, 4, &MAC4, A);
+        assert!(c.violations.is_empty(), "{:?}", c.violations);
+        c.nak(t(600), AB.relationship, SERVER_B, 4, &MAC4, A);
+        assert_eq!(properties(&c), ["lease-stability"]);
+        let detail = &c.violations[0].detail;
+        assert!(detail.starts_with("B NAKed client 4"), "{detail}");
+        assert!(detail.contains("relationship ab"), "{detail}");
+    }
 }

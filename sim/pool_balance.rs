@@ -399,12 +399,17 @@ mod tests {
 
     /// A message from `from` to its partner in [`PAIR`].
     fn sent(from: ServerName) -> Link {
+        sent_in(PAIR, from)
+    }
+
+    /// A message from `from` to its partner in `pair`.
+    fn sent_in(pair: Pair, from: ServerName) -> Link {
         let end = |server| Endpoint { server, skew_ms: 0 };
         Link {
             conn: 1,
-            relationship: PAIR.relationship,
+            relationship: pair.relationship,
             from: end(from),
-            to: end(PAIR.partner(from).expect("a server of the pair")),
+            to: end(pair.partner(from).expect("a server of the pair")),
         }
     }
 
@@ -667,6 +672,42 @@ mod tests {
             out[0].detail.contains("the secondary has had no address"),
             "{out:?}"
         );
+    }
+
+    #[test]
+    fn another_relationships_messages_and_states_are_not_this_pairs() {
+        // Goal: the secondary also backs a third server in relationship "other"; the updates it
+        // agrees there, and its state there, say nothing about this pair's pool.
+        let (mut c, mut out) = pair(Serving::HotStandby, 4);
+        let other = Pair {
+            relationship: RelationshipName::new("other"),
+            primary: ServerName::new("third"),
+            secondary: SECONDARY,
+        };
+        let on = |from: ServerName| sent_in(other, from);
+        let mut upd = Message::new(MessageType::BndUpd, 0, 1);
+        let mut ack = Message::new(MessageType::BndAck, 0, 1);
+        for a in (0..4).map(addr) {
+            upd = upd
+                .with(FoOption::AssignedIpAddress(a))
+                .with(FoOption::BindingStatus(BindingStatus(
+                    BindingState::Backup.to_d12(),
+                )));
+            ack = ack.with(FoOption::AssignedIpAddress(a));
+        }
+        c.failover_message(at(1), &on(other.primary), &upd, &mut out);
+        c.failover_message(at(1), &on(SECONDARY), &ack, &mut out);
+        c.finish(at(3600), &mut out);
+        assert!(out.is_empty(), "{out:?}");
+        // The secondary goes down in "other" only: this pair stays in NORMAL, and a
+        // starvation of its own is still judged.
+        c.state(at(3600), other.relationship, SECONDARY, None, &mut out);
+        c.failover_message(at(3601), &sent(PRIMARY), &upd, &mut out);
+        c.failover_message(at(3601), &sent(SECONDARY), &ack, &mut out);
+        c.finish(at(3601 + 601), &mut out);
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert!(out[0].detail.contains("relationship sim"), "{out:?}");
+        assert_eq!(c.normal_periods(), 1);
     }
 
     #[test]
