@@ -59,6 +59,7 @@ const PAIR: Pair = Pair {
 fn server_name(n: usize) -> ServerName {
     ServerName::new(NAMES[n])
 }
+
 /// The most events one run may process: a bound on every loop (house rules).
 pub const MAX_EVENTS: u64 = 500_000_000;
 
@@ -1105,6 +1106,8 @@ impl World {
                             server: server_name(k),
                             skew_ms: self.clock_skew_ms(k),
                         };
+                        // Every failover connection joins the pair: it carries the message
+                        // to the sender's partner.
                         let link = Link {
                             conn,
                             relationship: PAIR.relationship,
