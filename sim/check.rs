@@ -49,6 +49,12 @@
 //!   has held one within the bound. The database check is the one that reads each server's
 //!   database, because the databases are what it judges; it compares them through the engine's
 //!   public view, never its internals.
+//!
+//! **Keys.** A server may belong to several relationships, so nothing here keeps a server at an
+//! index or takes "the other server" for its partner: what a server did or owes is keyed by its
+//! [`ServerName`], and everything about a pair (acknowledged PETs, updates in flight on a
+//! connection, PARTNER-DOWN, the partners' agreement) by its [`RelationshipName`], with the
+//! servers on each side named. State from one relationship never reaches a judgement in another.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
@@ -60,7 +66,7 @@ use dhcpfo_engine::time::{Duration, Time};
 use dhcpfo_engine::wire::failover::{Dialect, FoOption, Message, MessageType};
 
 use crate::client::LostReason;
-use crate::world::NAMES;
+use crate::names::{RelationshipName, ServerName};
 
 /// A time as people read it: relative to the run's start.
 fn at(t: Time) -> String {
@@ -181,93 +187,134 @@ struct Owed {
     acked_at: Time,
 }
 
-/// Where the checkers keep a server: its place in the world's [`NAMES`]. The checkers' API names
-/// servers; this only interns the name, so that the per-lease bookkeeping compares no strings.
-fn slot(server: &str) -> Option<usize> {
-    NAMES.iter().position(|n| *n == server)
+/// A small map from server name to `T`, for what one client has to do with each server (the
+/// ACK each sent it, the lease each owes it): a client deals with one or two servers, so a
+/// sorted vector beats a map, and iterates in name order.
+#[derive(Debug, Clone)]
+struct ByServer<T>(Vec<(ServerName, T)>);
+
+impl<T> Default for ByServer<T> {
+    fn default() -> Self {
+        ByServer(Vec::new())
+    }
+}
+
+impl<T> ByServer<T> {
+    fn get(&self, server: ServerName) -> Option<&T> {
+        self.0.iter().find(|(s, _)| *s == server).map(|(_, t)| t)
+    }
+
+    fn get_mut(&mut self, server: ServerName) -> Option<&mut T> {
+        self.0
+            .iter_mut()
+            .find(|(s, _)| *s == server)
+            .map(|(_, t)| t)
+    }
+
+    fn insert(&mut self, server: ServerName, value: T) {
+        match self.0.binary_search_by(|(s, _)| s.cmp(&server)) {
+            Ok(i) => self.0[i].1 = value,
+            Err(i) => self.0.insert(i, (server, value)),
+        }
+    }
+
+    fn remove(&mut self, server: ServerName) -> Option<T> {
+        let i = self.0.iter().position(|(s, _)| *s == server)?;
+        Some(self.0.remove(i).1)
+    }
+
+    fn servers(&self) -> Vec<ServerName> {
+        self.0.iter().map(|(s, _)| *s).collect()
+    }
 }
 
 /// The leases servers owe clients (see the module doc, durability), found by client and by
-/// (address, server) without a scan: every lease a client accepts, and every partner update a
+/// (server, address) without a scan: every lease a client accepts, and every partner update a
 /// server accepts, looks here.
 #[derive(Debug, Clone, Default)]
 struct Debts {
-    /// client → what each server (by [`slot`]) owes it. Bound: one entry per client.
-    by_client: Vec<[Option<Owed>; 2]>,
-    /// (address, server slot) → the clients that server owes the address (one, but for a
+    /// client → what each server owes it. Bound: one entry per client, each with one debt per
+    /// server.
+    by_client: Vec<ByServer<Owed>>,
+    /// (server, address) → the clients that server owes the address (one, but for a
     /// duplicate).
-    by_address: BTreeMap<(Ipv4Addr, usize), BTreeSet<usize>>,
+    by_address: BTreeMap<(ServerName, Ipv4Addr), BTreeSet<usize>>,
 }
 
 impl Debts {
-    fn get(&self, client: usize, server: usize) -> Option<&Owed> {
-        self.by_client.get(client)?.get(server)?.as_ref()
+    fn get(&self, client: usize, server: ServerName) -> Option<&Owed> {
+        self.by_client.get(client)?.get(server)
     }
 
-    fn get_mut(&mut self, client: usize, server: usize) -> Option<&mut Owed> {
-        self.by_client.get_mut(client)?.get_mut(server)?.as_mut()
+    fn get_mut(&mut self, client: usize, server: ServerName) -> Option<&mut Owed> {
+        self.by_client.get_mut(client)?.get_mut(server)
     }
 
-    fn insert(&mut self, client: usize, server: usize, owed: Owed) {
+    fn insert(&mut self, client: usize, server: ServerName, owed: Owed) {
         self.remove(client, server);
         if self.by_client.len() <= client {
-            self.by_client.resize(client + 1, [None, None]);
+            self.by_client.resize_with(client + 1, ByServer::default);
         }
-        let clients = self.by_address.entry((owed.address, server)).or_default();
+        let clients = self.by_address.entry((server, owed.address)).or_default();
         clients.insert(client);
-        if let Some(entry) = self.by_client[client].get_mut(server) {
-            *entry = Some(owed);
-        }
+        self.by_client[client].insert(server, owed);
     }
 
-    fn remove(&mut self, client: usize, server: usize) {
+    fn remove(&mut self, client: usize, server: ServerName) {
         let taken = self
             .by_client
             .get_mut(client)
-            .and_then(|debts| debts.get_mut(server))
-            .and_then(Option::take);
+            .and_then(|debts| debts.remove(server));
         let Some(o) = taken else {
             return;
         };
-        if let Some(clients) = self.by_address.get_mut(&(o.address, server)) {
+        if let Some(clients) = self.by_address.get_mut(&(server, o.address)) {
             clients.remove(&client);
             if clients.is_empty() {
-                self.by_address.remove(&(o.address, server));
+                self.by_address.remove(&(server, o.address));
             }
         }
     }
 
+    /// The servers that owe `client` something, in name order.
+    fn creditors(&self, client: usize) -> Vec<ServerName> {
+        self.by_client
+            .get(client)
+            .map(ByServer::servers)
+            .unwrap_or_default()
+    }
+
     fn forget_client(&mut self, client: usize) {
-        for server in 0..NAMES.len() {
+        for server in self.creditors(client) {
             self.remove(client, server);
         }
     }
 
     /// Everything `server` owes: (client, debt).
-    fn of_server(&self, server: usize) -> impl Iterator<Item = (usize, &Owed)> {
+    fn of_server(&self, server: ServerName) -> impl Iterator<Item = (usize, &Owed)> {
         self.by_client
             .iter()
             .enumerate()
-            .filter_map(move |(c, debts)| Some((c, debts.get(server)?.as_ref()?)))
+            .filter_map(move |(c, debts)| Some((c, debts.get(server)?)))
     }
 
-    fn forget_server(&mut self, server: usize) {
+    fn forget_server(&mut self, server: ServerName) {
         for client in 0..self.by_client.len() {
             self.remove(client, server);
         }
     }
 
     /// The clients `server` owes `address`.
-    fn on_address(&self, server: usize, address: Ipv4Addr) -> Vec<usize> {
+    fn on_address(&self, server: ServerName, address: Ipv4Addr) -> Vec<usize> {
         self.by_address
-            .get(&(address, server))
+            .get(&(server, address))
             .map(|c| c.iter().copied().collect())
             .unwrap_or_default()
     }
 
     /// Whether `server` owes anybody `address` (the common answer, no).
-    fn owes_address(&self, server: usize, address: Ipv4Addr) -> bool {
-        self.by_address.contains_key(&(address, server))
+    fn owes_address(&self, server: ServerName, address: Ipv4Addr) -> bool {
+        self.by_address.contains_key(&(server, address))
     }
 }
 
@@ -279,34 +326,93 @@ struct Carried {
     active: Option<(Vec<u8>, Time)>,
 }
 
+/// A failover message as it crossed the wire: the connection, the relationship that connection
+/// serves, and the servers at either end, each with its clock's skew as the message left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Link {
+    /// The failover connection it was sent on.
+    pub conn: u64,
+    /// The relationship the connection serves.
+    pub relationship: RelationshipName,
+    /// The server that sent it.
+    pub from: Endpoint,
+    /// The server it was sent to.
+    pub to: Endpoint,
+}
+
+/// One end of a [`Link`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoint {
+    /// The server.
+    pub server: ServerName,
+    /// How far its clock was ahead of true time when the message was sent.
+    pub skew_ms: i64,
+}
+
+/// A PET one server sent in a relationship and its partner acknowledged, with both servers'
+/// clock skews at the acknowledgement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct AckedPet {
+    /// The PET, in true time.
+    pet: Time,
+    /// The sender's and the acknowledger's clock skews then.
+    skews_ms: [(ServerName, i64); 2],
+}
+
+impl AckedPet {
+    /// How far `server`'s clock was ahead of true time at the acknowledgement, if it was one of
+    /// the two partners.
+    fn skew_ms(&self, server: ServerName) -> Option<i64> {
+        self.skews_ms
+            .iter()
+            .find(|(s, _)| *s == server)
+            .map(|&(_, skew)| skew)
+    }
+}
+
+/// The last DHCPACK granting an address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Grant {
+    client: usize,
+    /// The lease end (true time).
+    until: Time,
+    server: ServerName,
+    /// When it was sent (true time).
+    at: Time,
+}
+
+/// The least server name: where a range over the servers of one (relationship, address) starts.
+const FIRST_SERVER: ServerName = ServerName::new("");
+
 /// The checkers' state.
 #[derive(Debug, Clone, Default)]
 pub struct Checker {
     /// address → client → lease end (client clock).
     holders: BTreeMap<Ipv4Addr, BTreeMap<usize, Time>>,
-    /// (connection, sender, xid) → what a BNDUPD carried per address: the PET, and for an
-    /// ACTIVE binding its client's hardware address and lease end (true time). A BNDACK answers
-    /// on the connection the update came in on, or never (draft-12 §7.1.1), so a closed
-    /// connection's entries go with it ([`Checker::connection_closed`]).
-    updates: BTreeMap<(u64, usize, u32), Vec<Carried>>,
-    /// server → address → (client hardware address, lease end) of the ACTIVE binding that
-    /// server last accepted from its partner.
-    known: [BTreeMap<Ipv4Addr, (Vec<u8>, Time)>; 2],
+    /// (connection, relationship, sender, xid) → what a BNDUPD carried per address: the PET,
+    /// and for an ACTIVE binding its client's hardware address and lease end (true time). A
+    /// BNDACK answers on the connection the update came in on, or never (draft-12 §7.1.1), so a
+    /// closed connection's entries go with it ([`Checker::connection_closed`]).
+    updates: BTreeMap<(u64, RelationshipName, ServerName, u32), Vec<Carried>>,
+    /// (relationship, server, address) → (client hardware address, lease end) of the ACTIVE
+    /// binding that server last accepted from its partner in that relationship.
+    known: BTreeMap<(RelationshipName, ServerName, Ipv4Addr), (Vec<u8>, Time)>,
     /// client → the address of the lease it last received and until when, while it counts on
     /// it: kept through a reboot (INIT-REBOOT asks for it again), dropped when given up.
     current: BTreeMap<usize, (Ipv4Addr, Time)>,
-    /// (address, sender) → the latest PET that server sent and its partner acknowledged (true
-    /// time), with both servers' clock skews at the acknowledgement.
-    acked_pet: BTreeMap<(Ipv4Addr, usize), (Time, [i64; 2])>,
-    /// Each server's failover state as last announced.
-    states: [Option<FoState>; 2],
-    /// client → the last DHCPACK each server (by [`slot`]) sent it since that server's storage
-    /// was last lost. Bound: one entry per client.
-    acks_sent: Vec<[Option<AckSent>; 2]>,
+    /// (relationship, address, sender) → the latest PET that server sent and its partner
+    /// acknowledged.
+    acked_pet: BTreeMap<(RelationshipName, Ipv4Addr, ServerName), AckedPet>,
+    /// (relationship, server) → the server's failover state in that relationship as last
+    /// announced; absent while it is down.
+    states: BTreeMap<(RelationshipName, ServerName), FoState>,
+    /// client → the last DHCPACK each server sent it since that server's storage was last
+    /// lost. Bound: one entry per client, each with one ACK per server.
+    acks_sent: Vec<ByServer<AckSent>>,
     /// The leases servers owe clients.
     owed: Debts,
-    /// When each server (by [`slot`]) last booted.
-    booted_at: [Option<Time>; 2],
+    /// When each server last booted.
+    booted_at: BTreeMap<ServerName, Time>,
     /// Violations found.
     pub violations: Vec<Violation>,
     /// Leases accepted by clients.
@@ -322,19 +428,21 @@ pub struct Checker {
     /// Binding updates the partner rejected, by reject reason (draft-12 §12.21): findings
     /// in their own right, reported with every run.
     pub rejects: BTreeMap<u8, u64>,
-    /// (sender, address) whose latest BNDACK was a reject: the partners disagree on it until
-    /// a later update is accepted.
-    rejected: std::collections::BTreeSet<(usize, Ipv4Addr)>,
+    /// (relationship, address, sender) whose latest BNDACK was a reject: the partners disagree
+    /// on it until a later update is accepted.
+    rejected: BTreeSet<(RelationshipName, Ipv4Addr, ServerName)>,
     /// When the run stopped before its end (at its first violation), the time it stopped.
     pub stopped_at: Option<Time>,
-    /// address → (start of the current window, BNDUPD transactions for it in the window).
-    update_rate: BTreeMap<Ipv4Addr, (Time, u32)>,
+    /// (relationship, address) → (start of the current window, BNDUPD transactions for it in
+    /// the window).
+    update_rate: BTreeMap<(RelationshipName, Ipv4Addr), (Time, u32)>,
     /// Periods with both servers in NORMAL, in which `crate::pool_balance` judged.
     pub pool_balance_periods: u64,
-    /// address → the last DHCPACK for it: (client, lease end, server, when).
-    last_grant: BTreeMap<Ipv4Addr, (usize, Time, usize, Time)>,
-    /// When each server entered PARTNER-DOWN (true time), while it is there.
-    partner_down_since: [Option<Time>; 2],
+    /// (relationship, address) → the last DHCPACK for it.
+    last_grant: BTreeMap<(RelationshipName, Ipv4Addr), Grant>,
+    /// (relationship, server) → when the server entered PARTNER-DOWN in that relationship (true
+    /// time), while it is there.
+    partner_down_since: BTreeMap<(RelationshipName, ServerName), Time>,
     /// Grants in PARTNER-DOWN of an address another client held, judged by the reuse rule.
     pub partner_down_checked: u64,
     /// Leases a restarted server's database was checked for.
@@ -433,31 +541,34 @@ impl Checker {
         }
     }
 
-    /// A server announced a failover state at `now`, or stopped (`None`: crashed).
-    pub fn state(&mut self, now: Time, server: usize, state: Option<FoState>) {
-        let me = server.min(1);
-        self.states[me] = state;
-        self.partner_down_since[me] = match (state, self.partner_down_since[me]) {
-            (Some(FoState::PartnerDown), Some(since)) => Some(since),
-            (Some(FoState::PartnerDown), None) => Some(now),
-            _ => None,
-        };
-    }
-
-    /// A failover message was sent by `from` on connection `conn`, at a moment when the two
-    /// servers' clocks were `skews_ms` ahead of true time: its absolute times are converted
-    /// back with the sender's. A BNDUPD's bindings are read by the engine's own decoder for the
-    /// run's `dialect` (STYLE.md 19a), so each binding status means what the receiver reads.
-    pub fn failover_message(
+    /// `server` announced a failover state in `relationship` at `now`, or stopped (`None`:
+    /// crashed).
+    pub fn state(
         &mut self,
         now: Time,
-        conn: u64,
-        from: usize,
-        skews_ms: [i64; 2],
-        msg: &Message,
-        dialect: Dialect,
+        relationship: RelationshipName,
+        server: ServerName,
+        state: Option<FoState>,
     ) {
-        let skew_ms = skews_ms[from.min(1)];
+        let key = (relationship, server);
+        match state {
+            Some(s) => self.states.insert(key, s),
+            None => self.states.remove(&key),
+        };
+        if state == Some(FoState::PartnerDown) {
+            self.partner_down_since.entry(key).or_insert(now);
+        } else {
+            self.partner_down_since.remove(&key);
+        }
+    }
+
+    /// A failover message crossed `link`: its absolute times are converted back to true time
+    /// with the sender's clock skew. A BNDUPD's bindings are read by the engine's own decoder
+    /// for the run's `dialect` (STYLE.md 19a), so each binding status means what the receiver
+    /// reads. A BNDACK answers the update its receiver sent on the same connection.
+    pub fn failover_message(&mut self, now: Time, link: &Link, msg: &Message, dialect: Dialect) {
+        let relationship = link.relationship;
+        let skew_ms = link.from.skew_ms;
         let true_time = |wire: Time| {
             let ms = wire.as_millis() as i64 - skew_ms;
             Time::from_millis(ms.max(0) as u64)
@@ -489,15 +600,17 @@ impl Checker {
                     })
                     .collect();
                 for c in &carried {
-                    self.count_update(now, c.address);
+                    self.count_update(now, relationship, c.address);
                 }
                 // Bound: entries are removed when answered or when their connection closes,
                 // so at most max-unacked-bndupd per open connection remain.
-                self.updates.insert((conn, from, msg.xid), carried);
+                let key = (link.conn, relationship, link.from.server, msg.xid);
+                self.updates.insert(key, carried);
             }
             MessageType::BndAck => {
-                let sender = 1 - from.min(1);
-                let Some(carried) = self.updates.remove(&(conn, sender, msg.xid)) else {
+                let (sender, acker) = (link.to, link.from);
+                let key = (link.conn, relationship, sender.server, msg.xid);
+                let Some(carried) = self.updates.remove(&key) else {
                     return;
                 };
                 for b in msg.bindings() {
@@ -505,33 +618,37 @@ impl Checker {
                         FoOption::RejectReason(r) => Some(r.0),
                         _ => None,
                     });
+                    let about = (relationship, b.address, sender.server);
                     if let Some(reason) = reject {
                         *self.rejects.entry(reason).or_default() += 1;
-                        self.rejected.insert((sender, b.address));
+                        self.rejected.insert(about);
                         continue;
                     }
-                    self.rejected.remove(&(sender, b.address));
+                    self.rejected.remove(&about);
                     let Some(c) = carried.iter().find(|c| c.address == b.address) else {
                         continue;
                     };
                     // The acknowledging server overwrites its record (draft-12 §7.1.2):
                     // the latest acknowledged PET counts, even when lower than an earlier one.
                     if let Some(pet) = c.pet {
-                        self.acked_pet.insert((b.address, sender), (pet, skews_ms));
+                        let skews_ms = [
+                            (sender.server, sender.skew_ms),
+                            (acker.server, acker.skew_ms),
+                        ];
+                        self.acked_pet.insert(about, AckedPet { pet, skews_ms });
                     }
-                    let acker = from.min(1);
-                    let k = &mut self.known[acker];
+                    let known = (relationship, acker.server, b.address);
                     match &c.active {
                         Some(active) => {
-                            k.insert(b.address, active.clone());
+                            self.known.insert(known, active.clone());
                         }
                         None => {
-                            k.remove(&b.address);
+                            self.known.remove(&known);
                         }
                     }
-                    if self.owed.owes_address(acker, c.address) {
+                    if self.owed.owes_address(acker.server, c.address) {
                         let (address, active) = (c.address, c.active.clone());
-                        self.partner_update_accepted(acker, skews_ms[acker], address, active);
+                        self.partner_update_accepted(acker.server, acker.skew_ms, address, active);
                     }
                 }
             }
@@ -539,8 +656,20 @@ impl Checker {
         }
     }
 
-    /// A server sent a DHCPACK at `now`, its clock then `skew_ms` ahead of true time, granting
-    /// `address` until `lease_end`.
+    /// The PETs acknowledged in `relationship` for `address`, one per sender.
+    fn acked_pets(
+        &self,
+        relationship: RelationshipName,
+        address: Ipv4Addr,
+    ) -> impl Iterator<Item = &AckedPet> {
+        self.acked_pet
+            .range((relationship, address, FIRST_SERVER)..)
+            .take_while(move |((r, a, _), _)| *r == relationship && *a == address)
+            .map(|(_, acked)| acked)
+    }
+
+    /// `server` sent a DHCPACK at `now`, its clock then `skew_ms` ahead of true time, granting
+    /// `address`, an address of `relationship`'s pools, until `lease_end`.
     ///
     /// A server keeps the times it relies on as absolute times on its own clock, and cannot see
     /// its own clock move (draft-12 §5.10 corrects only for the partner's). So the limit allows,
@@ -554,31 +683,36 @@ impl Checker {
     pub fn granted(
         &mut self,
         now: Time,
-        server: usize,
+        relationship: RelationshipName,
+        server: ServerName,
         skew_ms: i64,
         client: usize,
         address: Ipv4Addr,
         lease_end: Time,
         mclt: Duration,
     ) {
-        let me = server.min(1);
-        let before = self
-            .last_grant
-            .insert(address, (client, lease_end, me, now));
-        if let Some(entered) = self.partner_down_since[me] {
-            self.partner_down_reuse(now, me, client, address, entered, before, mclt);
+        let grant = Grant {
+            client,
+            until: lease_end,
+            server,
+            at: now,
+        };
+        let before = self.last_grant.insert((relationship, address), grant);
+        if let Some(&entered) = self.partner_down_since.get(&(relationship, server)) {
+            self.partner_down_reuse(&grant, relationship, address, entered, before, mclt);
             return;
         }
         self.mclt_checked += 1;
-        let bound = |sender: usize| {
-            self.acked_pet
-                .get(&(address, sender))
-                .map_or(Time::EPOCH, |&(pet, skews)| {
-                    let went_back_ms = (skews[me] - skew_ms).max(0) as u64;
-                    pet + Duration::from_millis(went_back_ms)
-                })
-        };
-        let pet = bound(me).max(bound(1 - me));
+        // A PET acknowledged when the granting server's clock was further ahead than now: its
+        // clock went back since, and the PET it holds reads that much later in true time.
+        let pet = self
+            .acked_pets(relationship, address)
+            .map(|acked| {
+                let then_ms = acked.skew_ms(server).unwrap_or(skew_ms);
+                let went_back_ms = (then_ms - skew_ms).max(0) as u64;
+                acked.pet + Duration::from_millis(went_back_ms)
+            })
+            .fold(Time::EPOCH, Time::max);
         let limit = pet.max(now) + mclt + MCLT_SLACK;
         if lease_end > limit {
             let over = lease_end.saturating_since(limit);
@@ -586,8 +720,9 @@ impl Checker {
                 at: now,
                 property: "mclt",
                 detail: format!(
-                    "server {server} granted {address} until {}, {over} past the acknowledged \
-                     PET {} (or now) + MCLT + {MCLT_SLACK} slack = {} (true time)",
+                    "{server} granted {address} until {} in relationship {relationship}, {over} \
+                     past the acknowledged PET {} (or now) + MCLT + {MCLT_SLACK} slack = {} (true \
+                     time)",
                     at(lease_end),
                     at(pet),
                     at(limit)
@@ -605,30 +740,36 @@ impl Checker {
     /// acknowledged for it. A lease this server itself granted during PARTNER-DOWN needs no
     /// wait, and one it never heard of it cannot wait for (that is the operator's risk in
     /// declaring PARTNER-DOWN; a resulting duplicate is the no-duplicate-lease checker's).
-    /// Judged from the DHCPACKs and binding updates on the wire, in true time.
-    #[allow(clippy::too_many_arguments)]
+    /// Judged from the DHCPACKs and binding updates on the wire, in true time, within
+    /// `relationship`: `grant` is the new grant, `before` the last one of the address.
     fn partner_down_reuse(
         &mut self,
-        now: Time,
-        me: usize,
-        client: usize,
+        grant: &Grant,
+        relationship: RelationshipName,
         address: Ipv4Addr,
         entered: Time,
-        before: Option<(usize, Time, usize, Time)>,
+        before: Option<Grant>,
         mclt: Duration,
     ) {
-        let Some((holder, end, by, granted_at)) = before else {
+        let Grant {
+            client,
+            server: me,
+            at: now,
+            ..
+        } = *grant;
+        let Some(before) = before else {
             return;
         };
-        if holder == client || (by == me && granted_at >= entered) {
+        let holder = before.client;
+        if holder == client || (before.server == me && before.at >= entered) {
             return;
         }
         // What this server knew of the holder's lease: its own grant, or the partner's update
         // it accepted; else nothing binds it here.
-        let end = if by == me {
-            end
+        let end = if before.server == me {
+            before.until
         } else {
-            match self.known[me].get(&address) {
+            match self.known.get(&(relationship, me, address)) {
                 Some((hw, known_end)) if hw.as_slice() == crate::world::mac_of(holder) => {
                     *known_end
                 }
@@ -636,21 +777,19 @@ impl Checker {
             }
         };
         self.partner_down_checked += 1;
-        let pet = |sender: usize| {
-            self.acked_pet
-                .get(&(address, sender))
-                .map_or(Time::EPOCH, |&(p, _)| p)
-        };
-        let latest = end.max(pet(0)).max(pet(1));
+        let latest = self
+            .acked_pets(relationship, address)
+            .map(|acked| acked.pet)
+            .fold(end, Time::max);
         let reusable_at = entered.max(latest) + mclt;
         if now + MCLT_SLACK < reusable_at {
             self.violations.push(Violation {
                 at: now,
                 property: "mclt",
                 detail: format!(
-                    "server {me} in PARTNER-DOWN (since {}) gave {address} to client {client} \
-                     at {}, before {} (the MCLT after entry and after client {holder}'s lease \
-                     to {} and its acknowledged PET {})",
+                    "{me} in PARTNER-DOWN in relationship {relationship} (since {}) gave \
+                     {address} to client {client} at {}, before {} (the MCLT after entry and \
+                     after client {holder}'s lease to {} and its acknowledged PET {})",
                     at(entered),
                     at(now),
                     at(reusable_at),
@@ -665,11 +804,10 @@ impl Checker {
 
     /// A server lost its whole database: what it granted before may be forgotten, including
     /// the ACKs still on their way to clients.
-    pub fn storage_lost(&mut self, server: usize) {
-        let server = server.min(1);
+    pub fn storage_lost(&mut self, server: ServerName) {
         self.owed.forget_server(server);
         for acks in &mut self.acks_sent {
-            acks[server] = None;
+            acks.remove(server);
         }
     }
 
@@ -681,14 +819,11 @@ impl Checker {
     pub fn ack_sent(
         &mut self,
         now: Time,
-        server: &'static str,
+        server: ServerName,
         client: usize,
         address: Ipv4Addr,
         skew_ms: i64,
     ) {
-        let Some(server) = slot(server) else {
-            return;
-        };
         if self
             .owed
             .get(client, server)
@@ -697,13 +832,14 @@ impl Checker {
             self.owed.remove(client, server);
         }
         if self.acks_sent.len() <= client {
-            self.acks_sent.resize(client + 1, [None, None]);
+            self.acks_sent.resize_with(client + 1, ByServer::default);
         }
-        self.acks_sent[client][server] = Some(AckSent {
+        let ack = AckSent {
             address,
             at: now,
             skew_ms,
-        });
+        };
+        self.acks_sent[client].insert(server, ack);
     }
 
     /// A client (hardware address `mac`) accepted a lease on `address` until `until` (true
@@ -713,17 +849,16 @@ impl Checker {
     pub fn received(
         &mut self,
         client: usize,
-        server: &'static str,
+        server: ServerName,
         mac: &[u8],
         address: Ipv4Addr,
         until: Time,
     ) {
-        let Some(me) = slot(server) else {
-            return;
-        };
+        let me = server;
         // One lease per client: a lease on another address is over (RFC 2131 §4.3.1), and a
-        // lease on this one from the partner is owed only as long as the client now counts on.
-        for s in 0..NAMES.len() {
+        // lease on this one from another server is owed only as long as the client now counts
+        // on.
+        for s in self.owed.creditors(client) {
             match self.owed.get_mut(client, s) {
                 Some(o) if o.address != address => self.owed.remove(client, s),
                 Some(o) if s != me => o.until = o.until.min(until),
@@ -734,7 +869,7 @@ impl Checker {
         let ack = self
             .acks_sent
             .get(client)
-            .and_then(|acks| acks[me])
+            .and_then(|acks| acks.get(me).copied())
             .filter(|ack| ack.address == address);
         let Some(ack) = ack else {
             self.owed.remove(client, me);
@@ -763,7 +898,7 @@ impl Checker {
     /// another client or state ends the debt, the same client's shorter lease lowers it.
     fn partner_update_accepted(
         &mut self,
-        server: usize,
+        server: ServerName,
         skew_ms: i64,
         address: Ipv4Addr,
         active: Option<(Vec<u8>, Time)>,
@@ -790,11 +925,9 @@ impl Checker {
     /// Durability: `server` has just booted, and `db` is its database (through the engine's
     /// public view, before it has handled anything). Every lease it owes a client that still
     /// runs must be there (see the module doc).
-    pub fn restarted(&mut self, now: Time, server: &'static str, db: &[StoredLease]) {
-        let Some(me) = slot(server) else {
-            return;
-        };
-        self.booted_at[me] = Some(now);
+    pub fn restarted(&mut self, now: Time, server: ServerName, db: &[StoredLease]) {
+        let me = server;
+        self.booted_at.insert(me, now);
         let by_address: BTreeMap<Ipv4Addr, &StoredLease> =
             db.iter().map(|b| (b.address, b)).collect();
         let mut missing = Vec::new();
@@ -844,29 +977,29 @@ impl Checker {
         }
     }
 
-    /// A server NAKed a client (hardware address `mac`) whose REQUEST in flight asks for
-    /// `address` (the NAK carries that REQUEST's xid).
+    /// `server` NAKed a client (hardware address `mac`) whose REQUEST in flight asks for
+    /// `address`, an address of `relationship`'s pools (the NAK carries that REQUEST's xid).
     ///
-    /// * Lease stability: the server had accepted its partner's update giving this client that
-    ///   address, the lease it learned still runs, and so does the client's.
+    /// * Lease stability: the server had accepted its partner's update in `relationship` giving
+    ///   this client that address, the lease it learned still runs, and so does the client's.
     /// * Durability: the server owes the client that address (it ACKed it, nothing superseded
     ///   it, the lease runs) and has restarted since the ACK: the crash lost it.
     pub fn nak(
         &mut self,
         now: Time,
-        server: &'static str,
+        relationship: RelationshipName,
+        server: ServerName,
         client: usize,
         mac: &[u8],
         address: Ipv4Addr,
     ) {
-        let Some(me) = slot(server) else {
-            return;
-        };
+        let me = server;
         if let Some(&(held, until)) = self.current.get(&client)
             && held == address
             && until > now
-            && self.known[me]
-                .get(&address)
+            && self
+                .known
+                .get(&(relationship, me, address))
                 .is_some_and(|(hw, end)| hw.as_slice() == mac && *end > now)
         {
             self.violations.push(Violation {
@@ -874,7 +1007,7 @@ impl Checker {
                 property: "lease-stability",
                 detail: format!(
                     "{server} NAKed client {client}, whose lease on {address} until {} it had \
-                     learned from its partner",
+                     learned from its partner in relationship {relationship}",
                     at(until)
                 ),
                 addresses: vec![address],
@@ -884,7 +1017,7 @@ impl Checker {
         let Some(o) = self.owed.get(client, me) else {
             return;
         };
-        let restarted = self.booted_at[me].is_some_and(|b| b > o.acked_at);
+        let restarted = self.booted_at.get(&me).is_some_and(|&b| b > o.acked_at);
         if o.address == address && o.until > now && restarted {
             self.violations.push(Violation {
                 at: now,
@@ -926,15 +1059,22 @@ impl Checker {
     }
 
     /// Liveness: with both servers up and nothing cut, a pair still outside NORMAL at the end
-    /// of the converge window is stuck.
-    pub fn stuck_pair(&mut self, now: Time, states: [Option<FoState>; 2]) {
-        for (n, s) in states.iter().enumerate() {
-            if *s != Some(FoState::Normal) {
+    /// of the converge window is stuck. `states` names each server of `relationship` with its
+    /// state in it (`None`: down).
+    pub fn stuck_pair(
+        &mut self,
+        now: Time,
+        relationship: RelationshipName,
+        states: [(ServerName, Option<FoState>); 2],
+    ) {
+        for (server, s) in states {
+            if s != Some(FoState::Normal) {
                 self.violations.push(Violation {
                     at: now,
                     property: "liveness",
                     detail: format!(
-                        "server {n} is {}, not NORMAL, when the pair should have converged",
+                        "{server} is {}, not NORMAL, when relationship {relationship} should \
+                         have converged",
                         s.map_or("down", FoState::name)
                     ),
                     addresses: Vec::new(),
@@ -945,19 +1085,22 @@ impl Checker {
         }
     }
 
-    /// Liveness: once the pair has converged, the two binding databases name the same state
-    /// and client for every address, except those that one of them has changed and not yet
-    /// told its partner about (in flight at the end). `views[n]` is server `n`'s database.
-    pub fn databases_agree(&mut self, now: Time, views: [Vec<BindingView>; 2]) {
-        let [a, b] = views;
+    /// Liveness: once the pair has converged, the two binding databases of `relationship` name
+    /// the same state and client for every address, except those that one of them has changed
+    /// and not yet told its partner about (in flight at the end). `views` names each server of
+    /// the pair with its database.
+    pub fn databases_agree(
+        &mut self,
+        now: Time,
+        relationship: RelationshipName,
+        views: [(ServerName, Vec<BindingView>); 2],
+    ) {
+        let [(a_name, a), (b_name, b)] = views;
         let theirs: BTreeMap<Ipv4Addr, &BindingView> = b.iter().map(|v| (v.address, v)).collect();
         let mut differ = Vec::new();
         for mine in &a {
             let Some(other) = theirs.get(&mine.address) else {
-                differ.push((
-                    mine.address,
-                    format!("only the primary has {}", mine.address),
-                ));
+                differ.push((mine.address, format!("only {a_name} has {}", mine.address)));
                 continue;
             };
             if mine.in_flight || other.in_flight {
@@ -970,7 +1113,7 @@ impl Checker {
                 |v: &BindingView| (v.state == BindingState::Active).then(|| v.client.clone());
             if mine.state != other.state || client(mine) != client(other) {
                 let detail = format!(
-                    "{}: the primary has {:?} for {}, the secondary {:?} for {}",
+                    "{}: {a_name} has {:?} for {}, {b_name} {:?} for {}",
                     mine.address,
                     mine.state,
                     mine.client.as_deref().unwrap_or("nobody"),
@@ -980,11 +1123,11 @@ impl Checker {
                 differ.push((mine.address, detail));
             }
         }
-        let known: std::collections::BTreeSet<Ipv4Addr> = a.iter().map(|v| v.address).collect();
+        let known: BTreeSet<Ipv4Addr> = a.iter().map(|v| v.address).collect();
         for other in b.iter().filter(|v| !known.contains(&v.address)) {
             differ.push((
                 other.address,
-                format!("only the secondary has {}", other.address),
+                format!("only {b_name} has {}", other.address),
             ));
         }
         if let Some((address, first)) = differ.first() {
@@ -992,7 +1135,8 @@ impl Checker {
                 at: now,
                 property: "liveness",
                 detail: format!(
-                    "the converged pair's databases disagree on {} address(es); first, {first}",
+                    "the converged pair's databases disagree on {} address(es) in relationship \
+                     {relationship}; first, {first}",
                     differ.len()
                 ),
                 addresses: vec![*address],
@@ -1030,10 +1174,11 @@ impl Checker {
         }
     }
 
-    /// Count one BNDUPD transaction for `address`; a storm is a liveness violation, reported
-    /// once per address.
-    fn count_update(&mut self, now: Time, address: Ipv4Addr) {
-        let (since, n) = self.update_rate.entry(address).or_insert((now, 0));
+    /// Count one BNDUPD transaction for `address` in `relationship`; a storm is a liveness
+    /// violation, reported once per address.
+    fn count_update(&mut self, now: Time, relationship: RelationshipName, address: Ipv4Addr) {
+        let rate = self.update_rate.entry((relationship, address));
+        let (since, n) = rate.or_insert((now, 0));
         if now.saturating_since(*since) > STORM_WINDOW {
             *since = now;
             *n = 0;
@@ -1045,8 +1190,9 @@ impl Checker {
                 at: now,
                 property: "liveness",
                 detail: format!(
-                    "{address} was sent in more than {STORM_UPDATES} binding updates since {}: \
-                     the partners send it back and forth without converging",
+                    "{address} was sent in more than {STORM_UPDATES} binding updates in \
+                     relationship {relationship} since {}: the partners send it back and forth \
+                     without converging",
                     at(since)
                 ),
                 addresses: vec![address],
@@ -1055,17 +1201,22 @@ impl Checker {
         }
     }
 
-    /// Whether an update for `address` is on its way: sent on an open connection and not yet
-    /// answered. A rejected update is not on its way: the partners disagree.
-    pub fn update_in_flight(&self, address: Ipv4Addr) -> bool {
-        self.updates
-            .values()
-            .any(|carried| carried.iter().any(|c| c.address == address))
+    /// Whether an update for `address` is on its way in `relationship`: sent on an open
+    /// connection and not yet answered. A rejected update is not on its way: the partners
+    /// disagree.
+    pub fn update_in_flight(&self, relationship: RelationshipName, address: Ipv4Addr) -> bool {
+        self.updates.iter().any(|((_, r, _, _), carried)| {
+            *r == relationship && carried.iter().any(|c| c.address == address)
+        })
     }
 
-    /// Whether the latest answer to an update for `address` from either server was a reject.
-    pub fn update_rejected(&self, address: Ipv4Addr) -> bool {
-        self.rejected.contains(&(0, address)) || self.rejected.contains(&(1, address))
+    /// Whether the latest answer in `relationship` to an update for `address` from either
+    /// server was a reject.
+    pub fn update_rejected(&self, relationship: RelationshipName, address: Ipv4Addr) -> bool {
+        self.rejected
+            .range((relationship, address, FIRST_SERVER)..)
+            .next()
+            .is_some_and(|&(r, a, _)| r == relationship && a == address)
     }
 
     /// Every property's end of the run (DESIGN.md: held, violated or not judged, with why).
@@ -1147,7 +1298,7 @@ impl Checker {
 
     /// A failover connection closed: the updates sent on it will never be acknowledged.
     pub fn connection_closed(&mut self, conn: u64) {
-        self.updates.retain(|(c, _, _), _| *c != conn);
+        self.updates.retain(|(c, _, _, _), _| *c != conn);
     }
 
     /// How many BNDUPDs await their BNDACK on open connections.
@@ -1159,11 +1310,42 @@ impl Checker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::names::Pair;
     use dhcpfo_engine::failover::messages::bndupd;
     use dhcpfo_engine::lease::{Binding, HwAddr};
     use dhcpfo_engine::wire::failover::BindingStatus;
 
     const A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+    const PRIMARY: ServerName = ServerName::new("primary");
+    const SECONDARY: ServerName = ServerName::new("secondary");
+    const SIM: RelationshipName = RelationshipName::new("sim");
+    const PAIR: Pair = Pair {
+        relationship: SIM,
+        primary: PRIMARY,
+        secondary: SECONDARY,
+    };
+
+    /// A message from `from` to its partner in [`PAIR`] on connection 1, both clocks right.
+    fn sent(from: ServerName) -> Link {
+        sent_in(PAIR, 1, from)
+    }
+
+    /// A message from `from` to its partner in `pair` on connection `conn`, both clocks right.
+    fn sent_in(pair: Pair, conn: u64, from: ServerName) -> Link {
+        let to = pair.partner(from).expect("a server of the pair");
+        Link {
+            conn,
+            relationship: pair.relationship,
+            from: Endpoint {
+                server: from,
+                skew_ms: 0,
+            },
+            to: Endpoint {
+                server: to,
+                skew_ms: 0,
+            },
+        }
+    }
 
     #[test]
     fn a_duplicate_lease_is_reported() {
@@ -1192,9 +1374,27 @@ mod tests {
         let mclt = Duration::from_secs(30);
         let mut c = Checker::default();
         // Nothing acknowledged: at most now + MCLT.
-        c.granted(Time::from_secs(100), 0, 0, 9, A, Time::from_secs(130), mclt);
+        c.granted(
+            Time::from_secs(100),
+            SIM,
+            PRIMARY,
+            0,
+            9,
+            A,
+            Time::from_secs(130),
+            mclt,
+        );
         assert!(c.violations.is_empty());
-        c.granted(Time::from_secs(100), 0, 0, 9, A, Time::from_secs(200), mclt);
+        c.granted(
+            Time::from_secs(100),
+            SIM,
+            PRIMARY,
+            0,
+            9,
+            A,
+            Time::from_secs(200),
+            mclt,
+        );
         assert_eq!(c.violations.len(), 1);
         assert_eq!(c.violations[0].property, "mclt");
         // After the partner acknowledged a PET of 1000, up to 1030 is fine.
@@ -1202,12 +1402,13 @@ mod tests {
             .with(FoOption::AssignedIpAddress(A))
             .with(FoOption::BindingStatus(BindingStatus(1)))
             .with(FoOption::PotentialExpirationTime(1000));
-        c.failover_message(Time::EPOCH, 1, 0, [0, 0], &upd, Dialect::Isc);
+        c.failover_message(Time::EPOCH, &sent(PRIMARY), &upd, Dialect::Isc);
         let ack = Message::new(MessageType::BndAck, 0, 7).with(FoOption::AssignedIpAddress(A));
-        c.failover_message(Time::EPOCH, 1, 1, [0, 0], &ack, Dialect::Isc);
+        c.failover_message(Time::EPOCH, &sent(SECONDARY), &ack, Dialect::Isc);
         c.granted(
             Time::from_secs(200),
-            0,
+            SIM,
+            PRIMARY,
             0,
             9,
             A,
@@ -1215,10 +1416,16 @@ mod tests {
             mclt,
         );
         assert_eq!(c.violations.len(), 1);
-        c.state(Time::from_secs(200), 0, Some(FoState::PartnerDown));
+        c.state(
+            Time::from_secs(200),
+            SIM,
+            PRIMARY,
+            Some(FoState::PartnerDown),
+        );
         c.granted(
             Time::from_secs(200),
-            0,
+            SIM,
+            PRIMARY,
             0,
             9,
             A,
@@ -1246,7 +1453,7 @@ mod tests {
     fn ack_received(
         c: &mut Checker,
         at: u64,
-        server: &'static str,
+        server: ServerName,
         skew_ms: i64,
         address: Ipv4Addr,
         until: u64,
@@ -1276,9 +1483,9 @@ mod tests {
         // It never NAKs (it just ignores the RENEW, as a server with no record does): the
         // database it booted with is judged all the same.
         let mut c = Checker::default();
-        c.restarted(t(0), "primary", &[]);
-        ack_received(&mut c, 10, "primary", 0, A, 1000);
-        c.restarted(t(500), "primary", &[]);
+        c.restarted(t(0), PRIMARY, &[]);
+        ack_received(&mut c, 10, PRIMARY, 0, A, 1000);
+        c.restarted(t(500), PRIMARY, &[]);
         assert_eq!(properties(&c), ["durability"]);
         assert_eq!(c.violations[0].clients, vec![4]);
         // The same address for another client, or for this one but ending sooner, or FREE, is
@@ -1289,23 +1496,23 @@ mod tests {
             db(A, BindingState::Free, &MAC4, 1_000_000),
         ] {
             let mut c = Checker::default();
-            ack_received(&mut c, 10, "primary", 0, A, 1000);
-            c.restarted(t(500), "primary", &stored);
+            ack_received(&mut c, 10, PRIMARY, 0, A, 1000);
+            c.restarted(t(500), PRIMARY, &stored);
             assert_eq!(properties(&c), ["durability"], "{stored:?}");
         }
         // Kept: no alarm. The partner's restart is not judged against the primary's ACK.
         let mut c = Checker::default();
-        ack_received(&mut c, 10, "primary", 0, A, 1000);
+        ack_received(&mut c, 10, PRIMARY, 0, A, 1000);
         c.restarted(
             t(500),
-            "primary",
+            PRIMARY,
             &db(A, BindingState::Active, &MAC4, 1_000_000),
         );
-        c.restarted(t(500), "secondary", &[]);
+        c.restarted(t(500), SECONDARY, &[]);
         assert!(c.violations.is_empty(), "{:?}", c.violations);
         assert_eq!(c.durable_checked, 1);
         // A lease that has ended is owed nothing.
-        c.restarted(t(1000), "primary", &[]);
+        c.restarted(t(1000), PRIMARY, &[]);
         assert!(c.violations.is_empty());
     }
 
@@ -1313,27 +1520,27 @@ mod tests {
     fn only_an_ack_the_client_received_is_owed_and_each_server_owes_its_own() {
         let mut c = Checker::default();
         // The primary's ACK never reached client 4: nothing is owed.
-        c.ack_sent(t(10), "primary", 4, A, 0);
-        c.restarted(t(500), "primary", &[]);
+        c.ack_sent(t(10), PRIMARY, 4, A, 0);
+        c.restarted(t(500), PRIMARY, &[]);
         assert!(c.violations.is_empty());
         // Client 4 got A from the primary, then renewed it with the secondary (REBINDING): both
         // owe it, each what it told the client.
-        ack_received(&mut c, 10, "primary", 0, A, 1000);
-        ack_received(&mut c, 600, "secondary", 0, A, 1600);
+        ack_received(&mut c, 10, PRIMARY, 0, A, 1000);
+        ack_received(&mut c, 600, SECONDARY, 0, A, 1600);
         c.restarted(
             t(700),
-            "primary",
+            PRIMARY,
             &db(A, BindingState::Active, &MAC4, 1_000_000),
         );
         assert!(c.violations.is_empty(), "{:?}", c.violations);
         c.restarted(
             t(700),
-            "secondary",
+            SECONDARY,
             &db(A, BindingState::Active, &MAC4, 1_000_000),
         );
         assert_eq!(properties(&c), ["durability"], "the secondary owed 1600");
         c.violations.clear();
-        c.restarted(t(700), "primary", &[]);
+        c.restarted(t(700), PRIMARY, &[]);
         assert_eq!(
             properties(&c),
             ["durability"],
@@ -1346,18 +1553,18 @@ mod tests {
         // Goal: `storage: lose_all` may forget what was ACKed before it, even an ACK still on
         // its way; not what is ACKed after it.
         let mut c = Checker::default();
-        ack_received(&mut c, 10, "primary", 0, A, 1000);
-        c.storage_lost(0);
-        c.restarted(t(500), "primary", &[]);
+        ack_received(&mut c, 10, PRIMARY, 0, A, 1000);
+        c.storage_lost(PRIMARY);
+        c.restarted(t(500), PRIMARY, &[]);
         assert!(c.violations.is_empty(), "{:?}", c.violations);
-        c.ack_sent(t(510), "primary", 4, A, 0);
-        c.storage_lost(0);
-        c.received(4, "primary", &MAC4, A, t(1500));
-        c.restarted(t(520), "primary", &[]);
+        c.ack_sent(t(510), PRIMARY, 4, A, 0);
+        c.storage_lost(PRIMARY);
+        c.received(4, PRIMARY, &MAC4, A, t(1500));
+        c.restarted(t(520), PRIMARY, &[]);
         assert!(c.violations.is_empty(), "{:?}", c.violations);
         // After the loss, a new ACK is owed again.
-        ack_received(&mut c, 600, "primary", 0, A, 1600);
-        c.restarted(t(700), "primary", &[]);
+        ack_received(&mut c, 600, PRIMARY, 0, A, 1600);
+        c.restarted(t(700), PRIMARY, &[]);
         assert_eq!(properties(&c), ["durability"]);
     }
 
@@ -1368,26 +1575,26 @@ mod tests {
         // record is still judged against the clock it was written with.
         let skew_ms = 59_000;
         let mut c = Checker::default();
-        ack_received(&mut c, 10, "primary", skew_ms, A, 1000);
+        ack_received(&mut c, 10, PRIMARY, skew_ms, A, 1000);
         c.restarted(
             t(500),
-            "primary",
+            PRIMARY,
             &db(A, BindingState::Active, &MAC4, 1_059_000),
         );
         assert!(c.violations.is_empty(), "{:?}", c.violations);
         // Read as true time, 1000 on its clock would be 59 s short.
         c.restarted(
             t(500),
-            "primary",
+            PRIMARY,
             &db(A, BindingState::Active, &MAC4, 1_000_000),
         );
         assert_eq!(properties(&c), ["durability"]);
         // Its clock stepped ahead and expired the record early: the record survived.
         let mut c = Checker::default();
-        ack_received(&mut c, 10, "primary", skew_ms, A, 1000);
+        ack_received(&mut c, 10, PRIMARY, skew_ms, A, 1000);
         c.restarted(
             t(990),
-            "primary",
+            PRIMARY,
             &db(A, BindingState::Expired, &MAC4, 1_059_000),
         );
         assert!(c.violations.is_empty(), "{:?}", c.violations);
@@ -1405,41 +1612,41 @@ mod tests {
             (Departed, true),
         ] {
             let mut c = Checker::default();
-            ack_received(&mut c, 10, "primary", 0, A, 1000);
+            ack_received(&mut c, 10, PRIMARY, 0, A, 1000);
             c.lost(4, A, why);
-            c.restarted(t(500), "primary", &[]);
+            c.restarted(t(500), PRIMARY, &[]);
             assert_eq!(!c.violations.is_empty(), owed, "{why:?}");
         }
         // The client moved: its lease on B from the secondary ends the primary's on A (the
         // server releases it, one lease per client).
         let mut c = Checker::default();
-        ack_received(&mut c, 10, "primary", 0, A, 1000);
-        ack_received(&mut c, 20, "secondary", 0, B, 1020);
+        ack_received(&mut c, 10, PRIMARY, 0, A, 1000);
+        ack_received(&mut c, 20, SECONDARY, 0, B, 1020);
         c.restarted(
             t(500),
-            "primary",
+            PRIMARY,
             &db(A, BindingState::Released, &MAC4, 20_000),
         );
         assert!(c.violations.is_empty(), "{:?}", c.violations);
         // Moved even if the client never heard the new ACK: the primary released A when it
         // granted B.
         let mut c = Checker::default();
-        ack_received(&mut c, 10, "primary", 0, A, 1000);
+        ack_received(&mut c, 10, PRIMARY, 0, A, 1000);
         c.lost(4, A, Rebooted);
-        c.ack_sent(t(20), "primary", 4, B, 0);
+        c.ack_sent(t(20), PRIMARY, 4, B, 0);
         c.restarted(
             t(500),
-            "primary",
+            PRIMARY,
             &db(A, BindingState::Released, &MAC4, 20_000),
         );
         assert!(c.violations.is_empty(), "{:?}", c.violations);
         // A later, shorter lease from the partner lowers what the primary owes.
         let mut c = Checker::default();
-        ack_received(&mut c, 10, "primary", 0, A, 1000);
-        ack_received(&mut c, 20, "secondary", 0, A, 600);
+        ack_received(&mut c, 10, PRIMARY, 0, A, 1000);
+        ack_received(&mut c, 20, SECONDARY, 0, A, 600);
         c.restarted(
             t(500),
-            "primary",
+            PRIMARY,
             &db(A, BindingState::Active, &MAC4, 600_000),
         );
         assert!(c.violations.is_empty(), "{:?}", c.violations);
@@ -1447,13 +1654,20 @@ mod tests {
 
     /// `from`'s BNDUPD carrying `b` with PET `pet_s` on connection 1, encoded by the engine for
     /// `dialect` and read back from the wire, then its partner's BNDACK accepting it.
-    fn accepted_update(c: &mut Checker, from: usize, dialect: Dialect, b: &Binding, pet_s: u64) {
+    fn accepted_update(
+        c: &mut Checker,
+        from: ServerName,
+        dialect: Dialect,
+        b: &Binding,
+        pet_s: u64,
+    ) {
         let upd = bndupd(0, 3, &[(b, t(pet_s), MASK)], dialect);
         let upd = Message::parse(&upd.to_bytes(), dialect).expect("the engine's own encoding");
-        c.failover_message(Time::EPOCH, 1, from, [0, 0], &upd, dialect);
+        c.failover_message(Time::EPOCH, &sent(from), &upd, dialect);
         let ack =
             Message::new(MessageType::BndAck, 0, 3).with(FoOption::AssignedIpAddress(b.address));
-        c.failover_message(Time::EPOCH, 1, 1 - from, [0, 0], &ack, dialect);
+        let back = PAIR.partner(from).expect("a server of the pair");
+        c.failover_message(Time::EPOCH, &sent(back), &ack, dialect);
     }
 
     /// A binding of A in `state` for client 4 (hardware address [`MAC4`]) until `end_s`.
@@ -1476,59 +1690,59 @@ mod tests {
         // secondary's ABANDONED update for A and NAKs client 4's renewal. No crash: that is no
         // durability failure; and after a crash its database is judged on what it accepted.
         let mut c = Checker::default();
-        ack_received(&mut c, 10, "primary", 0, A, 1000);
+        ack_received(&mut c, 10, PRIMARY, 0, A, 1000);
         accepted_update(
             &mut c,
-            1,
+            SECONDARY,
             Dialect::Isc,
             &binding(BindingState::Abandoned, 0),
             0,
         );
-        c.nak(t(500), "primary", 4, &MAC4, A);
-        c.restarted(t(510), "primary", &db(A, BindingState::Abandoned, &[], 0));
+        c.nak(t(500), SIM, PRIMARY, 4, &MAC4, A);
+        c.restarted(t(510), PRIMARY, &db(A, BindingState::Abandoned, &[], 0));
         assert!(c.violations.is_empty(), "{:?}", c.violations);
         // The partner's update for the same client with a shorter end lowers the debt.
         let mut c = Checker::default();
-        ack_received(&mut c, 10, "primary", 0, A, 1000);
+        ack_received(&mut c, 10, PRIMARY, 0, A, 1000);
         accepted_update(
             &mut c,
-            1,
+            SECONDARY,
             Dialect::Isc,
             &binding(BindingState::Active, 800),
             900,
         );
         c.restarted(
             t(500),
-            "primary",
+            PRIMARY,
             &db(A, BindingState::Active, &MAC4, 798_000),
         );
         assert!(c.violations.is_empty(), "{:?}", c.violations);
         // A rejected update supersedes nothing.
         let mut c = Checker::default();
-        ack_received(&mut c, 10, "primary", 0, A, 1000);
+        ack_received(&mut c, 10, PRIMARY, 0, A, 1000);
         let upd = bndupd(
             0,
             3,
             &[(&binding(BindingState::Abandoned, 0), t(0), MASK)],
             Dialect::Isc,
         );
-        c.failover_message(Time::EPOCH, 1, 1, [0, 0], &upd, Dialect::Isc);
+        c.failover_message(Time::EPOCH, &sent(SECONDARY), &upd, Dialect::Isc);
         let reject = Message::new(MessageType::BndAck, 0, 3)
             .with(FoOption::AssignedIpAddress(A))
             .with(FoOption::RejectReason(
                 dhcpfo_engine::wire::failover::RejectReason(15),
             ));
-        c.failover_message(Time::EPOCH, 1, 0, [0, 0], &reject, Dialect::Isc);
-        c.restarted(t(500), "primary", &[]);
+        c.failover_message(Time::EPOCH, &sent(PRIMARY), &reject, Dialect::Isc);
+        c.restarted(t(500), PRIMARY, &[]);
         assert_eq!(properties(&c), ["durability"]);
     }
 
     #[test]
     fn a_nak_breaks_durability_only_for_the_owed_address_after_a_restart() {
         let mut c = Checker::default();
-        c.restarted(t(0), "primary", &[]);
-        ack_received(&mut c, 10, "primary", 0, A, 1000);
-        c.nak(t(400), "primary", 4, &MAC4, A);
+        c.restarted(t(0), PRIMARY, &[]);
+        ack_received(&mut c, 10, PRIMARY, 0, A, 1000);
+        c.nak(t(400), SIM, PRIMARY, 4, &MAC4, A);
         assert!(
             c.violations.is_empty(),
             "no crash since the ACK: not durability"
@@ -1537,16 +1751,16 @@ mod tests {
         // NAKs the RENEW of A.
         c.restarted(
             t(450),
-            "primary",
+            PRIMARY,
             &db(A, BindingState::Active, &MAC4, 1_000_000),
         );
-        c.nak(t(500), "secondary", 4, &MAC4, A);
+        c.nak(t(500), SIM, SECONDARY, 4, &MAC4, A);
         assert!(c.violations.is_empty(), "the secondary owes nothing");
-        c.nak(t(500), "primary", 4, &MAC4, B);
+        c.nak(t(500), SIM, PRIMARY, 4, &MAC4, B);
         assert!(c.violations.is_empty(), "a NAK of another address");
-        c.nak(t(1000), "primary", 4, &MAC4, A);
+        c.nak(t(1000), SIM, PRIMARY, 4, &MAC4, A);
         assert!(c.violations.is_empty(), "the lease had ended");
-        c.nak(t(500), "primary", 4, &MAC4, A);
+        c.nak(t(500), SIM, PRIMARY, 4, &MAC4, A);
         assert_eq!(properties(&c), ["durability"]);
     }
 
@@ -1558,19 +1772,19 @@ mod tests {
         c.leased(t(10), 4, A, t(1000));
         accepted_update(
             &mut c,
-            0,
+            PRIMARY,
             Dialect::Isc,
             &binding(BindingState::Active, 1000),
             1500,
         );
-        c.nak(t(600), "secondary", 4, &MAC4, B);
+        c.nak(t(600), SIM, SECONDARY, 4, &MAC4, B);
         assert!(c.violations.is_empty(), "a NAK of another address");
-        c.nak(t(600), "primary", 4, &MAC4, A);
+        c.nak(t(600), SIM, PRIMARY, 4, &MAC4, A);
         assert!(
             c.violations.is_empty(),
             "the primary learned nothing from its partner"
         );
-        c.nak(t(600), "secondary", 4, &MAC4, A);
+        c.nak(t(600), SIM, SECONDARY, 4, &MAC4, A);
         assert_eq!(properties(&c), ["lease-stability"]);
     }
 
@@ -1582,26 +1796,26 @@ mod tests {
         c.leased(t(10), 4, A, t(1000));
         accepted_update(
             &mut c,
-            0,
+            PRIMARY,
             Dialect::Isc,
             &binding(BindingState::Active, 1000),
             1500,
         );
         c.lost(4, A, LostReason::Rebooted);
-        c.nak(t(600), "secondary", 4, &MAC4, A);
+        c.nak(t(600), SIM, SECONDARY, 4, &MAC4, A);
         assert_eq!(properties(&c), ["lease-stability"]);
         // A lease given back is not the client's any more.
         let mut c = Checker::default();
         c.leased(t(10), 4, A, t(1000));
         accepted_update(
             &mut c,
-            0,
+            PRIMARY,
             Dialect::Isc,
             &binding(BindingState::Active, 1000),
             1500,
         );
         c.lost(4, A, LostReason::Released);
-        c.nak(t(600), "secondary", 4, &MAC4, A);
+        c.nak(t(600), SIM, SECONDARY, 4, &MAC4, A);
         assert!(c.violations.is_empty(), "{:?}", c.violations);
     }
 
@@ -1618,8 +1832,8 @@ mod tests {
             upd.options
                 .contains(&FoOption::BindingStatus(BindingStatus(0x1)))
         );
-        accepted_update(&mut c, 0, ms, &active, 1500);
-        c.nak(t(600), "secondary", 4, &MAC4, A);
+        accepted_update(&mut c, PRIMARY, ms, &active, 1500);
+        c.nak(t(600), SIM, SECONDARY, 4, &MAC4, A);
         assert_eq!(properties(&c), ["lease-stability"]);
 
         let mut c = Checker::default();
@@ -1630,8 +1844,8 @@ mod tests {
             upd.options
                 .contains(&FoOption::BindingStatus(BindingStatus(0x2)))
         );
-        accepted_update(&mut c, 0, ms, &declined, 1500);
-        c.nak(t(600), "secondary", 4, &MAC4, A);
+        accepted_update(&mut c, PRIMARY, ms, &declined, 1500);
+        c.nak(t(600), SIM, SECONDARY, 4, &MAC4, A);
         assert!(c.violations.is_empty(), "{:?}", c.violations);
     }
 
@@ -1642,14 +1856,14 @@ mod tests {
         // (not as a duplicate lease: client 4 never used A), and the declined lease is owed by
         // nobody when the primary restarts with A ABANDONED.
         let mut c = Checker::default();
-        c.ack_sent(t(10), "secondary", 5, A, 0);
-        c.received(5, "secondary", &MAC5, A, t(1000));
+        c.ack_sent(t(10), SECONDARY, 5, A, 0);
+        c.received(5, SECONDARY, &MAC5, A, t(1000));
         c.leased(t(10), 5, A, t(1000));
-        c.ack_sent(t(20), "primary", 4, A, 0);
-        c.received(4, "primary", &MAC4, A, t(1020));
+        c.ack_sent(t(20), PRIMARY, 4, A, 0);
+        c.received(4, PRIMARY, &MAC4, A, t(1020));
         c.duplicate_declined(t(20), 4, 5, A);
         c.lost(4, A, LostReason::Declined);
-        c.restarted(t(30), "primary", &db(A, BindingState::Abandoned, &[], 0));
+        c.restarted(t(30), PRIMARY, &db(A, BindingState::Abandoned, &[], 0));
         assert_eq!(properties(&c), ["duplicate-grant-declined"]);
         assert_eq!(c.violations[0].clients, vec![4, 5]);
         assert_eq!(c.duplicates_declined, 1);
@@ -1661,12 +1875,20 @@ mod tests {
         let mut c = Checker::default();
         c.stuck_pair(
             Time::from_secs(9),
-            [Some(FoState::Normal), Some(FoState::Normal)],
+            SIM,
+            [
+                (PRIMARY, Some(FoState::Normal)),
+                (SECONDARY, Some(FoState::Normal)),
+            ],
         );
         assert!(c.violations.is_empty());
         c.stuck_pair(
             Time::from_secs(9),
-            [Some(FoState::Normal), Some(FoState::RecoverWait)],
+            SIM,
+            [
+                (PRIMARY, Some(FoState::Normal)),
+                (SECONDARY, Some(FoState::RecoverWait)),
+            ],
         );
         assert_eq!(c.violations.len(), 1);
         assert_eq!(c.violations[0].property, "liveness");
@@ -1701,7 +1923,7 @@ mod tests {
             ]
         };
         let mut c = Checker::default();
-        c.databases_agree(Time::from_secs(9), agreeing());
+        c.databases_agree(Time::from_secs(9), SIM, named(agreeing()));
         assert!(c.violations.is_empty(), "{:?}", c.violations);
 
         for (who, change) in [
@@ -1716,7 +1938,7 @@ mod tests {
                 .unwrap();
             views[who][i] = change;
             let mut c = Checker::default();
-            c.databases_agree(Time::from_secs(9), views);
+            c.databases_agree(Time::from_secs(9), SIM, named(views));
             assert_eq!(c.violations.len(), 1);
             assert_eq!(c.violations[0].property, "liveness");
             assert_eq!(c.violations[0].addresses, vec![views_addr(i)]);
@@ -1726,8 +1948,14 @@ mod tests {
         let mut views = agreeing();
         views[1].pop();
         let mut c = Checker::default();
-        c.databases_agree(Time::from_secs(9), views);
+        c.databases_agree(Time::from_secs(9), SIM, named(views));
         assert_eq!(c.violations.len(), 1);
+    }
+
+    /// The primary's and the secondary's databases, by name.
+    fn named(views: [Vec<BindingView>; 2]) -> [(ServerName, Vec<BindingView>); 2] {
+        let [p, s] = views;
+        [(PRIMARY, p), (SECONDARY, s)]
     }
 
     fn views_addr(i: usize) -> Ipv4Addr {
@@ -1760,16 +1988,17 @@ mod tests {
             .with(FoOption::AssignedIpAddress(A))
             .with(FoOption::BindingStatus(BindingStatus(1)))
             .with(FoOption::PotentialExpirationTime(1000));
-        c.failover_message(Time::EPOCH, 1, 0, [0, 0], &upd, Dialect::Isc);
+        c.failover_message(Time::EPOCH, &sent(PRIMARY), &upd, Dialect::Isc);
         let nak = Message::new(MessageType::BndAck, 0, 7)
             .with(FoOption::AssignedIpAddress(A))
             .with(FoOption::RejectReason(
                 dhcpfo_engine::wire::failover::RejectReason(15),
             ));
-        c.failover_message(Time::EPOCH, 1, 1, [0, 0], &nak, Dialect::Isc);
+        c.failover_message(Time::EPOCH, &sent(SECONDARY), &nak, Dialect::Isc);
         c.granted(
             Time::from_secs(200),
-            0,
+            SIM,
+            PRIMARY,
             0,
             9,
             A,
@@ -1790,14 +2019,15 @@ mod tests {
         let mut c = Checker::default();
         for k in 0..600u32 {
             let at = Time::from_secs(u64::from(k) * 60);
-            c.failover_message(at, 1, 0, [0, 0], &upd(k), Dialect::Isc);
+            c.failover_message(at, &sent(PRIMARY), &upd(k), Dialect::Isc);
         }
         assert!(c.violations.is_empty(), "{:?}", c.violations);
         // The same address back and forth every few milliseconds.
         let mut c = Checker::default();
         for k in 0..=STORM_UPDATES {
             let at = Time::from_millis(u64::from(k) * 4);
-            c.failover_message(at, 1, (k % 2) as usize, [0, 0], &upd(k), Dialect::Isc);
+            let from = [PRIMARY, SECONDARY][(k % 2) as usize];
+            c.failover_message(at, &sent(from), &upd(k), Dialect::Isc);
         }
         assert_eq!(c.violations.len(), 1);
         assert_eq!(c.violations[0].property, "liveness");
@@ -1840,18 +2070,27 @@ mod tests {
         let mclt = Duration::from_secs(300);
         let history = |known: bool, reuse_at: u64| {
             let mut c = Checker::default();
-            c.granted(t(10), 0, 0, 4, A, t(300), mclt);
+            c.granted(t(10), SIM, PRIMARY, 0, 4, A, t(300), mclt);
             if known {
                 accepted_update(
                     &mut c,
-                    0,
+                    PRIMARY,
                     Dialect::Isc,
                     &binding(BindingState::Active, 1000),
                     1500,
                 );
             }
-            c.state(t(2000), 1, Some(FoState::PartnerDown));
-            c.granted(t(reuse_at), 1, 0, 9, A, t(reuse_at + 99_999), mclt);
+            c.state(t(2000), SIM, SECONDARY, Some(FoState::PartnerDown));
+            c.granted(
+                t(reuse_at),
+                SIM,
+                SECONDARY,
+                0,
+                9,
+                A,
+                t(reuse_at + 99_999),
+                mclt,
+            );
             c.violations
         };
         let early = history(true, 2100);
@@ -1866,5 +2105,157 @@ mod tests {
             history(false, 2100).is_empty(),
             "a lease it never heard of binds nothing it could wait for"
         );
+    }
+
+    // Three servers in two relationships: B is the secondary of A in "ab" and the primary of C
+    // in "bc", as a hub backs several primaries.
+    const SERVER_A: ServerName = ServerName::new("A");
+    const SERVER_B: ServerName = ServerName::new("B");
+    const SERVER_C: ServerName = ServerName::new("C");
+    const AB: Pair = Pair {
+        relationship: RelationshipName::new("ab"),
+        primary: SERVER_A,
+        secondary: SERVER_B,
+    };
+    const BC: Pair = Pair {
+        relationship: RelationshipName::new("bc"),
+        primary: SERVER_B,
+        secondary: SERVER_C,
+    };
+
+    /// `from`'s BNDUPD of A with PET `pet_s`, xid `xid`, in `pair` on connection `conn`.
+    fn pet_sent(c: &mut Checker, pair: Pair, conn: u64, from: ServerName, xid: u32, pet_s: u32) {
+        let upd = Message::new(MessageType::BndUpd, 0, xid)
+            .with(FoOption::AssignedIpAddress(A))
+            .with(FoOption::BindingStatus(BindingStatus(1)))
+            .with(FoOption::PotentialExpirationTime(pet_s));
+        c.failover_message(Time::EPOCH, &sent_in(pair, conn, from), &upd, Dialect::Isc);
+    }
+
+    /// `from`'s BNDACK accepting A, xid `xid`, in `pair` on connection `conn`.
+    fn pet_acked(c: &mut Checker, pair: Pair, conn: u64, from: ServerName, xid: u32) {
+        let ack = Message::new(MessageType::BndAck, 0, xid).with(FoOption::AssignedIpAddress(A));
+        c.failover_message(Time::EPOCH, &sent_in(pair, conn, from), &ack, Dialect::Isc);
+    }
+
+    #[test]
+    fn a_pet_acknowledged_in_one_relationship_lets_no_grant_past_the_mclt_in_another() {
+        // Goal: in "ab" the partners acknowledged each other's PET of 1000 s for A, so B may
+        // grant A there until 1000 s + MCLT. Nothing was acknowledged in "bc": there B may
+        // grant A only until now + MCLT, and its grant to 1030 s is a violation naming B and
+        // "bc". C, which acknowledged nothing either, is held to the same.
+        let mclt = Duration::from_secs(30);
+        let mut c = Checker::default();
+        pet_sent(&mut c, AB, 1, SERVER_B, 7, 1000);
+        pet_acked(&mut c, AB, 1, SERVER_A, 7);
+        pet_sent(&mut c, AB, 1, SERVER_A, 8, 1000);
+        pet_acked(&mut c, AB, 1, SERVER_B, 8);
+        c.granted(t(200), AB.relationship, SERVER_B, 0, 9, A, t(1030), mclt);
+        c.granted(t(200), AB.relationship, SERVER_A, 0, 9, A, t(1030), mclt);
+        assert!(c.violations.is_empty(), "{:?}", c.violations);
+
+        c.granted(t(200), BC.relationship, SERVER_B, 0, 9, A, t(1030), mclt);
+        assert_eq!(properties(&c), ["mclt"]);
+        let detail = &c.violations[0].detail;
+        assert!(detail.starts_with("B granted 10.0.0.1"), "{detail}");
+        assert!(detail.contains("in relationship bc"), "{detail}");
+        c.granted(t(200), BC.relationship, SERVER_C, 0, 9, A, t(1030), mclt);
+        assert_eq!(properties(&c), ["mclt", "mclt"]);
+        assert!(c.violations[1].detail.starts_with("C granted"));
+    }
+
+    #[test]
+    fn an_answer_in_another_relationship_acknowledges_nothing() {
+        // Goal: B's update of A to its partner A (connection 1, "ab") is answered only on that
+        // connection. C's BNDACK to B with the same xid, on their own connection (2, "bc"),
+        // answers no update B sent in "ab": the PET stays unacknowledged and in flight there,
+        // and nothing is in flight in "bc".
+        let mclt = Duration::from_secs(30);
+        let mut c = Checker::default();
+        pet_sent(&mut c, AB, 1, SERVER_B, 7, 1000);
+        pet_acked(&mut c, BC, 2, SERVER_C, 7);
+        assert!(c.update_in_flight(AB.relationship, A));
+        assert!(!c.update_in_flight(BC.relationship, A));
+        c.granted(t(200), AB.relationship, SERVER_B, 0, 9, A, t(1030), mclt);
+        assert_eq!(properties(&c), ["mclt"]);
+        assert!(c.violations[0].detail.contains("in relationship ab"));
+
+        // A's answer on connection 1 is the one that counts; a reject in "ab" is no reject in
+        // "bc".
+        c.violations.clear();
+        pet_acked(&mut c, AB, 1, SERVER_A, 7);
+        assert!(!c.update_in_flight(AB.relationship, A));
+        c.granted(t(200), AB.relationship, SERVER_B, 0, 9, A, t(1030), mclt);
+        assert!(c.violations.is_empty(), "{:?}", c.violations);
+        pet_sent(&mut c, AB, 1, SERVER_A, 9, 1000);
+        let reject = Message::new(MessageType::BndAck, 0, 9)
+            .with(FoOption::AssignedIpAddress(A))
+            .with(FoOption::RejectReason(
+                dhcpfo_engine::wire::failover::RejectReason(15),
+            ));
+        c.failover_message(
+            Time::EPOCH,
+            &sent_in(AB, 1, SERVER_B),
+            &reject,
+            Dialect::Isc,
+        );
+        assert!(c.update_rejected(AB.relationship, A));
+        assert!(!c.update_rejected(BC.relationship, A));
+    }
+
+    #[test]
+    fn partner_down_in_one_relationship_exempts_no_grant_in_another() {
+        // Goal: B is in PARTNER-DOWN with A ("ab") and in NORMAL with C ("bc"). Its long grant
+        // in "ab" is PARTNER-DOWN's to make; the same grant in "bc" breaks the MCLT rule, and a
+        // "bc" pair left outside NORMAL is reported by its own servers' names.
+        let mclt = Duration::from_secs(30);
+        let mut c = Checker::default();
+        c.state(
+            t(100),
+            AB.relationship,
+            SERVER_B,
+            Some(FoState::PartnerDown),
+        );
+        c.state(t(100), BC.relationship, SERVER_B, Some(FoState::Normal));
+        c.granted(t(200), AB.relationship, SERVER_B, 0, 9, A, t(99_999), mclt);
+        assert!(c.violations.is_empty(), "{:?}", c.violations);
+        c.granted(t(200), BC.relationship, SERVER_B, 0, 9, A, t(99_999), mclt);
+        assert_eq!(properties(&c), ["mclt"]);
+        assert!(c.violations[0].detail.contains("in relationship bc"));
+
+        let mut c = Checker::default();
+        c.stuck_pair(
+            t(300),
+            BC.relationship,
+            [
+                (SERVER_B, Some(FoState::Normal)),
+                (SERVER_C, Some(FoState::RecoverWait)),
+            ],
+        );
+        assert_eq!(properties(&c), ["liveness"]);
+        let detail = &c.violations[0].detail;
+        assert!(detail.starts_with("C is recover-wait"), "{detail}");
+        assert!(detail.contains("relationship bc"), "{detail}");
+    }
+
+    #[test]
+    fn a_binding_learned_in_one_relationship_is_not_known_in_another() {
+        // Goal: B accepted A's ACTIVE update for client 4 on A in "ab". A NAK of client 4's
+        // REQUEST for that address by B breaks lease stability when judged in "ab", where B
+        // learned the lease, and not in "bc", where it learned nothing.
+        let mut c = Checker::default();
+        c.leased(t(10), 4, A, t(1000));
+        let b = binding(BindingState::Active, 1000);
+        let upd = bndupd(0, 3, &[(&b, t(1500), MASK)], Dialect::Isc);
+        let upd = Message::parse(&upd.to_bytes(), Dialect::Isc).expect("the engine's own encoding");
+        c.failover_message(Time::EPOCH, &sent_in(AB, 1, SERVER_A), &upd, Dialect::Isc);
+        pet_acked(&mut c, AB, 1, SERVER_B, 3);
+        c.nak(t(600), BC.relationship, SERVER_B, 4, &MAC4, A);
+        assert!(c.violations.is_empty(), "{:?}", c.violations);
+        c.nak(t(600), AB.relationship, SERVER_B, 4, &MAC4, A);
+        assert_eq!(properties(&c), ["lease-stability"]);
+        let detail = &c.violations[0].detail;
+        assert!(detail.starts_with("B NAKed client 4"), "{detail}");
+        assert!(detail.contains("relationship ab"), "{detail}");
     }
 }

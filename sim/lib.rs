@@ -1,10 +1,11 @@
 //! dhcpfo: the deterministic simulation testbed for DHCPv4 failover, and its command line.
 //!
 //! The simulator runs the real engine (crate `dhcpfo-engine`) on a virtual clock: [`world`]
-//! (kernel, network, faults), [`client`] (RFC 2131 clients), [`check`] (the properties),
-//! [`pool_balance`] (the pool-balance property), [`scenario`] (YAML), [`tracing`] (the run's
-//! trace events), [`run`] (`dhcpfo run`) and [`sweep`] (`dhcpfo sweep`, many seeds on every core). The
-//! capture tooling (`dhcpfo decode`) lives in [`capture`] and [`decode`].
+//! (kernel, network, faults), [`client`] (RFC 2131 clients), [`check`] (the properties, keyed by
+//! the [`names`] of servers and relationships), [`pool_balance`] (the pool-balance property),
+//! [`scenario`] (YAML), [`tracing`] (the run's trace events), [`run`] (`dhcpfo run`) and
+//! [`sweep`] (`dhcpfo sweep`, many seeds on every core). The capture tooling (`dhcpfo
+//! decode`) lives in [`capture`] and [`decode`].
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -15,6 +16,7 @@ pub mod client;
 pub mod clock;
 pub mod decode;
 pub mod exit;
+pub mod names;
 pub mod pool_balance;
 pub mod queue;
 pub mod record;

@@ -2,7 +2,9 @@
 //! ('peer holds all free leases') while the pool still has free addresses"), judged as an
 //! observer of the failover wire.
 //!
-//! **What it reads.** Who holds which address is what the two servers *agreed* on the wire: an
+//! **What it reads.** One checker judges one relationship ([`Pair`]), and reads only the messages
+//! of that relationship, knowing its two servers by name. Who holds which address is what the
+//! two servers *agreed* on the wire: an
 //! address is the primary's to give when the last binding update about it that the receiver
 //! acknowledged without a reject said FREE (or EXPIRED, RELEASED or RESET, which become FREE on
 //! both sides once acknowledged, draft-12 §5.11), the secondary's when it said BACKUP, and
@@ -36,7 +38,8 @@ use dhcpfo_engine::wire::failover::{
     Binding, Dialect, FoOption, Message, MessageType, dialect::ms_binding_state,
 };
 
-use crate::check::Violation;
+use crate::check::{Link, Violation};
+use crate::names::{Pair, RelationshipName, ServerName};
 
 /// The most BNDUPDs kept waiting for their BNDACK.
 pub const MAX_PENDING: usize = 100_000;
@@ -97,6 +100,7 @@ struct Subnet {
 /// `pool-balance`.
 #[derive(Debug, Clone)]
 pub struct PoolBalance {
+    pair: Pair,
     serving: Serving,
     dialect: Dialect,
     bound: Duration,
@@ -104,8 +108,9 @@ pub struct PoolBalance {
     agreed: Vec<Held>,
     subnets: Vec<Subnet>,
     /// (sender, xid) → each address the BNDUPD carried and what it said.
-    pending: BTreeMap<(usize, u32), Vec<(Ipv4Addr, Held)>>,
-    states: [Option<FoState>; 2],
+    pending: BTreeMap<(ServerName, u32), Vec<(Ipv4Addr, Held)>>,
+    /// Each server's failover state in the relationship as last announced; absent while down.
+    states: BTreeMap<ServerName, FoState>,
     /// Since when both servers have been in NORMAL.
     normal_since: Option<Time>,
     /// How many times both servers entered NORMAL together: the periods this property was
@@ -114,10 +119,11 @@ pub struct PoolBalance {
 }
 
 impl PoolBalance {
-    /// A checker for a pair that shares clients as `serving`, speaks `dialect`, and has the
-    /// subnets `pools` (each a list of inclusive address ranges); a starvation longer than
-    /// `bound` is a violation.
+    /// A checker for the relationship `pair`, which shares clients as `serving`, speaks
+    /// `dialect`, and has the subnets `pools` (each a list of inclusive address ranges); a
+    /// starvation longer than `bound` is a violation.
     pub fn new(
+        pair: Pair,
         serving: Serving,
         dialect: Dialect,
         pools: &[Vec<(Ipv4Addr, Ipv4Addr)>],
@@ -146,6 +152,7 @@ impl PoolBalance {
             });
         }
         PoolBalance {
+            pair,
             serving,
             dialect,
             bound,
@@ -153,25 +160,35 @@ impl PoolBalance {
             agreed: vec![Held::Free; offset],
             subnets,
             pending: BTreeMap::new(),
-            states: [None, None],
+            states: BTreeMap::new(),
             normal_since: None,
             normal_periods: 0,
         }
     }
 
-    /// Server `server` announced `state` (`None`: it crashed).
+    /// `server` announced `state` in `relationship` (`None`: it crashed). Only the pair's own
+    /// servers in its own relationship count.
     pub fn state(
         &mut self,
         now: Time,
-        server: usize,
+        relationship: RelationshipName,
+        server: ServerName,
         state: Option<FoState>,
         out: &mut Vec<Violation>,
     ) {
         self.judge(now, out);
-        if let Some(s) = self.states.get_mut(server) {
-            *s = state;
+        if relationship != self.pair.relationship || self.pair.partner(server).is_none() {
+            return;
         }
-        let both = self.states.iter().all(|s| *s == Some(FoState::Normal));
+        match state {
+            Some(s) => self.states.insert(server, s),
+            None => self.states.remove(&server),
+        };
+        let both = self
+            .pair
+            .servers()
+            .iter()
+            .all(|s| self.states.get(s) == Some(&FoState::Normal));
         match (both, self.normal_since) {
             (true, None) => {
                 self.normal_since = Some(now);
@@ -185,15 +202,19 @@ impl PoolBalance {
         }
     }
 
-    /// Server `from` sent a failover message; BNDUPD and BNDACK are read.
+    /// A failover message crossed `link`; BNDUPD and BNDACK of the pair's relationship are
+    /// read.
     pub fn failover_message(
         &mut self,
         now: Time,
-        from: usize,
+        link: &Link,
         msg: &Message,
         out: &mut Vec<Violation>,
     ) {
         self.judge(now, out);
+        if link.relationship != self.pair.relationship {
+            return;
+        }
         match msg.msg_type {
             MessageType::BndUpd => {
                 let carried: Vec<(Ipv4Addr, Held)> = msg
@@ -203,10 +224,11 @@ impl PoolBalance {
                 if self.pending.len() >= MAX_PENDING {
                     self.pending.pop_first();
                 }
-                self.pending.insert((from, msg.xid), carried);
+                self.pending.insert((link.from.server, msg.xid), carried);
             }
             MessageType::BndAck => {
-                let sender = 1 - from.min(1);
+                // It answers the update its receiver sent.
+                let sender = link.to.server;
                 let Some(carried) = self.pending.remove(&(sender, msg.xid)) else {
                     return;
                 };
@@ -320,11 +342,16 @@ impl PoolBalance {
                 continue;
             }
             self.subnets[i].reported = true;
+            let Pair {
+                relationship,
+                primary,
+                secondary,
+            } = self.pair;
             let (starved, holder, held) = match (self.serving, s.free) {
                 (Serving::HotStandby, _) | (Serving::LoadBalance, 0) => {
-                    ("primary", "secondary", Held::Backup)
+                    (primary, secondary, Held::Backup)
                 }
-                (Serving::LoadBalance, _) => ("secondary", "primary", Held::Free),
+                (Serving::LoadBalance, _) => (secondary, primary, Held::Free),
             };
             let example = self.ranges.iter().filter(|r| r.subnet == i).find_map(|r| {
                 (0..r.len).find_map(|k| {
@@ -336,9 +363,9 @@ impl PoolBalance {
                 at: now,
                 property: "pool-balance",
                 detail: format!(
-                    "subnet {i}: the {starved} has had no address to give since +{:.3}s (over \
-                     the {} s bound) while the {holder} holds {} ({} FREE, {} BACKUP, as the \
-                     pair agreed on the wire)",
+                    "subnet {i} of relationship {relationship}: the {starved} has had no \
+                     address to give since +{:.3}s (over the {} s bound) while the {holder} \
+                     holds {} ({} FREE, {} BACKUP, as the pair agreed on the wire)",
                     since.saturating_since(crate::world::START).as_millis() as f64 / 1000.0,
                     self.bound.as_secs(),
                     if held == Held::Backup {
@@ -359,7 +386,32 @@ impl PoolBalance {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::Endpoint;
     use dhcpfo_engine::wire::failover::BindingStatus;
+
+    const PRIMARY: ServerName = ServerName::new("primary");
+    const SECONDARY: ServerName = ServerName::new("secondary");
+    const PAIR: Pair = Pair {
+        relationship: RelationshipName::new("sim"),
+        primary: PRIMARY,
+        secondary: SECONDARY,
+    };
+
+    /// A message from `from` to its partner in [`PAIR`].
+    fn sent(from: ServerName) -> Link {
+        sent_in(PAIR, from)
+    }
+
+    /// A message from `from` to its partner in `pair`.
+    fn sent_in(pair: Pair, from: ServerName) -> Link {
+        let end = |server| Endpoint { server, skew_ms: 0 };
+        Link {
+            conn: 1,
+            relationship: pair.relationship,
+            from: end(from),
+            to: end(pair.partner(from).expect("a server of the pair")),
+        }
+    }
 
     const T0: Time = crate::world::START;
 
@@ -374,14 +426,27 @@ mod tests {
     /// A pair on one subnet of `n` addresses, 10.0.1.0 onwards, both in NORMAL at T0.
     fn pair(serving: Serving, n: u8) -> (PoolBalance, Vec<Violation>) {
         let mut c = PoolBalance::new(
+            PAIR,
             serving,
             Dialect::Isc,
             &[vec![(addr(0), addr(n - 1))]],
             Duration::from_mins(10),
         );
         let mut out = Vec::new();
-        c.state(T0, 0, Some(FoState::Normal), &mut out);
-        c.state(T0, 1, Some(FoState::Normal), &mut out);
+        c.state(
+            T0,
+            PAIR.relationship,
+            PRIMARY,
+            Some(FoState::Normal),
+            &mut out,
+        );
+        c.state(
+            T0,
+            PAIR.relationship,
+            SECONDARY,
+            Some(FoState::Normal),
+            &mut out,
+        );
         (c, out)
     }
 
@@ -390,7 +455,7 @@ mod tests {
         c: &mut PoolBalance,
         out: &mut Vec<Violation>,
         now: Time,
-        from: usize,
+        from: ServerName,
         xid: u32,
         addrs: &[Ipv4Addr],
         state: BindingState,
@@ -403,8 +468,9 @@ mod tests {
                 .with(FoOption::BindingStatus(BindingStatus(state.to_d12())));
             ack = ack.with(FoOption::AssignedIpAddress(a));
         }
-        c.failover_message(now, from, &upd, out);
-        c.failover_message(now, 1 - from, &ack, out);
+        c.failover_message(now, &sent(from), &upd, out);
+        let back = PAIR.partner(from).expect("a server of the pair");
+        c.failover_message(now, &sent(back), &ack, out);
     }
 
     #[test]
@@ -416,7 +482,7 @@ mod tests {
             &mut c,
             &mut out,
             at(1),
-            0,
+            PRIMARY,
             1,
             &[addr(9)],
             BindingState::Backup,
@@ -426,7 +492,7 @@ mod tests {
             &mut c,
             &mut out,
             at(60),
-            0,
+            PRIMARY,
             2,
             &leased,
             BindingState::Active,
@@ -436,7 +502,7 @@ mod tests {
             &mut c,
             &mut out,
             at(180),
-            1,
+            SECONDARY,
             1,
             &[addr(9)],
             BindingState::Free,
@@ -445,7 +511,7 @@ mod tests {
             &mut c,
             &mut out,
             at(190),
-            0,
+            PRIMARY,
             3,
             &[addr(9)],
             BindingState::Active,
@@ -461,13 +527,21 @@ mod tests {
         // address the secondary holds.
         let (mut c, mut out) = pair(Serving::HotStandby, 10);
         let half: Vec<Ipv4Addr> = (5..10).map(addr).collect();
-        agree(&mut c, &mut out, at(1), 0, 1, &half, BindingState::Backup);
+        agree(
+            &mut c,
+            &mut out,
+            at(1),
+            PRIMARY,
+            1,
+            &half,
+            BindingState::Backup,
+        );
         let leased: Vec<Ipv4Addr> = (0..5).map(addr).collect();
         agree(
             &mut c,
             &mut out,
             at(60),
-            0,
+            PRIMARY,
             2,
             &leased,
             BindingState::Active,
@@ -479,7 +553,7 @@ mod tests {
             &mut c,
             &mut out,
             at(700),
-            0,
+            PRIMARY,
             3,
             &[addr(0)],
             BindingState::Active,
@@ -492,7 +566,7 @@ mod tests {
             &mut c,
             &mut out,
             at(800),
-            0,
+            PRIMARY,
             4,
             &[addr(1)],
             BindingState::Active,
@@ -520,17 +594,17 @@ mod tests {
                     dhcpfo_engine::wire::failover::RejectReason(15),
                 ));
         }
-        c.failover_message(at(1), 0, &upd, &mut out);
-        c.failover_message(at(1), 1, &nak, &mut out);
+        c.failover_message(at(1), &sent(PRIMARY), &upd, &mut out);
+        c.failover_message(at(1), &sent(SECONDARY), &nak, &mut out);
         c.finish(at(3600), &mut out);
         assert!(out.is_empty(), "{out:?}");
         // The secondary holds everything, but the primary is down: nothing to judge.
-        c.state(at(3600), 0, None, &mut out);
+        c.state(at(3600), PAIR.relationship, PRIMARY, None, &mut out);
         agree(
             &mut c,
             &mut out,
             at(3601),
-            0,
+            PRIMARY,
             10,
             &all,
             BindingState::Backup,
@@ -538,7 +612,13 @@ mod tests {
         c.finish(at(9000), &mut out);
         assert!(out.is_empty(), "{out:?}");
         // Back in NORMAL, the clock starts again.
-        c.state(at(9000), 0, Some(FoState::Normal), &mut out);
+        c.state(
+            at(9000),
+            PAIR.relationship,
+            PRIMARY,
+            Some(FoState::Normal),
+            &mut out,
+        );
         c.finish(at(9000 + 599), &mut out);
         assert!(out.is_empty());
         c.finish(at(9000 + 601), &mut out);
@@ -552,19 +632,35 @@ mod tests {
         c.finish(at(300), &mut out);
         assert!(out.is_empty());
         let half: Vec<Ipv4Addr> = (4..8).map(addr).collect();
-        agree(&mut c, &mut out, at(301), 0, 1, &half, BindingState::Backup);
+        agree(
+            &mut c,
+            &mut out,
+            at(301),
+            PRIMARY,
+            1,
+            &half,
+            BindingState::Backup,
+        );
         // The secondary's clients lease its half; one address left on each side is fine.
         agree(
             &mut c,
             &mut out,
             at(400),
-            1,
+            SECONDARY,
             1,
             &half[..3],
             BindingState::Active,
         );
         let mine: Vec<Ipv4Addr> = (0..3).map(addr).collect();
-        agree(&mut c, &mut out, at(400), 0, 2, &mine, BindingState::Active);
+        agree(
+            &mut c,
+            &mut out,
+            at(400),
+            PRIMARY,
+            2,
+            &mine,
+            BindingState::Active,
+        );
         c.finish(at(3600), &mut out);
         assert!(out.is_empty(), "{out:?}");
 
@@ -579,17 +675,54 @@ mod tests {
     }
 
     #[test]
+    fn another_relationships_messages_and_states_are_not_this_pairs() {
+        // Goal: the secondary also backs a third server in relationship "other"; the updates it
+        // agrees there, and its state there, say nothing about this pair's pool.
+        let (mut c, mut out) = pair(Serving::HotStandby, 4);
+        let other = Pair {
+            relationship: RelationshipName::new("other"),
+            primary: ServerName::new("third"),
+            secondary: SECONDARY,
+        };
+        let on = |from: ServerName| sent_in(other, from);
+        let mut upd = Message::new(MessageType::BndUpd, 0, 1);
+        let mut ack = Message::new(MessageType::BndAck, 0, 1);
+        for a in (0..4).map(addr) {
+            upd = upd
+                .with(FoOption::AssignedIpAddress(a))
+                .with(FoOption::BindingStatus(BindingStatus(
+                    BindingState::Backup.to_d12(),
+                )));
+            ack = ack.with(FoOption::AssignedIpAddress(a));
+        }
+        c.failover_message(at(1), &on(other.primary), &upd, &mut out);
+        c.failover_message(at(1), &on(SECONDARY), &ack, &mut out);
+        c.finish(at(3600), &mut out);
+        assert!(out.is_empty(), "{out:?}");
+        // The secondary goes down in "other" only: this pair stays in NORMAL, and a
+        // starvation of its own is still judged.
+        c.state(at(3600), other.relationship, SECONDARY, None, &mut out);
+        c.failover_message(at(3601), &sent(PRIMARY), &upd, &mut out);
+        c.failover_message(at(3601), &sent(SECONDARY), &ack, &mut out);
+        c.finish(at(3601 + 601), &mut out);
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert!(out[0].detail.contains("relationship sim"), "{out:?}");
+        assert_eq!(c.normal_periods(), 1);
+    }
+
+    #[test]
     fn microsoft_binding_states_are_read_in_their_dialect() {
         use dhcpfo_engine::wire::failover::dialect::ms_status;
         let mut c = PoolBalance::new(
+            PAIR,
             Serving::HotStandby,
             Dialect::Microsoft,
             &[vec![(addr(0), addr(1))]],
             Duration::from_mins(10),
         );
         let mut out = Vec::new();
-        for n in [0, 1] {
-            c.state(T0, n, Some(FoState::Normal), &mut out);
+        for n in PAIR.servers() {
+            c.state(T0, PAIR.relationship, n, Some(FoState::Normal), &mut out);
         }
         // MS-DHCPF §3.1.4.2: 0x2 without a lease record is BACKUP (in the ISC dialect 2 would
         // be ACTIVE, and the pair would look merely full).
@@ -601,8 +734,8 @@ mod tests {
         let ack = Message::new(MessageType::BndAck, 0, 1)
             .with(FoOption::AssignedIpAddress(addr(0)))
             .with(FoOption::AssignedIpAddress(addr(1)));
-        c.failover_message(at(1), 0, &upd, &mut out);
-        c.failover_message(at(1), 1, &ack, &mut out);
+        c.failover_message(at(1), &sent(PRIMARY), &upd, &mut out);
+        c.failover_message(at(1), &sent(SECONDARY), &ack, &mut out);
         c.finish(at(1000), &mut out);
         assert_eq!(out.len(), 1, "{out:?}");
     }

@@ -32,9 +32,10 @@ use dhcpfo_engine::wire::failover::Message;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::check::{BindingView, Checker, StoredLease};
+use crate::check::{BindingView, Checker, Endpoint, Link, StoredLease};
 use crate::client::{Client, ClientConfig, ClientOutput};
 use crate::clock::Clock;
+use crate::names::{Pair, RelationshipName, ServerName};
 use crate::queue::Queue;
 use crate::scenario::{Command, Cut, Fault, PairMode, Scenario, StorageLoss, Verb};
 use crate::tracing;
@@ -49,6 +50,20 @@ pub const START: Time = Time::from_secs(1_800_000_000);
 const SERVER_ADDR: [Ipv4Addr; 2] = [Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2)];
 /// The servers' names, as the trace and the checkers name them: server `n` is `NAMES[n]`.
 pub const NAMES: [&str; 2] = ["primary", "secondary"];
+/// The name of the servers' failover relationship (sent in CONNECT).
+const RELATIONSHIP: &str = "sim";
+/// The servers' relationship as the checkers know it: by name, with its servers by name.
+const PAIR: Pair = Pair {
+    relationship: RelationshipName::new(RELATIONSHIP),
+    primary: ServerName::new(NAMES[0]),
+    secondary: ServerName::new(NAMES[1]),
+};
+
+/// Server `n`, as the checkers name it.
+fn server_name(n: usize) -> ServerName {
+    ServerName::new(NAMES[n])
+}
+
 /// The most events one run may process: a bound on every loop (house rules).
 pub const MAX_EVENTS: u64 = 500_000_000;
 
@@ -534,8 +549,8 @@ impl World {
                 }),
                 // On its way (sent and unanswered), or changed and not yet sent; a rejected
                 // update is neither: the partners disagree, and that is judged.
-                in_flight: self.checker.update_in_flight(b.address)
-                    || (b.unacked && !self.checker.update_rejected(b.address)),
+                in_flight: self.checker.update_in_flight(PAIR.relationship, b.address)
+                    || (b.unacked && !self.checker.update_rejected(PAIR.relationship, b.address)),
             })
             .collect()
     }
@@ -778,11 +793,11 @@ impl World {
         self.checker.liveness_checks += 1;
         let now = self.now.max(START);
         let before = self.checker.violations.len();
-        let states = [self.server_state(0), self.server_state(1)];
-        self.checker.stuck_pair(now, states);
+        let states = [0, 1].map(|n| (server_name(n), self.server_state(n)));
+        self.checker.stuck_pair(now, PAIR.relationship, states);
         if self.checker.violations.len() == before {
-            let views = [0, 1].map(|n| self.binding_views(n));
-            self.checker.databases_agree(now, views);
+            let views = [0, 1].map(|n| (server_name(n), self.binding_views(n)));
+            self.checker.databases_agree(now, PAIR.relationship, views);
         }
         if self.checker.violations.len() == before {
             let waiting: Vec<(usize, Time)> = self
@@ -975,7 +990,7 @@ impl World {
                         expires_at: b.expires_at,
                     })
                     .collect();
-                self.checker.restarted(self.now, NAMES[n], &db);
+                self.checker.restarted(self.now, server_name(n), &db);
                 let mut s = s;
                 s.watch_binding_changes();
                 self.servers[n].server = Some(s);
@@ -1069,14 +1084,20 @@ impl World {
                 StorageLoss::LoseAll => CrashMode::LoseEverything,
             });
             if storage == StorageLoss::LoseAll {
-                self.checker.storage_lost(n);
+                self.checker.storage_lost(server_name(n));
             }
             self.servers[n].disk = disk;
             self.servers[n].state = None;
             let now = self.now;
-            self.checker.state(now, n, None);
-            self.pool_balance
-                .state(self.now, n, None, &mut self.checker.violations);
+            self.checker
+                .state(now, PAIR.relationship, server_name(n), None);
+            self.pool_balance.state(
+                now,
+                PAIR.relationship,
+                server_name(n),
+                None,
+                &mut self.checker.violations,
+            );
             // The process died: the kernel closes its sockets; the partner sees a close
             // unless a partition swallows it.
             let dead: Vec<u64> = self
@@ -1232,14 +1253,24 @@ impl World {
                         && let Ok(msg) =
                             Message::parse(&bytes, self.scenario.servers.dialect.dialect())
                     {
-                        let skews = [self.clock_skew_ms(0), self.clock_skew_ms(1)];
+                        let end = |k: usize| Endpoint {
+                            server: server_name(k),
+                            skew_ms: self.clock_skew_ms(k),
+                        };
+                        // Every failover connection joins the pair: it carries the message
+                        // to the sender's partner.
+                        let link = Link {
+                            conn,
+                            relationship: PAIR.relationship,
+                            from: end(n),
+                            to: end(1 - n),
+                        };
                         let now = self.now;
                         let dialect = self.scenario.servers.dialect.dialect();
-                        self.checker
-                            .failover_message(now, conn, n, skews, &msg, dialect);
+                        self.checker.failover_message(now, &link, &msg, dialect);
                         self.pool_balance.failover_message(
                             now,
-                            n,
+                            &link,
                             &msg,
                             &mut self.checker.violations,
                         );
@@ -1279,9 +1310,15 @@ impl World {
                 Output::FailoverState { from, to } => {
                     self.servers[n].state = Some(to);
                     let now = self.now;
-                    self.checker.state(now, n, Some(to));
-                    self.pool_balance
-                        .state(self.now, n, Some(to), &mut self.checker.violations);
+                    self.checker
+                        .state(now, PAIR.relationship, server_name(n), Some(to));
+                    self.pool_balance.state(
+                        now,
+                        PAIR.relationship,
+                        server_name(n),
+                        Some(to),
+                        &mut self.checker.violations,
+                    );
                     let relationship = self.relationship_name();
                     self.note(Event::State {
                         server: NAMES[n].into(),
@@ -1329,9 +1366,10 @@ impl World {
                     let end = now + Duration::from_secs(u64::from(secs));
                     let mclt = self.mclt;
                     let skew = self.clock_skew_ms(n);
+                    let (rel, server) = (PAIR.relationship, server_name(n));
                     self.checker
-                        .granted(now, n, skew, client, r.yiaddr, end, mclt);
-                    self.checker.ack_sent(now, NAMES[n], client, r.yiaddr, skew);
+                        .granted(now, rel, server, skew, client, r.yiaddr, end, mclt);
+                    self.checker.ack_sent(now, server, client, r.yiaddr, skew);
                 }
             }
             6 => {
@@ -1349,7 +1387,8 @@ impl World {
                     && xid == nak.xid
                 {
                     let mac = r.chaddr;
-                    self.checker.nak(now, NAMES[n], client, &mac, address);
+                    let (rel, server) = (PAIR.relationship, server_name(n));
+                    self.checker.nak(now, rel, server, client, &mac, address);
                 }
             }
             _ => {}
@@ -1467,7 +1506,7 @@ impl World {
                         let mac = mac_of(c);
                         self.checker.received(
                             c,
-                            NAMES[k],
+                            server_name(k),
                             &mac,
                             l.address,
                             granted_until.min(until),
@@ -1711,7 +1750,8 @@ fn pool_balance_checker(s: &Scenario) -> crate::pool_balance::PoolBalance {
         .map(|n| n.ranges.iter().map(|r| (r.first, r.last)).collect())
         .collect();
     let dialect = s.servers.dialect.dialect();
-    PoolBalance::new(serving, dialect, &pools, s.checks.pool_balance_within.0)
+    let bound = s.checks.pool_balance_within.0;
+    PoolBalance::new(PAIR, serving, dialect, &pools, bound)
 }
 
 fn server_config(s: &Scenario, i: usize) -> ServerConfig {
@@ -1747,7 +1787,7 @@ fn server_config(s: &Scenario, i: usize) -> ServerConfig {
         reservations: vec![],
         offer_hold_s: 60,
         failover: Some(RelationshipConfig {
-            name: "sim".into(),
+            name: RELATIONSHIP.into(),
             role,
             local_address: SERVER_ADDR[i],
             local_port: 647,
