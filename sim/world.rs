@@ -22,8 +22,10 @@ use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 use dhcpfo_engine::config::{AddressRange, LeaseTimes, ServerConfig, Subnet};
+use dhcpfo_engine::failover::messages;
 use dhcpfo_engine::failover::state::FoState;
 use dhcpfo_engine::failover::{BucketOwner, Mode, RelationshipConfig, Role};
+use dhcpfo_engine::lease::{Binding, BindingState, HwAddr};
 use dhcpfo_engine::server::{Admin, Direction, Output, Received, Server};
 use dhcpfo_engine::storage::{CrashMode, MemStorage};
 use dhcpfo_engine::time::{Duration, Time};
@@ -36,7 +38,7 @@ use crate::check::{BindingView, Checker, StoredLease};
 use crate::client::{Client, ClientConfig, ClientOutput};
 use crate::clock::Clock;
 use crate::queue::Queue;
-use crate::scenario::{Command, Cut, Fault, PairMode, Scenario, StorageLoss, Verb};
+use crate::scenario::{Command, Cut, Fault, PairMode, Scenario, StorageLoss, Verb, Victim};
 use crate::trace::Trace;
 use crate::watch::Watch;
 
@@ -45,6 +47,13 @@ pub const START: Time = Time::from_secs(1_800_000_000);
 const SERVER_ADDR: [Ipv4Addr; 2] = [Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2)];
 /// The servers' names, as the trace and the checkers name them: server `n` is `NAMES[n]`.
 pub const NAMES: [&str; 2] = ["primary", "secondary"];
+/// The first xid of forged updates ([`Verb::Forge`]), the next one each: far above any xid a
+/// server reaches counting from 0, so that the target's BNDACK answers nothing its partner
+/// sent, and neither the partner nor the checkers take it for the answer to a real update.
+const FORGED_XID_BASE: u32 = 0xf0f0_0000;
+/// The key an attacker who does not know the shared secret signs forged messages with.
+const ATTACKER_SECRET: &[u8] = b"attacker";
+
 /// The most events one run may process: a bound on every loop (house rules).
 pub const MAX_EVENTS: u64 = 500_000_000;
 
@@ -143,6 +152,9 @@ struct ClientSlot {
     /// Since when the running client has held no lease (`None` while it holds one, or before
     /// it starts).
     unleased_since: Option<Time>,
+    /// When it last accepted a lease (its last DHCPACK), in true time: the transaction a
+    /// forged release claims to follow ([`Verb::Forge`]).
+    leased_at: Option<Time>,
 }
 
 /// Counts of what a run did.
@@ -209,6 +221,8 @@ pub struct World {
     /// Counts the faults applied: a liveness judgement scheduled in an older generation is
     /// void.
     fault_generation: u64,
+    /// Forged updates injected so far (each takes the next xid from [`FORGED_XID_BASE`]).
+    forged: u32,
 }
 
 impl World {
@@ -246,6 +260,7 @@ impl World {
                     clock: client_clock(&scenario.clients, seed, i),
                     armed: None,
                     unleased_since: None,
+                    leased_at: None,
                 }
             })
             .collect();
@@ -281,6 +296,7 @@ impl World {
             spin_second: 0,
             spin_events: 0,
             fault_generation: 0,
+            forged: 0,
         };
         w.trace.event(START, "run", &[("seed", seed.to_string())]);
         for n in 0..2 {
@@ -886,6 +902,7 @@ impl World {
                 self.trace
                     .event(self.now, "fault", &[("delay_ms", delay_ms.to_string())]);
             }
+            Verb::Forge { to, release } => self.forge(to.index(), release),
             Verb::ClockOffset { node, offset_s } => {
                 let n = node.index();
                 let now = self.now;
@@ -905,6 +922,114 @@ impl World {
                 self.drain_server(n);
             }
         }
+    }
+
+    /// An attacker injects into server `to`'s established failover connection a BNDUPD as if
+    /// from its partner, saying the client of `victim` released it (see [`Verb::Forge`]).
+    ///
+    /// The forged update goes straight into the target's byte stream (the attacker sits at the
+    /// target's end of the link) as one whole frame between the partner's. It is not fed to
+    /// the checkers: they judge what the servers send, and this is not the partner's word. The
+    /// target's answer leaves through [`World::drain_server`] like any other; its xid matches
+    /// no update the partner sent, so the checkers and the partner drop it.
+    fn forge(&mut self, to: usize, victim: Victim) {
+        let target = NAMES[to];
+        let conn = self.servers[to]
+            .server
+            .as_ref()
+            .and_then(Server::relationship)
+            .and_then(|r| r.established())
+            .map(|l| l.conn)
+            .filter(|c| self.conns.contains_key(c));
+        let Some(conn) = conn else {
+            self.trace.event(
+                self.now,
+                "fault",
+                &[("forge", target.into()), ("result", "no connection".into())],
+            );
+            return;
+        };
+        // The address and its holder, as the clients see them.
+        let picked = match victim {
+            // The lease longest unrenewed: the quietest client, whose release is the easiest
+            // to believe, and whose address, released so long ago, is given out first.
+            Victim::Leased => self
+                .clients
+                .iter()
+                .enumerate()
+                .filter_map(|(c, slot)| Some((slot.leased_at?, slot.client.lease()?.address, c)))
+                .min()
+                .map(|(_, address, c)| (address, Some(c))),
+            Victim::Address(address) => {
+                let holder = self
+                    .clients
+                    .iter()
+                    .position(|slot| slot.client.lease().is_some_and(|l| l.address == address));
+                Some((address, holder))
+            }
+        };
+        let Some((address, holder)) = picked else {
+            self.trace.event(
+                self.now,
+                "fault",
+                &[
+                    ("forge", target.into()),
+                    ("result", "no address leased".into()),
+                ],
+            );
+            return;
+        };
+        // What a real release relayed by the partner carries, on the partner's clock: the
+        // client, and as the time of the release one second after the client's last DHCPACK
+        // (the attacker read that transaction time off the wire in the update that carried it).
+        let from = 1 - to;
+        let released = holder
+            .and_then(|c| self.clients[c].leased_at)
+            .map_or(self.now, |t| (t + Duration::from_secs(1)).min(self.now));
+        let (at, released_at) = (
+            self.server_clock(from),
+            self.servers[from].clock.local(released),
+        );
+        let mut b = Binding::new(address, BindingState::Released);
+        b.hw = holder.map(|c| HwAddr {
+            htype: 1,
+            addr: mac_of(c).to_vec(),
+        });
+        (b.cltt, b.state_since, b.expires_at) = (released_at, released_at, released_at);
+        let mask = subnets(&self.scenario)
+            .iter()
+            .find(|n| n.contains(address))
+            .map_or(Ipv4Addr::UNSPECIFIED, |n| n.mask);
+        let xid = FORGED_XID_BASE.wrapping_add(self.forged);
+        self.forged = self.forged.wrapping_add(1);
+        let dialect = self.scenario.servers.dialect.dialect();
+        let msg = messages::bndupd(at.as_unix_secs(), xid, &[(&b, released_at, mask)], dialect);
+        let signed = self.scenario.servers.shared_secret.is_some();
+        let bytes = messages::encode(&msg, signed.then_some(ATTACKER_SECRET));
+        self.trace.event(
+            self.now,
+            "fault",
+            &[
+                ("forge", target.into()),
+                ("release", address.to_string()),
+                ("client", holder.map_or("none".into(), |c| c.to_string())),
+                ("released_at", fmt_at(released)),
+                ("xid", format!("{xid:#010x}")),
+                ("digest", if signed { "wrong key" } else { "none" }.into()),
+            ],
+        );
+        if let Some(w) = self.watch.as_mut() {
+            w.failover(self.now, "attacker", target, &bytes, dialect);
+        }
+        if let Some(r) = self.recorder.as_mut() {
+            // On the wire it is a segment of the partner's stream: that is the forgery.
+            r.tcp_send(self.now, conn, from, &bytes);
+        }
+        let clock = self.server_clock(to);
+        if let Some(s) = self.servers[to].server.as_mut() {
+            s.handle_peer_bytes(clock, conn, &bytes);
+        }
+        self.drain_server(to);
     }
 
     /// Crash server `n` (if it runs): its storage keeps what `storage` says, its connections
@@ -1339,6 +1464,7 @@ impl World {
                         continue;
                     }
                     self.clients[c].unleased_since = None;
+                    self.clients[c].leased_at = Some(now);
                     self.checker.leased(now, c, l.address, until);
                     self.trace.lease(now, c, l.address, until);
                 }
@@ -1506,33 +1632,23 @@ fn relay_of(k: usize) -> Ipv4Addr {
     Ipv4Addr::new(10, k as u8, 0, 1)
 }
 
-/// One subnet per segment: 10.k.0.0/16, its share of the pool from 10.k.1.0.
+/// One subnet per segment: 10.k.0.0/16, its share of the pool from 10.k.1.0
+/// ([`Scenario::pool_ranges`]).
 fn subnets(s: &Scenario) -> Vec<Subnet> {
-    let segments = s.clients.segments.max(1);
-    let share = (s.servers.pool_size / segments).max(1);
-    (0..segments)
-        .map(|k| {
-            let first = u32::from(Ipv4Addr::new(10, k as u8, 1, 0));
-            let size = if k == 0 {
-                s.servers.pool_size - share * (segments - 1)
+    s.pool_ranges()
+        .into_iter()
+        .enumerate()
+        .map(|(k, (first, last))| Subnet {
+            network: Ipv4Addr::new(10, k as u8, 0, 0),
+            mask: Ipv4Addr::new(255, 255, 0, 0),
+            ranges: vec![AddressRange { first, last }],
+            routers: vec![if k == 0 {
+                Ipv4Addr::new(10, 0, 0, 254)
             } else {
-                share
-            };
-            Subnet {
-                network: Ipv4Addr::new(10, k as u8, 0, 0),
-                mask: Ipv4Addr::new(255, 255, 0, 0),
-                ranges: vec![AddressRange {
-                    first: Ipv4Addr::from(first),
-                    last: Ipv4Addr::from(first + size - 1),
-                }],
-                routers: vec![if k == 0 {
-                    Ipv4Addr::new(10, 0, 0, 254)
-                } else {
-                    relay_of(k as usize)
-                }],
-                dns_servers: vec![],
-                domain_name: None,
-            }
+                relay_of(k)
+            }],
+            dns_servers: vec![],
+            domain_name: None,
         })
         .collect()
 }

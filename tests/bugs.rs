@@ -33,9 +33,7 @@ fn hunt(bug: Bug) -> Option<(&'static str, std::ops::Range<u64>)> {
         Bug::AckBeforeStableStorage => Some(("hot-standby-primary-quick-restart", 0..2)),
         Bug::ForgetUnackedOnReconnect => Some(("flapping-failover-link", 0..2)),
         Bug::SkipRecoverWait => Some(("disk-lost-during-partition", 0..2)),
-        // Caught by `a_forged_release_drops_the_connection_unless_digests_go_unchecked` only,
-        // until the simulator can forge a message.
-        Bug::AcceptBadDigest => None,
+        Bug::AcceptBadDigest => Some(("microsoft-dialect-forged-update", 0..2)),
     }
 }
 
