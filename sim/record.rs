@@ -39,7 +39,7 @@ pub fn pcap(records: &[Record]) -> Vec<u8> {
             }
             Event::Failover(m) => {
                 if let Some(bytes) = unhex(&m.bytes) {
-                    r.tcp_send(t, m.conn, &m.from, &bytes);
+                    r.tcp_send(t, m.conn, &m.to, &bytes);
                 }
             }
             Event::ConnClose { conn, by } => r.tcp_close(t, *conn, by),
@@ -116,12 +116,17 @@ impl Recorder {
         }
     }
 
-    /// A failover message sent by `node` on a connection.
-    fn tcp_send(&mut self, t_ms: u64, conn: u64, node: &str, bytes: &[u8]) {
+    /// A failover message on a connection, to `receiver`: it travels from the other end (a
+    /// forged message too, whoever wrote it).
+    fn tcp_send(&mut self, t_ms: u64, conn: u64, receiver: &str, bytes: &[u8]) {
         let Some((c, dialer)) = self.conns.get_mut(&conn) else {
             return;
         };
-        let frames = c.send(Recorder::side(dialer, node), bytes);
+        let side = match Recorder::side(dialer, receiver) {
+            Side::Client => Side::Server,
+            Side::Server => Side::Client,
+        };
+        let frames = c.send(side, bytes);
         for f in frames {
             self.write(t_ms, &f);
         }

@@ -32,6 +32,7 @@
 //!   - { at: 40m, clock_offset_s: 120, node: secondary }
 //!   - { at: 1h40m, clock_drift_ppm: 2000, node: primary }   # 0 stops it
 //!   - { at: 2h40m, reboot_clients: true }            # every client INIT-REBOOTs
+//!   - { at: 2h50m, forge: primary, release: leased } # a forged BNDUPD (or release: ADDRESS)
 //! checks:
 //!   converge_within: 10m
 //!   pool_balance_within: 10m  # how long the serving server may have no address to give
@@ -44,6 +45,7 @@
 //! (module `fault`).
 
 use std::fmt;
+use std::net::Ipv4Addr;
 use std::path::Path;
 
 use dhcpfo_engine::bugs::Bugs;
@@ -52,7 +54,7 @@ use serde::{Deserialize, Serialize};
 
 mod fault;
 
-pub use fault::{Command, Cut, Fault, Node, StorageLoss, Verb};
+pub use fault::{Command, Cut, Fault, Node, StorageLoss, Verb, Victim};
 
 /// A whole scenario.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -114,8 +116,9 @@ pub struct Scenario {
 /// the clocks: no scheduled crash, restart, partition, heal, operator command (its server may
 /// be down by the nemesis) or clock setting may fall in that window, and none may still be in
 /// force when it opens (a server down, a cut in place, a clock off true time), since a drawn
-/// restart, heal or clock reset would end it at a time drawn from the seed. Delay spikes and
-/// client reboots may fall anywhere: the nemesis does not touch them. By `heal_by` the
+/// restart, heal or clock reset would end it at a time drawn from the seed. Delay spikes,
+/// client reboots and forged messages may fall anywhere: the nemesis does not touch them (a
+/// forge that finds no connection, its server down by the nemesis, says so in the trace). By `heal_by` the
 /// nemesis has undone all it did, so scheduled faults after it start from a whole world.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -647,7 +650,27 @@ impl Scenario {
             self.duration,
             self.network.delay_ms_mean,
             self.nemesis.as_ref(),
+            &self.pool_ranges(),
         )
+    }
+
+    /// The pool, one range of addresses per client segment: segment k's subnet is 10.k.0.0/16
+    /// and its share starts at 10.k.1.0; the segments share `servers.pool_size` evenly and
+    /// segment 0, the servers' own, takes what the division leaves over.
+    pub fn pool_ranges(&self) -> Vec<(Ipv4Addr, Ipv4Addr)> {
+        let segments = self.clients.segments.max(1);
+        let share = (self.servers.pool_size / segments).max(1);
+        (0..segments)
+            .map(|k| {
+                let first = u32::from(Ipv4Addr::new(10, k as u8, 1, 0));
+                let size = if k == 0 {
+                    self.servers.pool_size - share * (segments - 1)
+                } else {
+                    share
+                };
+                (Ipv4Addr::from(first), Ipv4Addr::from(first + size - 1))
+            })
+            .collect()
     }
 }
 
@@ -733,7 +756,7 @@ mod tests {
             .map(|l| format!("{}\n", l.strip_prefix("//! ").unwrap_or("")))
             .collect();
         let s = Scenario::parse(&text).unwrap();
-        assert_eq!(s.faults.len(), 10);
+        assert_eq!(s.faults.len(), 11);
     }
 
     #[test]

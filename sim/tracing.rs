@@ -125,11 +125,13 @@ pub fn fault(f: &Verb, names: &[&str; 2]) -> FaultEvent {
         Verb::ClockDrift { node, .. } => ("clock_drift_ppm", vec![node_name(node.index())], None),
         Verb::DelaySpike { .. } => ("delay_ms", Vec::new(), None),
         Verb::RebootClients => ("reboot_clients", Vec::new(), None),
+        Verb::Forge { to, .. } => ("forge", vec![node_name(to.index())], None),
     };
     FaultEvent {
         verb: verb.into(),
         text: f.to_string(),
         servers,
+        detail: None,
         window,
     }
 }

@@ -22,8 +22,10 @@ use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 use dhcpfo_engine::config::{AddressRange, LeaseTimes, ServerConfig, Subnet};
+use dhcpfo_engine::failover::messages;
 use dhcpfo_engine::failover::state::FoState;
 use dhcpfo_engine::failover::{BucketOwner, Mode, RelationshipConfig, Role};
+use dhcpfo_engine::lease::{Binding, BindingState, HwAddr};
 use dhcpfo_engine::server::{Admin, Direction, Output, Received, Server};
 use dhcpfo_engine::storage::{CrashMode, MemStorage};
 use dhcpfo_engine::time::{Duration, Time};
@@ -37,9 +39,8 @@ use crate::client::{Client, ClientConfig, ClientOutput};
 use crate::clock::Clock;
 use crate::names::{Pair, RelationshipName, ServerName};
 use crate::queue::Queue;
-use crate::scenario::{Command, Cut, Fault, PairMode, Scenario, StorageLoss, Verb};
+use crate::scenario::{Command, Cut, Fault, PairMode, Scenario, StorageLoss, Verb, Victim};
 use crate::tracing;
-use dhcpfo_engine::lease::BindingState;
 use dhcpfo_reports::event::{
     Counts as CountsEvent, End, Property, ServerCounts, Violation as ViolationEvent,
 };
@@ -63,6 +64,12 @@ const PAIR: Pair = Pair {
 fn server_name(n: usize) -> ServerName {
     ServerName::new(NAMES[n])
 }
+/// The first xid of forged updates ([`Verb::Forge`]), the next one each: far above any xid a
+/// server reaches counting from 0, so that the target's BNDACK answers nothing its partner
+/// sent, and neither the partner nor the checkers take it for the answer to a real update.
+const FORGED_XID_BASE: u32 = 0xf0f0_0000;
+/// The key an attacker who does not know the shared secret signs forged messages with.
+const ATTACKER_SECRET: &[u8] = b"attacker";
 
 /// The most events one run may process: a bound on every loop (house rules).
 pub const MAX_EVENTS: u64 = 500_000_000;
@@ -154,6 +161,9 @@ struct ClientSlot {
     /// Since when the running client has held no lease (`None` while it holds one, or before
     /// it starts).
     unleased_since: Option<Time>,
+    /// When it last accepted a lease (its last DHCPACK), in true time: the transaction a
+    /// forged release claims to follow ([`Verb::Forge`]).
+    leased_at: Option<Time>,
 }
 
 /// Counts of what a run did.
@@ -237,6 +247,8 @@ pub struct World {
     /// Counts the faults applied: a liveness judgement scheduled in an older generation is
     /// void.
     fault_generation: u64,
+    /// Forged updates injected so far (each takes the next xid from [`FORGED_XID_BASE`]).
+    forged: u32,
 }
 
 impl World {
@@ -271,6 +283,7 @@ impl World {
                     clock: client_clock(&scenario.clients, seed, i),
                     armed: None,
                     unleased_since: None,
+                    leased_at: None,
                 }
             })
             .collect();
@@ -307,6 +320,7 @@ impl World {
             spin_second: 0,
             spin_events: 0,
             fault_generation: 0,
+            forged: 0,
         };
         let header = tracing::header(
             &w.scenario,
@@ -1018,7 +1032,10 @@ impl World {
     /// already down, or a restart of one already up, is a harmless no-op here.
     fn fault(&mut self, f: &Fault) {
         self.counts.faults += 1;
-        self.note(Event::Fault(tracing::fault(&f.verb, &NAMES)));
+        // A forgery is traced with what it did (see `note_forge`).
+        if !matches!(f.verb, Verb::Forge { .. }) {
+            self.note(Event::Fault(tracing::fault(&f.verb, &NAMES)));
+        }
         match f.verb {
             Verb::Crash { node, storage } => self.crash(node.index(), storage),
             Verb::Restart { node } => {
@@ -1061,6 +1078,7 @@ impl World {
             Verb::DelaySpike { delay_ms } => {
                 self.scenario.network.delay_ms_mean = delay_ms;
             }
+            Verb::Forge { to, release } => self.forge(to.index(), release),
             Verb::ClockOffset { node, offset_s } => {
                 let n = node.index();
                 let now = self.now;
@@ -1072,6 +1090,127 @@ impl World {
                 self.drain_server(n);
             }
         }
+    }
+
+    /// The trace's record of a forgery at `to`: the fault, with what it did.
+    fn note_forge(&mut self, to: usize, victim: Victim, detail: String) {
+        let to = if to == 0 {
+            crate::scenario::Node::Primary
+        } else {
+            crate::scenario::Node::Secondary
+        };
+        let verb = Verb::Forge {
+            to,
+            release: victim,
+        };
+        let mut f = tracing::fault(&verb, &NAMES);
+        f.detail = Some(detail);
+        self.note(Event::Fault(f));
+    }
+
+    /// An attacker injects into server `to`'s established failover connection a BNDUPD as if
+    /// from its partner, saying the client of `victim` released it (see [`Verb::Forge`]).
+    ///
+    /// The forged update goes straight into the target's byte stream (the attacker sits at the
+    /// target's end of the link) as one whole frame between the partner's. It is not fed to
+    /// the checkers: they judge what the servers send, and this is not the partner's word. The
+    /// target's answer leaves through [`World::drain_server`] like any other; its xid matches
+    /// no update the partner sent, so the checkers and the partner drop it.
+    fn forge(&mut self, to: usize, victim: Victim) {
+        let target = NAMES[to];
+        let conn = self.servers[to]
+            .server
+            .as_ref()
+            .and_then(Server::relationship)
+            .and_then(|r| r.established())
+            .map(|l| l.conn)
+            .filter(|c| self.conns.contains_key(c));
+        let Some(conn) = conn else {
+            self.note_forge(to, victim, "no connection".into());
+            return;
+        };
+        // The address and its holder, as the clients see them.
+        let picked = match victim {
+            // The lease longest unrenewed: the quietest client, whose release is the easiest
+            // to believe, and whose address, released so long ago, is given out first.
+            Victim::Leased => self
+                .clients
+                .iter()
+                .enumerate()
+                .filter_map(|(c, slot)| Some((slot.leased_at?, slot.client.lease()?.address, c)))
+                .min()
+                .map(|(_, address, c)| (address, Some(c))),
+            Victim::Address(address) => {
+                let holder = self
+                    .clients
+                    .iter()
+                    .position(|slot| slot.client.lease().is_some_and(|l| l.address == address));
+                Some((address, holder))
+            }
+        };
+        let Some((address, holder)) = picked else {
+            self.note_forge(to, victim, "no address leased".into());
+            return;
+        };
+        // What a real release relayed by the partner carries, on the partner's clock: the
+        // client, and as the time of the release one second after the client's last DHCPACK
+        // (the attacker read that transaction time off the wire in the update that carried it).
+        let from = 1 - to;
+        let released = holder
+            .and_then(|c| self.clients[c].leased_at)
+            .map_or(self.now, |t| (t + Duration::from_secs(1)).min(self.now));
+        let (at, released_at) = (
+            self.server_clock(from),
+            self.servers[from].clock.local(released),
+        );
+        let mut b = Binding::new(address, BindingState::Released);
+        b.hw = holder.map(|c| HwAddr {
+            htype: 1,
+            addr: mac_of(c).to_vec(),
+        });
+        (b.cltt, b.state_since, b.expires_at) = (released_at, released_at, released_at);
+        let mask = subnets(&self.scenario)
+            .iter()
+            .find(|n| n.contains(address))
+            .map_or(Ipv4Addr::UNSPECIFIED, |n| n.mask);
+        let xid = FORGED_XID_BASE.wrapping_add(self.forged);
+        self.forged = self.forged.wrapping_add(1);
+        let dialect = self.scenario.servers.dialect.dialect();
+        let msg = messages::bndupd(at.as_unix_secs(), xid, &[(&b, released_at, mask)], dialect);
+        let signed = self.scenario.servers.shared_secret.is_some();
+        let bytes = messages::encode(&msg, signed.then_some(ATTACKER_SECRET));
+        let detail = format!(
+            "released {address} (client {}) dated {}, xid {xid:#010x}, digest {}",
+            holder.map_or("none".into(), |c| c.to_string()),
+            fmt_at(released),
+            if signed {
+                "signed with the wrong key"
+            } else {
+                "none"
+            }
+        );
+        self.note_forge(to, victim, detail);
+        if self.trace.wants_messages() {
+            // On the wire it is a segment of the partner's stream: that is the forgery. The
+            // trace names its real sender.
+            let skew = self.clock_skew_ms(from);
+            if let Some(m) = tracing::failover(
+                RELATIONSHIP,
+                "attacker",
+                target,
+                conn,
+                &bytes,
+                dialect,
+                skew,
+            ) {
+                self.note(Event::Failover(m));
+            }
+        }
+        let clock = self.server_clock(to);
+        if let Some(s) = self.servers[to].server.as_mut() {
+            s.handle_peer_bytes(clock, conn, &bytes);
+        }
+        self.drain_server(to);
     }
 
     /// Crash server `n` (if it runs): its storage keeps what `storage` says, its connections
@@ -1532,6 +1671,7 @@ impl World {
                         continue;
                     }
                     self.clients[c].unleased_since = None;
+                    self.clients[c].leased_at = Some(now);
                     self.checker.leased(now, c, l.address, until);
                     self.note(Event::Lease {
                         client: c as u32,
@@ -1707,33 +1847,23 @@ fn relay_of(k: usize) -> Ipv4Addr {
     Ipv4Addr::new(10, k as u8, 0, 1)
 }
 
-/// One subnet per segment: 10.k.0.0/16, its share of the pool from 10.k.1.0.
+/// One subnet per segment: 10.k.0.0/16, its share of the pool from 10.k.1.0
+/// ([`Scenario::pool_ranges`]).
 fn subnets(s: &Scenario) -> Vec<Subnet> {
-    let segments = s.clients.segments.max(1);
-    let share = (s.servers.pool_size / segments).max(1);
-    (0..segments)
-        .map(|k| {
-            let first = u32::from(Ipv4Addr::new(10, k as u8, 1, 0));
-            let size = if k == 0 {
-                s.servers.pool_size - share * (segments - 1)
+    s.pool_ranges()
+        .into_iter()
+        .enumerate()
+        .map(|(k, (first, last))| Subnet {
+            network: Ipv4Addr::new(10, k as u8, 0, 0),
+            mask: Ipv4Addr::new(255, 255, 0, 0),
+            ranges: vec![AddressRange { first, last }],
+            routers: vec![if k == 0 {
+                Ipv4Addr::new(10, 0, 0, 254)
             } else {
-                share
-            };
-            Subnet {
-                network: Ipv4Addr::new(10, k as u8, 0, 0),
-                mask: Ipv4Addr::new(255, 255, 0, 0),
-                ranges: vec![AddressRange {
-                    first: Ipv4Addr::from(first),
-                    last: Ipv4Addr::from(first + size - 1),
-                }],
-                routers: vec![if k == 0 {
-                    Ipv4Addr::new(10, 0, 0, 254)
-                } else {
-                    relay_of(k as usize)
-                }],
-                dns_servers: vec![],
-                domain_name: None,
-            }
+                relay_of(k)
+            }],
+            dns_servers: vec![],
+            domain_name: None,
         })
         .collect()
 }

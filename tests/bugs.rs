@@ -33,6 +33,7 @@ fn hunt(bug: Bug) -> Option<(&'static str, std::ops::Range<u64>)> {
         Bug::AckBeforeStableStorage => Some(("hot-standby-primary-quick-restart", 0..2)),
         Bug::ForgetUnackedOnReconnect => Some(("flapping-failover-link", 0..2)),
         Bug::SkipRecoverWait => Some(("disk-lost-during-partition", 0..2)),
+        Bug::AcceptBadDigest => Some(("microsoft-dialect-forged-update", 0..2)),
     }
 }
 

@@ -96,6 +96,56 @@ fn arp_probes_contain_every_duplicate_and_each_is_still_reported() {
     }
 }
 
+/// The forge verb's edges. A forgery while the link is down (the primary dropped it at the
+/// forgery before, and MS-DHCPF dials again only after a minute) finds no connection and says
+/// so in the trace. An unsigned relationship has no digest to check: the correct engine takes
+/// a forged release for its partner's word, and the address goes to a second client.
+#[test]
+fn a_forgery_without_a_connection_is_traced_and_an_unsigned_link_believes_one() {
+    use dhcpfo::scenario::{Fault, Node, Span, Verb, Victim};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/microsoft-dialect-forged-update.yaml");
+    let mut s = Scenario::load(&path).unwrap();
+    let first = s.faults[0].at.0;
+    s.faults.insert(
+        1,
+        Fault {
+            at: Span(first + dhcpfo_engine::time::Duration::from_secs(10)),
+            verb: Verb::Forge {
+                to: Node::Primary,
+                release: Victim::Leased,
+            },
+        },
+    );
+    s.validate().unwrap();
+    let file = temp_dir("forge-trace");
+    let sink = std::fs::File::create(&file).unwrap();
+    let trace = dhcpfo_reports::TraceWriter::new(Box::new(sink), dhcpfo_reports::Level::Lean);
+    let mut w = World::with_trace(s.clone(), 1, trace);
+    assert_eq!(w.run(), Outcome::Pass);
+    w.trace.finish().unwrap();
+    let text = std::fs::read_to_string(&file).unwrap();
+    let _ = std::fs::remove_file(&file);
+    let forged: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("\"verb\":\"forge\""))
+        .collect();
+    assert_eq!(forged.len(), 4, "{forged:#?}");
+    assert!(
+        forged[0].contains("signed with the wrong key"),
+        "{}",
+        forged[0]
+    );
+    assert!(forged[1].contains("no connection"), "{}", forged[1]);
+
+    let mut unsigned = Scenario::load(&path).unwrap();
+    unsigned.servers.shared_secret = None;
+    match World::new(unsigned, 1).run() {
+        Outcome::Violation(v) => assert_eq!(v.property, "no-duplicate-lease", "{}", v.detail),
+        other => panic!("an unsigned link must believe the forgery: {other:?}"),
+    }
+}
+
 #[test]
 fn the_same_seed_gives_the_same_trace_and_another_seed_a_different_one() {
     for (path, s) in scenarios() {

@@ -97,11 +97,16 @@ pub enum Bug {
     /// RECOVER-WAIT ends at once: a recovering server serves as soon as it has its partner's
     /// bindings, without waiting the MCLT past the time it went down (draft-12 §9.6).
     SkipRecoverWait,
+    /// With a shared secret, a received failover message whose digest is missing or wrong is
+    /// counted and then processed as if it were signed, instead of dropping the connection
+    /// (MS-DHCPF §3.1.5, §5.1; draft-12 §11.1): anyone on the failover link who does not know
+    /// the secret can speak for the partner.
+    AcceptBadDigest,
 }
 
 impl Bug {
     /// Every bug, in catalogue order.
-    pub const ALL: [Bug; 19] = [
+    pub const ALL: [Bug; 20] = [
         Bug::NoSkewCorrection,
         Bug::DownTimeRoundedToHeartbeat,
         Bug::StaleRenewalShortensLease,
@@ -121,6 +126,7 @@ impl Bug {
         Bug::AckBeforeStableStorage,
         Bug::ForgetUnackedOnReconnect,
         Bug::SkipRecoverWait,
+        Bug::AcceptBadDigest,
     ];
 
     /// The name `--bug` takes.
@@ -145,6 +151,7 @@ impl Bug {
             Bug::AckBeforeStableStorage => "ack-before-stable-storage",
             Bug::ForgetUnackedOnReconnect => "forget-unacked-on-reconnect",
             Bug::SkipRecoverWait => "skip-recover-wait",
+            Bug::AcceptBadDigest => "accept-bad-digest",
         }
     }
 
@@ -177,6 +184,9 @@ impl Bug {
             Bug::AckBeforeStableStorage => "durability",
             Bug::ForgetUnackedOnReconnect => "liveness",
             Bug::SkipRecoverWait => "no-duplicate-lease",
+            // A forged RELEASED frees a leased address at the receiver, which gives it to the
+            // next new client while its holder still has it.
+            Bug::AcceptBadDigest => "no-duplicate-lease",
         }
     }
 
@@ -260,6 +270,11 @@ impl Bug {
             Bug::SkipRecoverWait => {
                 "RECOVER-WAIT ends at once instead of waiting the MCLT past the time the server \
                  went down (draft-12 §9.6)"
+            }
+            Bug::AcceptBadDigest => {
+                "accept MS-DHCPF messages without a valid digest: a missing or wrong one is \
+                 counted but the message is processed, so an attacker on the failover link \
+                 speaks for the partner (MS-DHCPF §3.1.5)"
             }
         }
     }

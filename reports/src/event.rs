@@ -252,6 +252,10 @@ pub struct Fault {
     /// The servers it touches.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub servers: Vec<String>,
+    /// What it did, when that is more than its text says (a forgery: what it forged, or why
+    /// it could not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
     /// The window the fault opens or closes, if it has one: a cut until its heal, a server
     /// down until it boots again.
     #[serde(default, skip_serializing_if = "Option::is_none")]

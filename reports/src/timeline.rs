@@ -52,7 +52,10 @@ pub fn describe(event: &Event) -> String {
         Event::Run(h) => format!("run {} seed {} ({})", h.scenario, h.seed, h.description),
         Event::Boot { server } => format!("{server} boots"),
         Event::BootFailed { server, error } => format!("{server} fails to boot: {error}"),
-        Event::Fault(f) => f.text.clone(),
+        Event::Fault(f) => match &f.detail {
+            Some(d) => format!("{}: {d}", f.text),
+            None => f.text.clone(),
+        },
         Event::State {
             server, from, to, ..
         } => format!("{server}: {from} -> {to}"),
@@ -261,6 +264,7 @@ mod tests {
                     verb: "crash".into(),
                     text: "crash: secondary".into(),
                     servers: vec!["secondary".into()],
+                    detail: None,
                     window: Some(FaultWindow {
                         key: "down secondary".into(),
                         opens: true,

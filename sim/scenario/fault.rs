@@ -8,6 +8,7 @@
 //! made), or that would race the nemesis.
 
 use std::fmt;
+use std::net::Ipv4Addr;
 
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +38,14 @@ impl Node {
         match self {
             Node::Primary => "primary",
             Node::Secondary => "secondary",
+        }
+    }
+
+    /// The other server of the pair.
+    pub fn partner(self) -> Node {
+        match self {
+            Node::Primary => Node::Secondary,
+            Node::Secondary => Node::Primary,
         }
     }
 }
@@ -127,6 +136,45 @@ impl Cut {
     }
 }
 
+/// The address a forged release names ([`Verb::Forge`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Victim {
+    /// The address of the client quietest since its last DHCPACK when the fault happens (the
+    /// lowest address on a tie), as the clients themselves see it (`leased`): whatever the
+    /// seed, one in use, and the one whose release is the easiest to believe.
+    Leased,
+    /// This address of the pool, and the client that holds it then, if any.
+    Address(Ipv4Addr),
+}
+
+impl fmt::Display for Victim {
+    /// As a scenario writes it: `leased` or the address.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Victim::Leased => f.write_str("leased"),
+            Victim::Address(a) => write!(f, "{a}"),
+        }
+    }
+}
+
+impl Serialize for Victim {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Victim {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Victim, D::Error> {
+        let text = String::deserialize(d)?;
+        if text == "leased" {
+            return Ok(Victim::Leased);
+        }
+        text.parse().map(Victim::Address).map_err(|_| {
+            serde::de::Error::custom(format!("`{text}` is neither `leased` nor an IPv4 address"))
+        })
+    }
+}
+
 /// One scheduled fault: when, and the one thing it does.
 ///
 /// In YAML a fault is one flat mapping, `at` and the verb's own keys:
@@ -197,11 +245,41 @@ pub enum Verb {
     /// Every running client reboots (`reboot_clients: true`; a power cut on the clients' side):
     /// each confirms its address with INIT-REBOOT (RFC 2131 §4.4.2).
     RebootClients,
+    /// An attacker on the failover link who does not know the shared secret injects into the
+    /// established failover connection of server `to` one BNDUPD, in the relationship's dialect
+    /// and as if from its partner, saying the client of `release` released it (`forge: NODE,
+    /// release: leased` or `release: ADDRESS`). Accepted, it frees an address still in use.
+    ///
+    /// * The update names the client that holds the address then (from the clients' own view,
+    ///   as the attacker read it off the wire), or none if nobody does. It dates the release
+    ///   one second after that client's last DHCPACK (the transaction time the attacker saw in
+    ///   the update that carried it), on the partner's clock: later than the target's record,
+    ///   so it passes the acceptance rules (draft-12 §7.1.3 time(1)) as a real release would,
+    ///   and old, so the target gives the address out before any it freed since (least
+    ///   recently used first). A RELEASED, not a FREE: the rules refuse a FREE over a lease
+    ///   that has not run out (time(2)), digest or not.
+    /// * With a `shared_secret` it carries a digest made with the key `attacker` (a wrong
+    ///   guess, unless that is the secret); without one it is unsigned like every message on
+    ///   that link, and the correct engine takes it: the demonstration that an unsigned
+    ///   relationship trusts anyone on the path.
+    /// * Its xid is far above any a server reaches by counting, so the target's BNDACK answers
+    ///   nothing the partner sent: the partner ignores it, and the checkers never take the
+    ///   forged update for the partner's.
+    /// * The attacker sits at the target's end of the link: a cut does not stop it, but with
+    ///   no established connection (the link dropped and not yet back, a server down by the
+    ///   nemesis) there is nothing to inject into, and the trace says `forge: no connection`;
+    ///   with `leased` and no client holding an address, `forge: no address leased`.
+    Forge {
+        /// The server that receives the forged update.
+        to: Node,
+        /// The address it says was released.
+        release: Victim,
+    },
 }
 
 /// The verbs' keys, in the order errors list them.
 const VERB_KEYS: &str = "crash, restart, partition, heal, admin, clock_offset_s, clock_drift_ppm, delay_ms, \
-     reboot_clients";
+     reboot_clients, forge";
 
 impl fmt::Display for Verb {
     /// The verb as it is written in a scenario: `crash: primary, storage: keep_synced`.
@@ -224,6 +302,9 @@ impl fmt::Display for Verb {
             }
             Verb::DelaySpike { delay_ms } => write!(f, "delay_ms: {delay_ms}"),
             Verb::RebootClients => f.write_str("reboot_clients: true"),
+            Verb::Forge { to, release } => {
+                write!(f, "forge: {}, release: {release}", to.as_str())
+            }
         }
     }
 }
@@ -267,6 +348,10 @@ struct FaultKeys {
     clock_drift_ppm: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     reboot_clients: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    forge: Option<Node>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    release: Option<Victim>,
 }
 
 impl FaultKeys {
@@ -283,6 +368,7 @@ impl FaultKeys {
             ("clock_drift_ppm", self.clock_drift_ppm.is_some()),
             ("delay_ms", self.delay_ms.is_some()),
             ("reboot_clients", self.reboot_clients.is_some()),
+            ("forge", self.forge.is_some()),
         ]
         .into_iter()
         .filter_map(|(k, set)| set.then_some(k))
@@ -302,9 +388,10 @@ impl FaultKeys {
             }
         };
         // The arguments some verbs take; on any other verb they would do nothing.
-        let arguments: [(&str, bool, &[&str]); 3] = [
+        let arguments: [(&str, bool, &[&str]); 4] = [
             ("storage", self.storage.is_some(), &["crash"]),
             ("command", self.command.is_some(), &["admin"]),
+            ("release", self.release.is_some(), &["forge"]),
             (
                 "node",
                 self.node.is_some(),
@@ -353,6 +440,14 @@ impl FaultKeys {
             }
         } else if let Some(delay_ms) = self.delay_ms {
             Verb::DelaySpike { delay_ms }
+        } else if let Some(to) = self.forge {
+            let release = self.release.ok_or(
+                "`forge` needs a `release`: the address its forged update says was released \
+                 (`leased`, that of the client quietest since its last DHCPACK, or an address \
+                 of the pool)"
+                    .to_string(),
+            )?;
+            Verb::Forge { to, release }
         } else if self.reboot_clients == Some(true) {
             Verb::RebootClients
         } else {
@@ -389,6 +484,10 @@ impl FaultKeys {
             }
             Verb::DelaySpike { delay_ms } => k.delay_ms = Some(delay_ms),
             Verb::RebootClients => k.reboot_clients = Some(true),
+            Verb::Forge { to, release } => {
+                k.forge = Some(to);
+                k.release = Some(release);
+            }
         }
         k
     }
@@ -421,16 +520,19 @@ impl<'de> Deserialize<'de> for Fault {
 }
 
 /// Every scheduled fault must take effect. Each one alone: within the run, its values
-/// within bounds. Then the schedule, replayed in the order the world applies it (by time,
-/// then as listed): a crash needs its server up, a restart needs it down, an operator
-/// command needs it up; a partition needs its links whole (cuts may not overlap, since a
-/// heal lifts its whole cut) and a heal needs that very cut in place; a clock or delay
-/// setting must change something. Last, the nemesis rule (see [`Nemesis`]).
+/// within bounds (a forged release names an address of `pool`, the ranges the servers lease
+/// from). Then the schedule, replayed in the order the world applies it (by time, then as
+/// listed): a crash needs its server up, a restart needs it down, an operator command needs
+/// it up, a forge needs both servers up (else there is no failover connection); a partition
+/// needs its links whole (cuts may not overlap, since a heal lifts its whole cut) and a heal
+/// needs that very cut in place; a clock or delay setting must change something. Last, the
+/// nemesis rule (see [`Nemesis`]).
 pub(super) fn check_schedule(
     faults: &[Fault],
     duration: Span,
     delay_ms_mean: u32,
     nemesis: Option<&Nemesis>,
+    pool: &[(Ipv4Addr, Ipv4Addr)],
 ) -> Result<(), Invalid> {
     for (i, f) in faults.iter().enumerate() {
         let bad = |what: &str| Err(Invalid::fault(i, f, what));
@@ -444,6 +546,19 @@ pub(super) fn check_schedule(
             Verb::ClockOffset { offset_s, .. } if offset_s.unsigned_abs() > MAX_CLOCK_OFFSET_S => {
                 return bad(&format!(
                     "clock_offset_s is beyond ±{MAX_CLOCK_OFFSET_S} (ten years)"
+                ));
+            }
+            Verb::Forge {
+                release: Victim::Address(a),
+                ..
+            } if !pool
+                .iter()
+                .any(|(first, last)| (*first..=*last).contains(&a)) =>
+            {
+                let ranges: Vec<String> = pool.iter().map(|(f, l)| format!("{f}-{l}")).collect();
+                return bad(&format!(
+                    "{a} is not in the pool ({}): no server holds a binding for it",
+                    ranges.join(", ")
                 ));
             }
             _ => {}
@@ -491,9 +606,14 @@ pub(super) fn check_schedule(
 pub(crate) const MAX_CLOCK_OFFSET_S: u64 = 315_360_000;
 
 /// Whether the nemesis acts on what `verb` acts on: the servers' processes, the cuts and the
-/// clocks (an operator command too, since the nemesis may have its server down).
+/// clocks (an operator command too, since the nemesis may have its server down). A forge
+/// touches none of them: with a server down by the nemesis it finds no connection, and the
+/// trace says so.
 fn nemesis_owns(verb: &Verb) -> bool {
-    !matches!(verb, Verb::DelaySpike { .. } | Verb::RebootClients)
+    !matches!(
+        verb,
+        Verb::DelaySpike { .. } | Verb::RebootClients | Verb::Forge { .. }
+    )
 }
 
 /// Where `faults[index]` starts in scenario text. serde_yaml keeps no positions in what it
@@ -654,6 +774,18 @@ impl Replay {
                         node.as_str(),
                         by(j)
                     ));
+                }
+            }
+            Verb::Forge { to, .. } => {
+                for (node, whose) in [(to, "the target"), (to.partner(), "its partner")] {
+                    if let Some(j) = self.down[node.index()] {
+                        return Err(format!(
+                            "{whose}, the {}, is down then ({} crashed it): there is no \
+                             failover connection to forge into",
+                            node.as_str(),
+                            by(j)
+                        ));
+                    }
                 }
             }
             Verb::Partition { cut } => {
@@ -893,6 +1025,75 @@ mod tests {
             7,
             &["`clock_drift_ppm` needs a `node`"],
         );
+    }
+
+    #[test]
+    fn a_forge_names_its_target_and_the_address_it_releases() {
+        let s = with_faults(
+            &[
+                "{ at: 1h, forge: primary, release: leased }",
+                "{ at: 2h, forge: secondary, release: 10.0.1.199 }",
+            ],
+            "",
+        )
+        .unwrap();
+        assert_eq!(
+            s.faults[0].verb,
+            Verb::Forge {
+                to: Node::Primary,
+                release: Victim::Leased
+            }
+        );
+        assert_eq!(
+            s.faults[1].verb,
+            Verb::Forge {
+                to: Node::Secondary,
+                release: Victim::Address(Ipv4Addr::new(10, 0, 1, 199))
+            }
+        );
+        rejected(
+            &["{ at: 1h, forge: primary }"],
+            "",
+            7,
+            &["faults[0]", "`forge` needs a `release`", "`leased`"],
+        );
+        rejected(
+            &["{ at: 1h, crash: primary, release: leased }"],
+            "",
+            7,
+            &["`release` does nothing on `crash`", "only `forge`"],
+        );
+        let e = with_faults(&["{ at: 1h, forge: primary, release: nobody }"], "").unwrap_err();
+        assert!(
+            e.starts_with("line 7,") && e.contains("`nobody` is neither `leased` nor an IPv4"),
+            "{e}"
+        );
+        // The default pool is 200 addresses from 10.0.1.0.
+        rejected(
+            &["{ at: 1h, forge: primary, release: 10.0.2.0 }"],
+            "",
+            7,
+            &[
+                "faults[0] { at: 1h, forge: primary, release: 10.0.2.0 }",
+                "10.0.2.0 is not in the pool (10.0.1.0-10.0.1.199)",
+            ],
+        );
+        // A forge needs a failover connection: both servers up.
+        for (down, whose) in [
+            ("primary", "the target, the primary, is down"),
+            ("secondary", "its partner, the secondary, is down"),
+        ] {
+            let crash = format!("{{ at: 30m, crash: {down} }}");
+            rejected(
+                &[&crash, "{ at: 40m, forge: primary, release: leased }"],
+                "",
+                8,
+                &["faults[1]", whose, "no failover connection"],
+            );
+        }
+        // The nemesis does not own the link's traffic: a forge may fall in its window.
+        let nemesis = "nemesis: { faults: 4, start: 1h, heal_by: 2h }\n";
+        assert!(with_faults(&["{ at: 90m, forge: secondary, release: leased }"], nemesis).is_ok());
     }
 
     #[test]
@@ -1186,6 +1387,8 @@ mod tests {
             "{ at: 1h40m, clock_drift_ppm: 2000, node: primary }",
             "{ at: 2h, delay_ms: 500 }",
             "{ at: 2h30m, reboot_clients: true }",
+            "{ at: 2h40m, forge: primary, release: leased }",
+            "{ at: 2h50m, forge: secondary, release: 10.0.1.7 }",
         ];
         let s = with_faults(&written, "").unwrap();
         let yaml = serde_yaml::to_string(&s).unwrap();

@@ -1124,6 +1124,80 @@ fn a_missing_or_wrong_digest_drops_the_connection() {
     }
 }
 
+#[test]
+fn a_forged_release_drops_the_connection_unless_digests_go_unchecked() {
+    // Goal: MS-DHCPF §3.1.5 — on an established, signed link, a BNDUPD from someone without
+    // the secret (one saying client 7 released its address, signed with another key) closes
+    // the connection and changes nothing. With the catalogued bug `accept-bad-digest` the
+    // primary takes it for its partner's word: the address goes FREE while client 7 still
+    // holds it, the BNDACK goes back on the link, and the secondary ignores that answer to a
+    // BNDUPD it never sent.
+    use crate::failover::messages;
+    use crate::lease::{Binding, HwAddr};
+    const FORGED_XID: u32 = 0xf0f0_0000;
+    for bug in [false, true] {
+        let mut net = pair_with(Mode::HotStandby, 199, |c| {
+            if let Some(f) = c.failover.as_mut() {
+                f.dialect = crate::failover::DialectName::Microsoft;
+                f.shared_secret = Some("s3cret".into());
+            }
+            if bug {
+                c.bugs = crate::bugs::Bugs::NONE.with(Bug::AcceptBadDigest);
+            }
+        });
+        let ack = net.dora(P, 7).expect("the primary serves in NORMAL");
+        net.run_for(secs(2));
+        let link = |net: &Net| {
+            net.node(P)
+                .relationship()
+                .and_then(|r| r.established())
+                .map(|l| l.conn)
+        };
+        let conn = link(&net).expect("an established link");
+        // What a real release through the secondary would say, a couple of seconds later.
+        let at = net.clock(S);
+        let mut b = Binding::new(ack.yiaddr, BindingState::Released);
+        b.hw = Some(HwAddr {
+            htype: 1,
+            addr: vec![0x02, 0, 0, 0, 0, 7],
+        });
+        (b.cltt, b.state_since, b.expires_at) = (at, at, at);
+        let mask = Ipv4Addr::new(255, 255, 255, 0);
+        let forged = messages::bndupd(
+            at.as_unix_secs(),
+            FORGED_XID,
+            &[(&b, at, mask)],
+            Dialect::Microsoft,
+        );
+        let bytes = messages::encode(&forged, Some(b"attacker"));
+        net.deliver(Event::Bytes {
+            node: P,
+            conn,
+            bytes,
+        });
+        assert_eq!(net.node(P).counters().peer_bad_digest, 1, "bug: {bug}");
+        let state = net.node(P).leases().binding(ack.yiaddr).unwrap().state;
+        let answered = net
+            .seen
+            .iter()
+            .any(|s| s.from == P && s.msg.msg_type == Fo::BndAck && s.msg.xid == FORGED_XID);
+        if bug {
+            assert_eq!(state, BindingState::Free, "the forged release was applied");
+            assert!(answered, "the forged BNDUPD was acknowledged");
+            assert_eq!(link(&net), Some(conn), "the link stays up");
+        } else {
+            assert_eq!(state, BindingState::Active, "nothing changed");
+            assert!(!answered);
+            assert_eq!(link(&net), None, "the connection was dropped");
+        }
+        // Either way the pair goes on: reconnected after MS-DHCPF's one-minute retry, or
+        // undisturbed by the stray BNDACK.
+        net.run_for(secs(90));
+        assert_eq!(net.state(P), Some(FoState::Normal), "bug: {bug}");
+        assert_eq!(net.state(S), Some(FoState::Normal), "bug: {bug}");
+    }
+}
+
 /// Regression tests from an independent review of the first cut: each reproduces a bug that
 /// was found and fixed.
 mod review {

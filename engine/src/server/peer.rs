@@ -397,13 +397,15 @@ impl<S: Storage> Server<S> {
         self.counters.peer_messages_in += 1;
         let dialect = rel.config.dialect();
         // MS-DHCPF §3.1.5, §5.1: with a secret, a missing or wrong digest drops the message and
-        // closes the connection.
+        // closes the connection. The catalogued bug counts the bad digest and goes on.
         if let Some(secret) = rel.config.shared_secret.as_deref()
             && digest::verify(frame, secret.as_bytes()).is_err()
         {
             self.counters.peer_bad_digest += 1;
-            self.close_conn(now, conn);
-            return false;
+            if !self.config.bugs.has(Bug::AcceptBadDigest) {
+                self.close_conn(now, conn);
+                return false;
+            }
         }
         let Ok(msg) = Message::parse(frame, dialect) else {
             self.counters.peer_bad_messages += 1;
