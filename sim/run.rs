@@ -19,7 +19,7 @@ use serde_json::json;
 use dhcpfo_engine::time::Time;
 
 use dhcpfo_reports::event::{End, Violation as ViolationEvent};
-use dhcpfo_reports::story::{Subjects, is_context, story};
+use dhcpfo_reports::story::{Subjects, story};
 use dhcpfo_reports::time::fmt_ms;
 use dhcpfo_reports::{Event, Level, Record, Trace, TraceWriter};
 
@@ -170,15 +170,19 @@ pub fn run_scenario_with_progress(
     let events = world.counts.events;
     drop(world);
     // Everything below reads the trace the run wrote: each output is a function of it. The
-    // first pass keeps what the summary needs; a violation's story takes a second pass that
-    // keeps what is about it (a big run's trace is never held whole).
-    let summary_only = |r: &Record| {
-        matches!(
+    // first pass keeps all but what there is one of per lease (leases, losses, bindings); a
+    // violation's story takes a second pass that keeps those about it too. A big run's trace
+    // is never held whole.
+    let base = |r: &Record| {
+        !matches!(
             r.event,
-            Event::Violation(_) | Event::Property(_) | Event::End(_)
-        ) || (level == Level::Full && r.event.is_message())
+            Event::Lease { .. }
+                | Event::Lost { .. }
+                | Event::Binding { .. }
+                | Event::Declined { .. }
+        )
     };
-    let mut trace = match Trace::load_where(&trace_path, summary_only) {
+    let mut trace = match Trace::load_where(&trace_path, base) {
         Ok(t) => t,
         Err(e) => {
             let _ = writeln!(err, "dhcpfo run: {e}");
@@ -186,11 +190,9 @@ pub fn run_scenario_with_progress(
         }
     };
     let first = trace.violations().next().map(|(t, v)| (t, v.clone()));
-    if let Some((at, v)) = &first {
+    if let Some((_, v)) = &first {
         let subjects = Subjects::of(v);
-        let about = |r: &Record| {
-            r.t_ms <= *at && (is_context(&r.event) || subjects.about(&r.event)) || summary_only(r)
-        };
+        let about = |r: &Record| base(r) || subjects.about(&r.event);
         trace = match Trace::load_where(&trace_path, about) {
             Ok(t) => t,
             Err(e) => {
@@ -330,7 +332,7 @@ pub fn run_scenario_with_progress(
     );
     let repro = (first.is_some() || !end.matches)
         .then(|| Repro::new(&scenario, args.seed, args.keep_going, Some(hash)));
-    let written = write_outputs(&dir, &trace, level, &summary, repro.as_ref());
+    let written = write_outputs(&dir, &trace, &messages, level, &summary, repro.as_ref());
     if let Err(e) = written {
         let _ = writeln!(err, "dhcpfo run: writing {}: {e}", dir.display());
         return (exit::BAD_INPUT, None);
@@ -522,11 +524,15 @@ fn remove_file(path: &Path) -> std::io::Result<()> {
 fn write_outputs(
     dir: &Path,
     trace: &Trace,
+    messages: &[Record],
     level: Level,
     summary: &serde_json::Value,
     repro: Option<&Repro>,
 ) -> std::io::Result<()> {
     std::fs::write(dir.join("summary.json"), format!("{summary:#}\n"))?;
+    let perfetto = dhcpfo_reports::perfetto::render(trace, messages);
+    let file = std::io::BufWriter::new(std::fs::File::create(dir.join("trace.perfetto.json"))?);
+    serde_json::to_writer(file, &perfetto).map_err(std::io::Error::other)?;
     let pcap = dir.join("run.pcap");
     if level == Level::Full {
         std::fs::write(&pcap, crate::record::pcap(&trace.records))?;

@@ -7,6 +7,7 @@
 //! function of the trace file.
 
 pub mod event;
+pub mod perfetto;
 pub mod reader;
 pub mod story;
 pub mod time;
