@@ -364,9 +364,9 @@ impl PoolBalance {
                 property: "pool-balance",
                 detail: format!(
                     "subnet {i} of relationship {relationship}: the {starved} has had no \
-                     address to give since +{:.3}s (over the {} s bound) while the {holder} \
+                     address to give since {} (over the {} s bound) while the {holder} \
                      holds {} ({} FREE, {} BACKUP, as the pair agreed on the wire)",
-                    since.saturating_since(crate::world::START).as_millis() as f64 / 1000.0,
+                    crate::world::fmt_at(since),
                     self.bound.as_secs(),
                     if held == Held::Backup {
                         s.backup
