@@ -75,6 +75,10 @@ enum Command {
         /// trace leaves them out; a replay of the seed regenerates them).
         #[arg(long)]
         full_trace: bool,
+        /// A full trace with only the messages sent from FROM to TO (times since the start,
+        /// like 40m..42m30s): the messages around a violation, without the whole run's.
+        #[arg(long, value_name = "FROM..TO", value_parser = parse_window)]
+        window: Option<(u64, u64)>,
         /// Switch on a catalogued bug in both servers (test-only; `dhcpfo bugs` lists them).
         /// Repeatable.
         #[arg(long = "bug", value_name = "NAME", value_parser = parse_bug)]
@@ -129,6 +133,9 @@ enum Command {
         /// Write the full trace (every message), as `run --full-trace` does.
         #[arg(long)]
         full_trace: bool,
+        /// Keep only the messages sent from FROM to TO, as `run --window` does.
+        #[arg(long, value_name = "FROM..TO", value_parser = parse_window)]
+        window: Option<(u64, u64)>,
         /// Also write run.pcap, as `run --pcap` does.
         #[arg(long)]
         pcap: bool,
@@ -187,6 +194,7 @@ fn main() -> ExitCode {
             keep_going,
             pcap,
             full_trace,
+            window,
             bugs,
         } => {
             let mut loaded = match dhcpfo::scenario::Scenario::load_with(&scenario, &overrides) {
@@ -209,6 +217,7 @@ fn main() -> ExitCode {
                 keep_going,
                 pcap,
                 full_trace,
+                window,
             };
             run_one(loaded, &args)
         }
@@ -261,6 +270,7 @@ fn main() -> ExitCode {
             file,
             out,
             full_trace,
+            window,
             pcap,
         } => {
             let repro = match dhcpfo::run::load_repro(&file) {
@@ -278,6 +288,7 @@ fn main() -> ExitCode {
                 keep_going: repro.keep_going,
                 pcap,
                 full_trace,
+                window,
             };
             let (code, report) = run_one_report(repro.scenario, &args);
             // The replay must end with the trace the failing run ended with, or it reproduced
@@ -447,4 +458,17 @@ impl dhcpfo::run::Progress for RunMeter {
 /// Seconds as `h:mm:ss`.
 fn hms(s: u64) -> String {
     format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+}
+
+/// `--window FROM..TO`: two times since the run's start, in milliseconds.
+fn parse_window(s: &str) -> Result<(u64, u64), String> {
+    let (from, to) = s
+        .split_once("..")
+        .ok_or_else(|| format!("`{s}` is not a window: give FROM..TO, like 40m..42m30s"))?;
+    let from = dhcpfo::scenario::Span::parse(from)?.0.as_millis();
+    let to = dhcpfo::scenario::Span::parse(to)?.0.as_millis();
+    if from > to {
+        return Err(format!("`{s}`: the window ends before it starts"));
+    }
+    Ok((from, to))
 }

@@ -43,6 +43,9 @@ pub struct RunArgs {
     pub pcap: bool,
     /// Write the full trace (every message, with its bytes) instead of the lean one.
     pub full_trace: bool,
+    /// Keep only the messages sent in this window (milliseconds since the start, both ends
+    /// included): a full trace around a violation, without the whole run's messages.
+    pub window: Option<(u64, u64)>,
 }
 
 /// A run's result, for callers that want more than the exit code.
@@ -144,13 +147,18 @@ pub fn run_scenario_with_progress(
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("out/{}-seed{}", scenario.name, args.seed)));
     let trace_path = dir.join("trace.jsonl");
-    let level = if args.pcap || args.full_trace {
+    let level = if args.pcap || args.full_trace || args.window.is_some() {
         Level::Full
     } else {
         Level::Lean
     };
     let trace = match std::fs::create_dir_all(&dir).and_then(|()| trace_file(&trace_path, level)) {
-        Ok(t) => t,
+        Ok(t) => match args.window {
+            Some((from, to)) => t.keeping(Box::new(move |r| {
+                !r.event.is_message() || (from..=to).contains(&r.t_ms)
+            })),
+            None => t,
+        },
         Err(e) => {
             let _ = writeln!(err, "dhcpfo run: writing {}: {e}", trace_path.display());
             return (exit::BAD_INPUT, None);
@@ -473,9 +481,9 @@ fn follow(
     let mut kept = 0usize;
     let trace = trace_file(path, Level::Full)
         .map_err(|e| format!("writing {}: {e}", path.display()))?
-        .keeping(Box::new(move |e| {
+        .keeping(Box::new(move |r| {
             // Bound: a long run's story keeps at most MAX_MESSAGES messages.
-            let keep = kept < MAX_MESSAGES && e.is_message() && subjects.about(e);
+            let keep = kept < MAX_MESSAGES && r.event.is_message() && subjects.about(&r.event);
             kept += usize::from(keep);
             keep
         }));

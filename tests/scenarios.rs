@@ -291,7 +291,35 @@ fn a_full_trace_is_the_lean_trace_plus_every_message_with_the_same_hash() {
     let stdout = String::from_utf8(r.stdout).unwrap();
     assert!(stdout.contains("reproduced exactly"), "{stdout}");
     assert_eq!(read(&again, "trace.jsonl"), full_text);
-    for d in [lean, full, again] {
+    // A window keeps the messages sent inside it, and only those.
+    let window = temp_dir("window");
+    let r = dhcpfo(&[
+        "replay",
+        lean.join("repro.yaml").to_str().unwrap(),
+        "--window",
+        "20m..21m",
+        "--out",
+        window.to_str().unwrap(),
+    ]);
+    assert!(
+        String::from_utf8(r.stdout)
+            .unwrap()
+            .contains("reproduced exactly")
+    );
+    let inside: Vec<String> = full_text
+        .lines()
+        .filter(|l| {
+            let t = serde_json::from_str::<serde_json::Value>(l).unwrap()["t_ms"]
+                .as_u64()
+                .unwrap();
+            !message(l) || (1_200_000..=1_260_000).contains(&t)
+        })
+        .map(str::to_string)
+        .collect();
+    let windowed = read(&window, "trace.jsonl");
+    assert!(windowed.lines().filter(message).count() > 0);
+    assert_eq!(windowed.lines().collect::<Vec<_>>(), inside);
+    for d in [lean, full, again, window] {
         let _ = std::fs::remove_dir_all(d);
     }
 }
@@ -386,6 +414,7 @@ fn run_report_carries_the_hash() {
         keep_going: false,
         pcap: false,
         full_trace: false,
+        window: None,
     };
     let mut t = 0.0;
     let mut wall = || {

@@ -14,7 +14,7 @@ const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 
 /// Which records a trace keeps ([`TraceWriter::keeping`]).
-pub type Keep = Box<dyn FnMut(&Event) -> bool + Send>;
+pub type Keep = Box<dyn FnMut(&Record) -> bool + Send>;
 
 /// A trace being written.
 pub struct TraceWriter {
@@ -121,7 +121,7 @@ impl TraceWriter {
             self.line = line;
         }
         if let Some(keep) = self.keep.as_mut()
-            && !keep(&record.event)
+            && !keep(&record)
         {
             return;
         }
