@@ -22,6 +22,7 @@ pub mod queue;
 pub mod record;
 pub mod run;
 pub mod scenario;
+pub mod shrink;
 pub mod sweep;
 pub mod tracing;
 pub mod world;

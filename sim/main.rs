@@ -41,6 +41,15 @@ fn parse_jobs(text: &str) -> Result<usize, String> {
 ///
 /// Exit codes: 0 all checks held, 1 a property was violated (or a decode failed),
 /// 2 bad usage or input, 3 a run did not finish within its bound.
+/// `println!` that never panics: a reader that went away (`dhcpfo … | head`) is not an error
+/// of ours, and what it did not read is lost to it alone.
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
 #[derive(Parser)]
 #[command(name = "dhcpfo", version, about, long_about)]
 struct Cli {
@@ -122,6 +131,17 @@ enum Command {
         /// Print one JSON object per bug instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Make a failing run smaller while it still violates the same property: fewer faults,
+    /// clients and settings, a shorter run. Writes the smallest repro found and exits 1 (it
+    /// still violates), or 2 when the repro violates nothing.
+    Shrink {
+        /// The repro.yaml file of the failing run.
+        file: PathBuf,
+        /// Output directory for the shrunk repro.yaml (default: next to the repro file, in
+        /// shrunk/).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Rerun a failure exactly, from the repro.yaml a run wrote.
     Replay {
@@ -266,6 +286,7 @@ fn main() -> ExitCode {
             let _ = stdout.flush();
             ExitCode::from(code)
         }
+        Command::Shrink { file, out } => shrink(&file, out),
         Command::Replay {
             file,
             out,
@@ -296,11 +317,11 @@ fn main() -> ExitCode {
             let got = report.map(|r| format!("{:016x}", r.trace_hash));
             match (repro.trace_hash.as_deref(), got.as_deref()) {
                 (Some(want), Some(got)) if want == got => {
-                    println!("reproduced exactly: trace {got}");
+                    say!("reproduced exactly: trace {got}");
                     ExitCode::from(code)
                 }
                 (Some(want), got) => {
-                    println!(
+                    say!(
                         "DID NOT REPRODUCE: the replay ended with trace {}, the repro with {want} \
                          (repro written by dhcpfo {}, this is {})",
                         got.unwrap_or("(none)"),
@@ -310,7 +331,7 @@ fn main() -> ExitCode {
                     ExitCode::from(exit::BAD_INPUT)
                 }
                 (None, _) => {
-                    println!("not verified: the repro records no trace hash");
+                    say!("not verified: the repro records no trace hash");
                     ExitCode::from(code)
                 }
             }
@@ -320,16 +341,16 @@ fn main() -> ExitCode {
                 if json {
                     let line = serde_json::json!({"name": b.name(), "property": b.property(),
                         "description": b.description()});
-                    println!("{line}");
+                    say!("{line}");
                 } else {
-                    println!("{:<34} {:<20} {}", b.name(), b.property(), b.description());
+                    say!("{:<34} {:<20} {}", b.name(), b.property(), b.description());
                 }
             }
             ExitCode::from(exit::OK)
         }
         Command::Check { scenario } => match dhcpfo::scenario::Scenario::load(&scenario) {
             Ok(s) => {
-                println!("{}: ok — {}", scenario.display(), s.description);
+                say!("{}: ok — {}", scenario.display(), s.description);
                 ExitCode::from(exit::OK)
             }
             Err(e) => {
@@ -346,10 +367,10 @@ fn main() -> ExitCode {
             let mut bad = false;
             for (path, s) in list {
                 match s {
-                    Ok(s) => println!("{:<48} {}", path.display(), s.description),
+                    Ok(s) => say!("{:<48} {}", path.display(), s.description),
                     Err(e) => {
                         bad = true;
-                        println!("{:<48} INVALID: {e}", path.display());
+                        say!("{:<48} INVALID: {e}", path.display());
                     }
                 }
             }
@@ -383,6 +404,49 @@ fn main() -> ExitCode {
 /// Run one scenario with the summary on stdout, and its progress on stderr when that is a
 /// terminal. The wall clock is read here, at the edge, only to report speed: nothing the run
 /// computes depends on it.
+/// `dhcpfo shrink`: progress on stderr, the before and after on stdout.
+fn shrink(file: &std::path::Path, out: Option<PathBuf>) -> ExitCode {
+    let repro = match dhcpfo::run::load_repro(file) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("dhcpfo shrink: {e}");
+            return ExitCode::from(exit::BAD_INPUT);
+        }
+    };
+    let mut progress = |line: &str| eprintln!("shrink: {line}");
+    let shrunk = match dhcpfo::shrink::shrink(&repro, &mut progress) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("dhcpfo shrink: {}: {e}", file.display());
+            return ExitCode::from(exit::BAD_INPUT);
+        }
+    };
+    let dir = out.unwrap_or_else(|| {
+        file.parent()
+            .map_or_else(|| PathBuf::from("shrunk"), |p| p.join("shrunk"))
+    });
+    let r = dhcpfo::run::Repro::new(&shrunk.scenario, repro.seed, false, Some(shrunk.trace_hash));
+    let written = match dhcpfo::run::write_repro(&dir, &r) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("dhcpfo shrink: writing {}: {e}", dir.display());
+            return ExitCode::from(exit::BAD_INPUT);
+        }
+    };
+    say!(
+        "SHRUNK  {} seed={}: still violates {} after {} runs",
+        repro.scenario.name,
+        repro.seed,
+        shrunk.property,
+        shrunk.runs
+    );
+    say!("  before: {}", shrunk.before);
+    say!("  after:  {}", shrunk.after);
+    say!("  repro -> {}", written.display());
+    say!("reproduce: dhcpfo replay {}", written.display());
+    ExitCode::from(exit::VIOLATION)
+}
+
 fn run_one(scenario: dhcpfo::scenario::Scenario, args: &dhcpfo::run::RunArgs) -> ExitCode {
     ExitCode::from(run_one_report(scenario, args).0)
 }
