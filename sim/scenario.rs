@@ -344,6 +344,11 @@ pub struct Clients {
     /// Each client's clock drifts by a rate drawn from ±this many parts per million.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub clock_drift_max_ppm: u32,
+    /// Only these clients run (by number, 0 to count-1); the others never start. Each keeps
+    /// its number, its arrival time and its randomness, so the run is the same run without
+    /// the others: `dhcpfo shrink` writes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only: Option<Vec<u32>>,
 }
 
 fn zero_span() -> Span {
@@ -392,6 +397,7 @@ impl Default for Clients {
             arp_probe: false,
             clock_offset_max: zero_span(),
             clock_drift_max_ppm: 0,
+            only: None,
         }
     }
 }
@@ -590,6 +596,14 @@ impl Scenario {
         }
         // Bounds that keep a client's clock arithmetic finite (a drift of −10⁶ ppm would stop
         // the clock; an offset past i64 milliseconds would wrap), as the clock fault verbs have.
+        if let Some(only) = &self.clients.only
+            && let Some(c) = only.iter().find(|&&c| c >= self.clients.count)
+        {
+            return err(format!(
+                "clients.only names client {c}, but clients are numbered 0 to {}",
+                self.clients.count.saturating_sub(1)
+            ));
+        }
         if self.clients.clock_drift_max_ppm > 100_000 {
             return err("clients.clock_drift_max_ppm is beyond 100000".into());
         }

@@ -72,6 +72,16 @@ pub struct Shrunk {
 struct Tried {
     size: Size,
     hash: u64,
+    /// The violation's clients.
+    clients: Vec<u32>,
+}
+
+/// The clients that run: `clients.only`, or all of them.
+fn running(s: &Scenario) -> Vec<u32> {
+    match &s.clients.only {
+        Some(o) => o.clone(),
+        None => (0..s.clients.count).collect(),
+    }
 }
 
 /// The shrinker's state.
@@ -81,6 +91,7 @@ struct Shrinker<'a> {
     best: Scenario,
     best_size: Size,
     best_hash: u64,
+    best_clients: Vec<u32>,
     runs: usize,
     progress: &'a mut dyn FnMut(&str),
 }
@@ -97,13 +108,14 @@ impl Shrinker<'_> {
         match w.run() {
             Outcome::Violation(v) if v.property == self.property => Some(Tried {
                 size: Size {
-                    clients: s.clients.count,
+                    clients: running(s).len() as u32,
                     faults: faults_of(s),
                     duration: s.duration.0,
                     events: w.counts.events,
                     violation_at: v.at.saturating_since(START),
                 },
                 hash: w.trace.hash(),
+                clients: v.clients.iter().map(|&c| c as u32).collect(),
             }),
             _ => None,
         }
@@ -126,6 +138,7 @@ impl Shrinker<'_> {
         self.best = candidate;
         self.best_size = t.size;
         self.best_hash = t.hash;
+        self.best_clients = t.clients;
         true
     }
 
@@ -137,6 +150,7 @@ impl Shrinker<'_> {
         changed |= self.shorter();
         changed |= self.fewer_faults();
         changed |= self.fewer_clients();
+        changed |= self.only_some_clients();
         changed |= self.simpler();
         changed
     }
@@ -249,41 +263,112 @@ impl Shrinker<'_> {
         false
     }
 
-    fn simpler(&mut self) -> bool {
+    /// Only some clients run (`clients.only`): first only the violation's own, then the
+    /// others removed in halves, quarters… down to one at a time.
+    fn only_some_clients(&mut self) -> bool {
         let mut changed = false;
-        let b = &self.best;
-        let mut tries: Vec<(&str, Scenario)> = Vec::new();
-        let mut with = |what, f: &dyn Fn(&mut Scenario)| {
-            let mut c = b.clone();
-            f(&mut c);
-            tries.push((what, c));
-        };
-        with("no loss, duplication or jitter", &|c| {
-            c.network.loss_probability = 0.0;
-            c.network.duplicate_probability = 0.0;
-            c.network.jitter_ms = 0;
-        });
-        with("one segment", &|c| c.clients.segments = 1);
-        with("no departures", &|c| c.clients.stay = None);
-        with("no flood", &|c| c.clients.flood = None);
-        with("no ARP probes", &|c| c.clients.arp_probe = false);
-        with("client clocks true", &|c| {
-            c.clients.clock_offset_max = Span(Duration::ZERO);
-            c.clients.clock_drift_max_ppm = 0;
-        });
-        with("clients arrive at once", &|c| {
-            c.clients.arrive_over = Span(Duration::from_secs(1))
-        });
-        with("pool twice the clients", &|c| {
-            c.servers.pool_size = c.servers.pool_size.min(2 * c.clients.count.max(2))
-        });
-        with("fault times on whole minutes", &|c| {
-            for f in &mut c.faults {
-                let m = 60_000;
-                f.at = Span(Duration::from_millis(f.at.0.as_millis() / m * m));
+        let mut own = self.best_clients.clone();
+        own.sort_unstable();
+        own.dedup();
+        if own.len() < running(&self.best).len() {
+            let mut c = self.best.clone();
+            c.clients.only = Some(own.clone());
+            if self.try_candidate(&format!("only clients {own:?}"), c) {
+                return true;
             }
-        });
-        for (what, c) in tries {
+        }
+        let mut chunk = running(&self.best).len() / 2;
+        while chunk >= 1 {
+            let mut i = 0;
+            loop {
+                let run = running(&self.best);
+                if i >= run.len() {
+                    break;
+                }
+                let end = (i + chunk).min(run.len());
+                // Never the violation's own clients: without them it cannot happen.
+                let removed: Vec<u32> = run[i..end]
+                    .iter()
+                    .copied()
+                    .filter(|c| !self.best_clients.contains(c))
+                    .collect();
+                if removed.is_empty() || self.runs >= MAX_RUNS {
+                    i += chunk;
+                    continue;
+                }
+                let mut c = self.best.clone();
+                c.clients.only = Some(run.into_iter().filter(|x| !removed.contains(x)).collect());
+                let what = match removed.len() {
+                    1 => format!("client {} removed", removed[0]),
+                    n => format!("{n} clients removed"),
+                };
+                if self.try_candidate(&what, c) {
+                    changed = true;
+                } else {
+                    i += chunk;
+                }
+            }
+            chunk /= 2;
+        }
+        changed
+    }
+
+    fn simpler(&mut self) -> bool {
+        type Change = Box<dyn Fn(&mut Scenario)>;
+        let mut changes: Vec<(&str, Change)> = vec![
+            (
+                "no loss, duplication or jitter",
+                Box::new(|c| {
+                    c.network.loss_probability = 0.0;
+                    c.network.duplicate_probability = 0.0;
+                    c.network.jitter_ms = 0;
+                }),
+            ),
+            ("one segment", Box::new(|c| c.clients.segments = 1)),
+            ("no departures", Box::new(|c| c.clients.stay = None)),
+            ("no flood", Box::new(|c| c.clients.flood = None)),
+            ("no ARP probes", Box::new(|c| c.clients.arp_probe = false)),
+            (
+                "client clocks true",
+                Box::new(|c| {
+                    c.clients.clock_offset_max = Span(Duration::ZERO);
+                    c.clients.clock_drift_max_ppm = 0;
+                }),
+            ),
+            (
+                "clients arrive at once",
+                Box::new(|c| c.clients.arrive_over = Span(Duration::from_secs(1))),
+            ),
+            (
+                "fault times on whole minutes",
+                Box::new(|c| {
+                    for f in &mut c.faults {
+                        let m = 60_000;
+                        f.at = Span(Duration::from_millis(f.at.0.as_millis() / m * m));
+                    }
+                }),
+            ),
+        ];
+        let n = running(&self.best).len() as u32;
+        for (what, size) in [
+            ("pool one more than the clients", n + 1),
+            ("pool twice the clients", 2 * n),
+            ("pool halved", self.best.servers.pool_size / 2),
+        ] {
+            if (1..self.best.servers.pool_size).contains(&size) {
+                changes.push((
+                    what,
+                    Box::new(move |c: &mut Scenario| {
+                        c.servers.pool_size = c.servers.pool_size.min(size)
+                    }),
+                ));
+            }
+        }
+        let mut changed = false;
+        // Each change applies to the best so far, so the ones kept add up.
+        for (what, change) in changes {
+            let mut c = self.best.clone();
+            change(&mut c);
             if self.try_candidate(what, c) {
                 changed = true;
             }
@@ -332,6 +417,7 @@ pub fn shrink(repro: &Repro, progress: &mut dyn FnMut(&str)) -> Result<Shrunk, S
             violation_at: Duration::ZERO,
         },
         best_hash: 0,
+        best_clients: Vec::new(),
         runs: 0,
         progress,
     };
@@ -344,6 +430,7 @@ pub fn shrink(repro: &Repro, progress: &mut dyn FnMut(&str)) -> Result<Shrunk, S
     ));
     s.best_size = first.size;
     s.best_hash = first.hash;
+    s.best_clients = first.clients;
     let before = first.size;
     while s.runs < MAX_RUNS && s.pass() {}
     Ok(Shrunk {

@@ -337,7 +337,11 @@ impl World {
         let count = w.clients.len() as u64;
         let over = w.scenario.clients.arrive_over.0.as_millis();
         let stay = w.scenario.clients.stay.map(|s| s.0.as_millis());
+        let only = w.scenario.clients.only.clone();
         for i in 0..w.clients.len() {
+            if only.as_ref().is_some_and(|o| !o.contains(&(i as u32))) {
+                continue;
+            }
             let at = START + Duration::from_millis(over * i as u64 / count.max(1));
             w.schedule(at, Ev::ClientStart(i));
             if let Some(stay) = stay {
