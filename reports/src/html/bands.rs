@@ -228,7 +228,7 @@ impl Bands {
         let _ = trace;
         const WIDTH: u32 = 1320;
         const LEFT: u32 = 120;
-        const RIGHT: u32 = 24;
+        const RIGHT: u32 = 56;
         let top = 34 + 14 * self.lanes_of_labels() as u32;
         let height = top + 44 * self.rows.len().max(1) as u32 + 40;
         let mut x_range = (0i32, 0i32);

@@ -222,7 +222,7 @@ fn chart(title: &str, series: Vec<Series>, end_ms: u64, violations: &[u64]) -> S
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 15))
             .margin(8)
-            .margin_right(16)
+            .margin_right(44)
             .x_label_area_size(26)
             .y_label_area_size(56)
             .build_cartesian_2d(

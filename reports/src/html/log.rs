@@ -93,7 +93,8 @@ pub fn scrubber(input: &Input, bands: &Bands, end_ms: u64) -> String {
             s,
             "<p class=\"note\">Both servers' bindings and the clients' view of {} at the \
              instant chosen (it starts at the violation). Drag the slider, or click the state \
-             bands above.</p>",
+             bands above. A server's row changes when the binding's state or client does \
+             (a renewal that only moves its end is not a change the trace records).</p>",
             esc(&subjects.addresses.join(", "))
         );
     }
@@ -281,13 +282,13 @@ function last(list,t){var x=null;for(var i=0;i<list.length;i++){if(list[i][0]<=t
 function show(t){
  t=Math.max(0,Math.min(sd.end,t));range.value=t;atEl.textContent=fmt(t);view.innerHTML='';
  var tb=el('table');var hr=el('tr');hr.appendChild(el('th','who'));hr.appendChild(el('th','at this instant'));tb.appendChild(hr);
- sd.rows.forEach(function(r){var st='(not running)';r.spans.forEach(function(s){if(s[0]<=t&&t<s[1])st=s[2]+' since '+fmt(s[0]);});
+ sd.rows.forEach(function(r){var st='(not running)';r.spans.forEach(function(s){if(s[0]<=t&&(t<s[1]||s[1]===sd.end))st=s[2]+' since '+fmt(s[0]);});
   var tr=el('tr');tr.appendChild(el('td',r.label+' failover state'));tr.appendChild(el('td',st));tb.appendChild(tr);});
  view.appendChild(tb);
  sd.addresses.forEach(function(a){
   view.appendChild(el('h3',a.address));var t2=el('table');
   Object.keys(a.bindings).forEach(function(s){var b=last(a.bindings[s],t);var txt='FREE (no change recorded yet)';
-   if(b){txt=b[1]+(b[2]?' to '+b[2]:'')+(b[3]!==null&&b[3]!==undefined?' until '+fmt(b[3]):'')+'  (since '+fmt(b[0])+')';}
+   if(b){txt=b[1]+(b[2]?' to '+b[2]:'')+' (since '+fmt(b[0])+(b[3]!==null&&b[3]!==undefined?', ending '+fmt(b[3])+' when bound':'')+')';}
    var tr=el('tr');tr.appendChild(el('td',s+"'s database"));tr.appendChild(el('td',txt));t2.appendChild(tr);});
   var seen={},order=[];a.clients.forEach(function(c){if(c[0]<=t){seen[c[1]]=c;} if(order.indexOf(c[1])<0)order.push(c[1]);});
   var holders=0;order.forEach(function(c){var x=seen[c];if(x&&x[2]==='lease'&&x[3]>t)holders++;});
