@@ -160,6 +160,21 @@ enum Command {
         #[arg(long)]
         pcap: bool,
     },
+    /// Render a run's report.html again from its trace.
+    ///
+    /// PATH is a run's output directory (its trace.jsonl, and messages.jsonl and summary.json
+    /// when present) or a trace.jsonl file. The page is a pure function of those files: the
+    /// verdict and every property, each server's failover state over time with the fault
+    /// windows, the violation explained, counts over time and the event log. Writes
+    /// report.html next to the trace (or --out). Exit 0 when written, 2 when the trace is
+    /// missing or not a trace.
+    Report {
+        /// The run's output directory, or its trace.jsonl.
+        path: PathBuf,
+        /// Where to write the page (default: report.html next to the trace).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Check a scenario file without running it.
     Check {
         /// The scenario file (YAML).
@@ -348,6 +363,7 @@ fn main() -> ExitCode {
             }
             ExitCode::from(exit::OK)
         }
+        Command::Report { path, out } => report(&path, out),
         Command::Check { scenario } => match dhcpfo::scenario::Scenario::load(&scenario) {
             Ok(s) => {
                 say!("{}: ok — {}", scenario.display(), s.description);
@@ -397,6 +413,42 @@ fn main() -> ExitCode {
             // A closed pipe (`| head`) is not a failure of the decode.
             let _ = out.flush();
             ExitCode::from(code)
+        }
+    }
+}
+
+/// `dhcpfo report PATH [--out FILE]`.
+fn report(path: &std::path::Path, out: Option<PathBuf>) -> ExitCode {
+    let (dir, trace) = if path.is_dir() {
+        (path.to_path_buf(), path.join("trace.jsonl"))
+    } else {
+        let dir = path
+            .parent()
+            .map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf);
+        (dir, path.to_path_buf())
+    };
+    if !trace.is_file() {
+        eprintln!(
+            "dhcpfo report: {}: no trace there (give a run's output directory or its trace.jsonl)",
+            trace.display()
+        );
+        return ExitCode::from(exit::BAD_INPUT);
+    }
+    // The reproduce command, from the run's summary when it has one.
+    let reproduce = std::fs::read(dir.join("summary.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| v["reproduce"].as_str().map(str::to_string));
+    let out = out.unwrap_or_else(|| dir.join("report.html"));
+    let messages = dir.join("messages.jsonl");
+    match dhcpfo::run::write_report(&trace, Some(&messages), reproduce.as_deref(), &out) {
+        Ok(bytes) => {
+            println!("report -> {} ({} KB)", out.display(), bytes.div_ceil(1024));
+            ExitCode::from(exit::OK)
+        }
+        Err(e) => {
+            eprintln!("dhcpfo report: {e}");
+            ExitCode::from(exit::BAD_INPUT)
         }
     }
 }

@@ -328,6 +328,7 @@ pub fn run_scenario_with_progress(
         );
     }
     let _ = writeln!(out, "  trace {hash:016x} -> {}", trace_path.display());
+    let _ = writeln!(out, "  report -> {}", dir.join("report.html").display());
     let _ = writeln!(out, "reproduce: {}", args.reproduce);
     let summary = summary(
         &trace,
@@ -345,6 +346,21 @@ pub fn run_scenario_with_progress(
         let _ = writeln!(err, "dhcpfo run: writing {}: {e}", dir.display());
         return (exit::BAD_INPUT, None);
     }
+    // The report reads the trace again, in its own bounded selection.
+    drop(trace);
+    let report_path = dir.join("report.html");
+    match write_report(
+        &trace_path,
+        Some(&messages_path),
+        Some(&args.reproduce),
+        &report_path,
+    ) {
+        Ok(_) => {}
+        Err(e) => {
+            let _ = writeln!(err, "dhcpfo run: {e}");
+            return (exit::BAD_INPUT, None);
+        }
+    }
     // A run that passed where a violation was expected is a failure of the testbed: it must
     // not exit 0.
     let code = match end.outcome.as_str() {
@@ -359,6 +375,20 @@ pub fn run_scenario_with_progress(
         events,
     };
     (code, Some(report))
+}
+
+/// Write `report.html` at `out` from the trace at `trace_path` (and the messages file, if it
+/// exists), with `reproduce` as its reproduce command; the page's size in bytes.
+pub fn write_report(
+    trace_path: &Path,
+    messages_path: Option<&Path>,
+    reproduce: Option<&str>,
+    out: &Path,
+) -> Result<usize, String> {
+    let input = dhcpfo_reports::html::load(trace_path, messages_path).map_err(|e| e.to_string())?;
+    let page = dhcpfo_reports::html::render(&input, reproduce);
+    std::fs::write(out, &page).map_err(|e| format!("writing {}: {e}", out.display()))?;
+    Ok(page.len())
 }
 
 /// When the run ended: the time of its trace's last record.
