@@ -166,8 +166,8 @@ enum Command {
     /// when present) or a trace.jsonl file. The page is a pure function of those files: the
     /// verdict and every property, each server's failover state over time with the fault
     /// windows, the violation explained, counts over time and the event log. Writes
-    /// report.html next to the trace (or --out). Exit 0 when written, 2 when the trace is
-    /// missing or not a trace.
+    /// report.html next to the trace (or --out), and trace.perfetto.json beside it. Exit 0
+    /// when written, 2 when the trace is missing or not a trace.
     Report {
         /// The run's output directory, or its trace.jsonl.
         path: PathBuf,
@@ -441,21 +441,25 @@ fn report(path: &std::path::Path, out: Option<PathBuf>) -> ExitCode {
         .and_then(|v| v["reproduce"].as_str().map(str::to_string));
     let out = out.unwrap_or_else(|| dir.join("report.html"));
     let messages = dir.join("messages.jsonl");
-    match dhcpfo::run::write_report(&trace, Some(&messages), reproduce.as_deref(), &out) {
-        Ok(bytes) => {
-            println!("report -> {} ({} KB)", out.display(), bytes.div_ceil(1024));
-            ExitCode::from(exit::OK)
-        }
-        Err(e) => {
-            eprintln!("dhcpfo report: {e}");
-            ExitCode::from(exit::BAD_INPUT)
-        }
+    let written = dhcpfo::run::write_report(&trace, Some(&messages), reproduce.as_deref(), &out)
+        .map(|bytes| say!("report -> {} ({} KB)", out.display(), bytes.div_ceil(1024)))
+        .and_then(|()| {
+            let perfetto = out.with_file_name("trace.perfetto.json");
+            dhcpfo::run::write_perfetto(&trace, Some(&messages), &perfetto).map(|bytes| {
+                say!(
+                    "perfetto -> {} ({} KB)",
+                    perfetto.display(),
+                    bytes.div_ceil(1024)
+                )
+            })
+        });
+    if let Err(e) = written {
+        eprintln!("dhcpfo report: {e}");
+        return ExitCode::from(exit::BAD_INPUT);
     }
+    ExitCode::from(exit::OK)
 }
 
-/// Run one scenario with the summary on stdout, and its progress on stderr when that is a
-/// terminal. The wall clock is read here, at the edge, only to report speed: nothing the run
-/// computes depends on it.
 /// `dhcpfo shrink`: progress on stderr, the before and after on stdout.
 fn shrink(file: &std::path::Path, out: Option<PathBuf>) -> ExitCode {
     let repro = match dhcpfo::run::load_repro(file) {
@@ -499,6 +503,9 @@ fn shrink(file: &std::path::Path, out: Option<PathBuf>) -> ExitCode {
     ExitCode::from(exit::VIOLATION)
 }
 
+/// Run one scenario with the summary on stdout, and its progress on stderr when that is a
+/// terminal. The wall clock is read here, at the edge, only to report speed: nothing the run
+/// computes depends on it.
 fn run_one(scenario: dhcpfo::scenario::Scenario, args: &dhcpfo::run::RunArgs) -> ExitCode {
     ExitCode::from(run_one_report(scenario, args).0)
 }

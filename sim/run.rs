@@ -181,15 +181,7 @@ pub fn run_scenario_with_progress(
     // first pass keeps all but what there is one of per lease (leases, losses, bindings); a
     // violation's story takes a second pass that keeps those about it too. A big run's trace
     // is never held whole.
-    let base = |r: &Record| {
-        !matches!(
-            r.event,
-            Event::Lease { .. }
-                | Event::Lost { .. }
-                | Event::Binding { .. }
-                | Event::Declined { .. }
-        )
-    };
+    let base = per_run;
     let mut trace = match Trace::load_where(&trace_path, base) {
         Ok(t) => t,
         Err(e) => {
@@ -389,6 +381,40 @@ pub fn write_report(
     let page = dhcpfo_reports::html::render(&input, reproduce);
     std::fs::write(out, &page).map_err(|e| format!("writing {}: {e}", out.display()))?;
     Ok(page.len())
+}
+
+/// Write `trace.perfetto.json` at `out` from the trace at `trace_path` (and the messages
+/// file, if it exists); the file's size in bytes. Reads the trace as `dhcpfo run` does: all but
+/// the per-lease events, and those about the first violation's clients and addresses.
+pub fn write_perfetto(
+    trace_path: &Path,
+    messages_path: Option<&Path>,
+    out: &Path,
+) -> Result<usize, String> {
+    let mut trace = Trace::load_where(trace_path, per_run).map_err(|e| e.to_string())?;
+    let subjects = trace.violations().next().map(|(_, v)| Subjects::of(v));
+    if let Some(subjects) = subjects {
+        trace = Trace::load_where(trace_path, |r| per_run(r) || subjects.about(&r.event))
+            .map_err(|e| e.to_string())?;
+    }
+    let messages = match messages_path.filter(|p| p.is_file()) {
+        Some(p) => Trace::read_records(p).map_err(|e| e.to_string())?,
+        None => Vec::new(),
+    };
+    let text = serde_json::to_string(&dhcpfo_reports::perfetto::render(&trace, &messages))
+        .map_err(|e| e.to_string())?;
+    std::fs::write(out, &text).map_err(|e| format!("writing {}: {e}", out.display()))?;
+    Ok(text.len())
+}
+
+/// Whether a record is kept when a trace is read for the run's outputs: all but what there is
+/// one of per lease (leases, losses, bindings, declines), which only a violation's story reads,
+/// and only about its own clients and addresses.
+fn per_run(r: &Record) -> bool {
+    !matches!(
+        r.event,
+        Event::Lease { .. } | Event::Lost { .. } | Event::Binding { .. } | Event::Declined { .. }
+    )
 }
 
 /// When the run ended: the time of its trace's last record.

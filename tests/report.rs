@@ -90,6 +90,8 @@ fn the_report_of_a_violation_shows_bands_the_violation_and_how_to_reproduce_it()
     assert!(page.contains("id=\"scrub-data\"") && page.contains("id=\"log-data\""));
 
     // `dhcpfo report DIR` renders the same page from the same files.
+    let run_perfetto = std::fs::read(d.join("trace.perfetto.json")).expect("run writes it");
+    std::fs::remove_file(d.join("trace.perfetto.json")).unwrap();
     let again = d.join("again.html");
     let r = dhcpfo(&[
         "report",
@@ -108,6 +110,20 @@ fn the_report_of_a_violation_shows_bands_the_violation_and_how_to_reproduce_it()
         page,
         "a pure function of the files"
     );
+    // The Perfetto trace is rendered again beside it, the same as the run's.
+    let first: serde_json::Value = serde_json::from_slice(&run_perfetto).unwrap();
+    let rendered = std::fs::read(d.join("trace.perfetto.json")).expect("report writes it");
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&rendered).unwrap(),
+        first
+    );
+    let events = first["traceEvents"].as_array().unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e["ph"] == "X" && e["name"] == "partner-down")
+    );
+    assert!(events.iter().any(|e| e["ph"] == "C"));
     let _ = std::fs::remove_dir_all(d);
 }
 
