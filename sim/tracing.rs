@@ -11,7 +11,7 @@ use dhcpfo_engine::wire::dhcp::DhcpMessage;
 use dhcpfo_engine::wire::failover::{Dialect, FoOption, Message};
 use dhcpfo_reports::event::{
     CarriedBinding, DhcpMessage as DhcpEvent, FailoverMessage, Fault as FaultEvent, FaultWindow,
-    Header, Level, RelationshipInfo, SCHEMA, ServerInfo,
+    Header, Level, RelationshipInfo, SCHEMA, SegmentInfo, ServerInfo,
 };
 
 use crate::decode::describe;
@@ -89,10 +89,33 @@ pub fn header(
                 Dialect::Microsoft => "microsoft".into(),
             },
         }],
+        segments: segments(scenario),
         clients: scenario.clients.count,
         bugs: scenario.bugs.iter().map(|b| b.name().to_string()).collect(),
         sample_ms,
     }
+}
+
+/// The clients' segments: one subnet each, the servers on segment 0, a relay on each other.
+fn segments(scenario: &Scenario) -> Vec<SegmentInfo> {
+    crate::world::subnets(scenario)
+        .iter()
+        .enumerate()
+        .map(|(k, net)| {
+            let prefix = u32::from(net.mask).leading_ones();
+            SegmentInfo {
+                name: format!("segment {k}"),
+                subnet: format!("{}/{prefix}", net.network),
+                pool: net
+                    .ranges
+                    .iter()
+                    .map(|r| format!("{}-{}", r.first, r.last))
+                    .collect::<Vec<_>>()
+                    .join(","),
+                relay: (k > 0).then(|| crate::world::relay_of(k).to_string()),
+            }
+        })
+        .collect()
 }
 
 /// How often counts are sampled: about 500 samples a run, on a whole second.

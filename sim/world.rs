@@ -1847,13 +1847,13 @@ fn client_of_mac(mac: &[u8]) -> Option<usize> {
 }
 
 /// The relay agent of segment `k` (k ≥ 1): its address, the giaddr of what it forwards.
-fn relay_of(k: usize) -> Ipv4Addr {
+pub(crate) fn relay_of(k: usize) -> Ipv4Addr {
     Ipv4Addr::new(10, k as u8, 0, 1)
 }
 
 /// One subnet per segment: 10.k.0.0/16, its share of the pool from 10.k.1.0
 /// ([`Scenario::pool_ranges`]).
-fn subnets(s: &Scenario) -> Vec<Subnet> {
+pub(crate) fn subnets(s: &Scenario) -> Vec<Subnet> {
     s.pool_ranges()
         .into_iter()
         .enumerate()

@@ -207,6 +207,9 @@ pub struct Header {
     pub servers: Vec<ServerInfo>,
     /// The failover relationships.
     pub relationships: Vec<RelationshipInfo>,
+    /// The clients' broadcast segments.
+    #[serde(default)]
+    pub segments: Vec<SegmentInfo>,
     /// How many clients the scenario starts.
     pub clients: u32,
     /// The catalogued engine bugs switched on (none in a real run).
@@ -223,6 +226,20 @@ pub struct ServerInfo {
     pub name: String,
     /// Its address.
     pub address: String,
+}
+
+/// A broadcast segment, as the header lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentInfo {
+    /// Its name (`segment 0` holds the servers).
+    pub name: String,
+    /// Its subnet, `10.1.0.0/16`.
+    pub subnet: String,
+    /// Its share of the pool, `10.1.1.0-10.1.1.99`.
+    pub pool: String,
+    /// The relay agent that forwards its clients' broadcasts (none on the servers' own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relay: Option<String>,
 }
 
 /// A failover relationship, as the header lists it.

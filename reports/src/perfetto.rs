@@ -298,6 +298,7 @@ mod tests {
                 })
                 .to_vec(),
             relationships: Vec::new(),
+            segments: Vec::new(),
             clients: 2,
             bugs: Vec::new(),
             sample_ms: 1000,

@@ -148,6 +148,7 @@ mod tests {
                     address: "10.0.0.1".into(),
                 }],
                 relationships: Vec::new(),
+                segments: Vec::new(),
                 clients: 3,
                 bugs: Vec::new(),
                 sample_ms: 1000,

@@ -239,6 +239,7 @@ mod tests {
                 })
                 .to_vec(),
             relationships: Vec::new(),
+            segments: Vec::new(),
             clients: 1,
             bugs: Vec::new(),
             sample_ms: 1000,

@@ -31,6 +31,7 @@ fn header() -> Header {
             mclt_ms: 300_000,
             dialect: "isc".into(),
         }],
+        segments: Vec::new(),
         clients: 2,
         bugs: Vec::new(),
         sample_ms: 60_000,
