@@ -219,7 +219,8 @@ pub fn dhcp(
 }
 
 /// A failover message as the trace records it, its times converted with the sender's skew
-/// `skew_ms` when it wrote them.
+/// `skew_ms` when it wrote them. Where it went (`delivered_ms`, `blackholed`) is the caller's
+/// to fill in.
 pub fn failover(
     relationship: &str,
     from: &str,
@@ -266,6 +267,8 @@ pub fn failover(
         xid: m.xid,
         bindings,
         reject,
+        delivered_ms: None,
+        blackholed: false,
         bytes: hex(bytes),
     })
 }

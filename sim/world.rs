@@ -1198,7 +1198,7 @@ impl World {
             // On the wire it is a segment of the partner's stream: that is the forgery. The
             // trace names its real sender.
             let skew = self.clock_skew_ms(from);
-            if let Some(m) = tracing::failover(
+            if let Some(mut m) = tracing::failover(
                 RELATIONSHIP,
                 "attacker",
                 target,
@@ -1207,6 +1207,8 @@ impl World {
                 dialect,
                 skew,
             ) {
+                // Injected at the victim's end of the link: it arrives at once.
+                m.delivered_ms = Some(tracing::ms(self.now));
                 self.note(Event::Failover(m));
             }
         }
@@ -1252,11 +1254,15 @@ impl World {
             for c in dead {
                 self.conns.remove(&c);
                 self.checker.connection_closed(c);
+                let blackholed = self.cut_servers[n];
+                let delivered_ms = (!blackholed).then(|| tracing::ms(self.now + self.tcp_delay()));
                 self.note(Event::ConnClose {
                     conn: c,
                     by: NAMES[n].into(),
+                    delivered_ms,
+                    blackholed,
                 });
-                if !self.cut_servers[n] {
+                if !blackholed {
                     let at = self.now + self.tcp_delay();
                     self.schedule(
                         at,
@@ -1379,7 +1385,7 @@ impl World {
                         let dialect = self.scenario.servers.dialect.dialect();
                         let rel = self.relationship_name();
                         let skew = self.clock_skew_ms(n);
-                        if let Some(m) = tracing::failover(
+                        if let Some(mut m) = tracing::failover(
                             &rel,
                             NAMES[n],
                             NAMES[1 - n],
@@ -1388,6 +1394,11 @@ impl World {
                             dialect,
                             skew,
                         ) {
+                            // Where it goes, decided below: the partner after the link's
+                            // delay, or nowhere across a cut.
+                            m.blackholed = self.cut_servers[n];
+                            m.delivered_ms =
+                                (!m.blackholed).then(|| tracing::ms(self.now + self.tcp_delay()));
                             self.note(Event::Failover(m));
                         }
                     }
@@ -1436,9 +1447,14 @@ impl World {
                 }
                 Output::PeerClose { conn } => {
                     if self.conns.contains_key(&conn) {
+                        let blackholed = self.cut_servers[n];
+                        let delivered_ms =
+                            (!blackholed).then(|| tracing::ms(self.now + self.tcp_delay()));
                         self.note(Event::ConnClose {
                             conn,
                             by: NAMES[n].into(),
+                            delivered_ms,
+                            blackholed,
                         });
                     }
                     self.checker.connection_closed(conn);
@@ -1558,12 +1574,21 @@ impl World {
                     to,
                 } => {
                     self.counts.dhcp_messages += 1;
-                    let src_ip = to.map_or(Ipv4Addr::UNSPECIFIED, |_| {
-                        self.clients[c]
-                            .client
-                            .lease()
-                            .map_or(Ipv4Addr::UNSPECIFIED, |l| l.address)
-                    });
+                    // A client that has an address sends from it: it fills ciaddr then
+                    // (RFC 2131 §4.4.5 RENEWING and REBINDING, a RELEASE), and a RELEASE has
+                    // already dropped the lease by the time its datagram leaves.
+                    let ciaddr =
+                        DhcpMessage::parse(&bytes).map_or(Ipv4Addr::UNSPECIFIED, |m| m.ciaddr);
+                    let src_ip = if ciaddr.is_unspecified() {
+                        to.map_or(Ipv4Addr::UNSPECIFIED, |_| {
+                            self.clients[c]
+                                .client
+                                .lease()
+                                .map_or(Ipv4Addr::UNSPECIFIED, |l| l.address)
+                        })
+                    } else {
+                        ciaddr
+                    };
                     let segment = c % self.scenario.clients.segments.max(1) as usize;
                     // A broadcast from a remote segment reaches the servers through its relay:
                     // unicast, from the relay's port 67, with giaddr and hops set (RFC 1542).

@@ -262,3 +262,31 @@ fn a_reader_that_stops_early_does_not_turn_the_verdict_into_an_error() {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
 }
+
+#[test]
+fn a_connection_decodes_in_the_dialect_its_telling_messages_speak() {
+    // A Microsoft BNDUPD (one-byte IP-flags, MS-DHCPF §3.1.4.2) between two CONTACTs, which say
+    // nothing of their dialect: all three read as Microsoft, not the CONTACTs as ISC.
+    let contact: Vec<u8> = vec![0, 12, 11, 12, 0x65, 0, 0, 0, 0, 0, 0, 2];
+    let mut bndupd: Vec<u8> = [
+        &[0, 0, 3, 12, 0, 0, 0, 1, 0, 0, 0, 5][..],
+        &[0, 2, 0, 4, 192, 0, 2, 100],
+        &[0, 12, 0, 1, 2],
+    ]
+    .concat();
+    let len = bndupd.len() as u16;
+    bndupd[..2].copy_from_slice(&len.to_be_bytes());
+    let pcap = temp_file(
+        "ms-contact.pcap",
+        &synthetic_capture(&[contact.clone(), bndupd, contact]),
+    );
+    let out = dhcpfo(&["decode", "--verify", "--json", pcap.to_str().unwrap()]);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("(0 ISC, 3 Microsoft)"), "{stderr}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    for line in stdout.lines() {
+        let o: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(o["dialect"], "microsoft", "{line}");
+    }
+}

@@ -534,3 +534,163 @@ fn a_violation_comes_with_the_messages_that_led_to_it() {
     assert!(stdout.contains("messages about it"), "{stdout}");
     let _ = std::fs::remove_dir_all(d);
 }
+
+/// A partitioned run's capture, read back frame by frame: every client frame leaves from the
+/// client's hardware address (and a RELEASE or RENEW from its own IP), every reply to a client
+/// goes to it; every TCP acknowledgement names bytes its peer sent at least a link delay before
+/// and covers each message when it arrives; a message the cut swallowed is retransmitted with
+/// the same sequence number and never acknowledged; `decode --verify` still reads it all.
+#[test]
+fn a_partitioned_runs_capture_shows_client_macs_real_acks_and_retransmissions() {
+    use dhcpfo::capture::pcap::LINKTYPE_ETHERNET;
+    use dhcpfo::capture::{Transport, dissect_frame};
+    use dhcpfo_engine::wire::dhcp::{DhcpMessage, Op};
+    use std::collections::BTreeMap;
+    use std::net::SocketAddrV4;
+
+    let scenario =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/partner-down-while-partitioned.yaml");
+    let d = temp_dir("pcap-partition");
+    let r = dhcpfo(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--seed",
+        "1",
+        "--pcap",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    assert!(matches!(r.status.code(), Some(0 | 1)), "{r:?}");
+    let trace = dhcpfo_reports::Trace::load(&d.join("trace.jsonl")).unwrap();
+    let (mut delay_ms, mut swallowed) = (None, Vec::new());
+    for rec in &trace.records {
+        if let dhcpfo_reports::Event::Failover(m) = &rec.event {
+            if m.blackholed {
+                swallowed.push(m.bytes.clone());
+            } else if let Some(at) = m.delivered_ms {
+                delay_ms.get_or_insert(at - rec.t_ms);
+            }
+        }
+    }
+    let delay_ms = delay_ms.expect("a delivered failover message");
+    assert!(!swallowed.is_empty(), "the cut swallows messages");
+
+    let bytes = std::fs::read(d.join("run.pcap")).unwrap();
+    let capture = dhcpfo::capture::read(&bytes).unwrap();
+    let (mut client_frames, mut replies) = (0, 0);
+    // Per direction (src, dst): (time, seq, ack, flags, payload) of every TCP segment.
+    type Seg = (u64, u32, u32, dhcpfo::capture::TcpFlags, Vec<u8>);
+    let mut segments: BTreeMap<(SocketAddrV4, SocketAddrV4), Vec<Seg>> = BTreeMap::new();
+    for rec in &capture.records {
+        let frame = rec.data;
+        let (eth_dst, eth_src) = (&frame[..6], &frame[6..12]);
+        let p = dissect_frame(LINKTYPE_ETHERNET, frame).unwrap();
+        match p.transport {
+            Transport::Udp {
+                sport,
+                dport,
+                payload,
+            } => {
+                let m = DhcpMessage::parse(payload).unwrap();
+                if !m.giaddr.is_unspecified() {
+                    continue;
+                }
+                match m.op {
+                    Op::Request => {
+                        client_frames += 1;
+                        assert_eq!(eth_src, m.client_hw_addr(), "{sport}->{dport} {m:?}");
+                        if !m.ciaddr.is_unspecified() {
+                            assert_eq!(p.src, m.ciaddr, "from the client's own address");
+                        }
+                    }
+                    _ if !p.dst.is_broadcast() => {
+                        replies += 1;
+                        assert_eq!(eth_dst, m.client_hw_addr());
+                    }
+                    _ => assert_eq!(eth_dst, &[0xff; 6]),
+                }
+            }
+            Transport::Tcp(s) => segments
+                .entry((
+                    SocketAddrV4::new(p.src, s.sport),
+                    SocketAddrV4::new(p.dst, s.dport),
+                ))
+                .or_default()
+                .push((
+                    rec.ts_ns / 1_000_000,
+                    s.seq,
+                    s.ack,
+                    s.flags,
+                    s.payload.to_vec(),
+                )),
+        }
+    }
+    assert!(
+        client_frames > 100 && replies > 100,
+        "{client_frames} {replies}"
+    );
+
+    let ack = dhcpfo::capture::TcpFlags::ACK;
+    let mut retransmitted = 0;
+    for ((src, dst), mine) in &segments {
+        let theirs = &segments[&(*dst, *src)];
+        // The peer's stream: its SYN's number + 1, then what each data segment ends at.
+        let peer_isn = theirs[0].1.wrapping_add(1);
+        let mut last_ack = None;
+        for &(t, seq, ack_no, flags, ref data) in mine {
+            if !flags.contains(ack) {
+                continue;
+            }
+            // An acknowledgement names where a segment the peer sent a link delay before ends.
+            let named = ack_no == peer_isn
+                || theirs.iter().any(|&(ts, s, _, f, ref d)| {
+                    let end = s
+                        .wrapping_add(d.len() as u32)
+                        .wrapping_add(u32::from(f.contains(dhcpfo::capture::TcpFlags::SYN)))
+                        .wrapping_add(u32::from(f.contains(dhcpfo::capture::TcpFlags::FIN)));
+                    end == ack_no && ts + delay_ms <= t
+                });
+            assert!(named, "{src} -> {dst} at {t} ms acknowledges {ack_no}");
+            if let Some(prev) = last_ack {
+                assert!(ack_no.wrapping_sub(prev) < 1 << 30, "never backwards");
+            }
+            last_ack = Some(ack_no);
+            if data.is_empty() {
+                continue;
+            }
+            let end = seq.wrapping_add(data.len() as u32);
+            let copies: Vec<u64> = mine
+                .iter()
+                .filter(|m| m.1 == seq && !m.4.is_empty())
+                .map(|m| m.0)
+                .collect();
+            let acked_at = theirs
+                .iter()
+                .find(|f| f.3.contains(ack) && end.wrapping_sub(f.2) as i32 <= 0)
+                .map(|f| f.0);
+            if copies.len() > 1 {
+                if copies[0] == t {
+                    retransmitted += 1;
+                }
+                // Retransmitted because nothing acknowledged it while the cut lasted.
+                let last_copy = copies[copies.len() - 1];
+                assert!(acked_at.is_none_or(|a| a > last_copy), "{src} seq {seq}");
+            } else if let Some(a) = acked_at {
+                // Sent once: acknowledged when it arrived, a link delay later (unless a cut or
+                // a close swallowed it).
+                assert_eq!(a, t + delay_ms, "{src} seq {seq} at {t}");
+            }
+        }
+    }
+    assert!(retransmitted > 0, "a swallowed message is retransmitted");
+
+    let r = dhcpfo(&["decode", "--verify", d.join("run.pcap").to_str().unwrap()]);
+    let stderr = String::from_utf8(r.stderr).unwrap();
+    assert_eq!(r.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("0 failed to decode, 0 stream errors"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(", 0 differ"), "{stderr}");
+    let _ = std::fs::remove_dir_all(d);
+}

@@ -131,12 +131,19 @@ pub enum Event {
         /// The acceptor's address and port.
         to: String,
     },
-    /// A server closed a failover connection (full traces only).
+    /// A server closed a failover connection, or crashed with it open (full traces only).
     ConnClose {
         /// The connection.
         conn: u64,
         /// The server that closed it.
         by: String,
+        /// When the close (a TCP FIN) reached the partner's host, in true time; absent if it
+        /// never did (and in traces written before the field).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        delivered_ms: Option<u64>,
+        /// Whether a partition swallowed the close on its way.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        blackholed: bool,
     },
     /// Counts at an instant, sampled at a fixed interval (`Header::sample_ms`).
     Counts(Counts),
@@ -342,6 +349,14 @@ pub struct FailoverMessage {
     /// The reject reason of a BNDACK that refuses, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reject: Option<u8>,
+    /// When it reached the partner's host, in true time (whether a server still read the
+    /// connection then or not); absent if it never did (and in traces written before the
+    /// field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered_ms: Option<u64>,
+    /// Whether a partition swallowed it on its way: the partner never received it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub blackholed: bool,
     /// The message's bytes, in hex.
     pub bytes: String,
 }
@@ -489,6 +504,8 @@ mod tests {
         let m = Event::ConnClose {
             conn: 1,
             by: "primary".into(),
+            delivered_ms: Some(2),
+            blackholed: false,
         };
         assert!(m.is_message());
         assert!(

@@ -317,6 +317,8 @@ mod tests {
                 xid,
                 bindings: Vec::new(),
                 reject: None,
+                delivered_ms: Some(t_ms + 1),
+                blackholed: false,
                 bytes: String::new(),
             }),
         }

@@ -117,6 +117,9 @@ pub fn describe(event: &Event) -> String {
             if let Some(r) = m.reject {
                 s.push_str(&format!(" REJECT {r}"));
             }
+            if m.blackholed {
+                s.push_str(" (lost in a cut)");
+            }
             s
         }
         Event::ConnOpen {
@@ -125,7 +128,15 @@ pub fn describe(event: &Event) -> String {
             acceptor,
             ..
         } => format!("{dialer} connects to {acceptor} (connection {conn})"),
-        Event::ConnClose { conn, by } => format!("{by} closes connection {conn}"),
+        Event::ConnClose {
+            conn,
+            by,
+            blackholed,
+            ..
+        } => {
+            let lost = if *blackholed { " (lost in a cut)" } else { "" };
+            format!("{by} closes connection {conn}{lost}")
+        }
         Event::Counts(c) => format!(
             "{} clients bound, {} waiting",
             c.clients_bound, c.clients_waiting

@@ -196,6 +196,8 @@ mod tests {
         Event::ConnClose {
             conn: 7,
             by: "primary".into(),
+            delivered_ms: None,
+            blackholed: true,
         }
     }
 

@@ -26,8 +26,9 @@ pub mod tcp;
 
 pub use dissect::{Dissection, Event, Flow, Skipped, dissect};
 pub use packet::{
-    Packet, PayloadTooLarge, Side, Skip, TcpConversation, TcpFlags, TcpSegment, Transport,
-    dissect_frame, ethernet_ipv4_tcp, ethernet_ipv4_udp, is_supported_link_type,
+    Macs, Packet, PayloadTooLarge, Side, Skip, TcpConversation, TcpFlags, TcpSegment, Transport,
+    dissect_frame, ethernet_ipv4_tcp, ethernet_ipv4_udp, ethernet_ipv4_udp_with_macs,
+    is_supported_link_type, mac_for,
 };
 pub use pcap::{Capture, PcapError, PcapWriter, Precision, Record, TruncatedTail, read};
 pub use tcp::{Reassembler, TcpCounts};

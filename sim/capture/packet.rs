@@ -382,8 +382,32 @@ pub fn mac_for(ip: Ipv4Addr) -> [u8; 6] {
 }
 
 /// An Ethernet II frame carrying an IPv4 packet carrying a UDP datagram, with correct IPv4 and
-/// UDP checksums.
+/// UDP checksums, its MAC addresses derived from the IPs ([`mac_for`]).
 pub fn ethernet_ipv4_udp(
+    src: SocketAddrV4,
+    dst: SocketAddrV4,
+    payload: &[u8],
+) -> Result<Vec<u8>, PayloadTooLarge> {
+    let macs = Macs {
+        src: mac_for(*src.ip()),
+        dst: mac_for(*dst.ip()),
+    };
+    ethernet_ipv4_udp_with_macs(macs, src, dst, payload)
+}
+
+/// The Ethernet addresses of a built frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Macs {
+    /// The sender's hardware address.
+    pub src: [u8; 6],
+    /// The receiver's, or all ones for a broadcast.
+    pub dst: [u8; 6],
+}
+
+/// [`ethernet_ipv4_udp`] between given MAC addresses: a DHCP client's frame leaves from its
+/// own hardware address, whatever IP it has, and a reply is sent to it.
+pub fn ethernet_ipv4_udp_with_macs(
+    macs: Macs,
     src: SocketAddrV4,
     dst: SocketAddrV4,
     payload: &[u8],
@@ -407,7 +431,7 @@ pub fn ethernet_ipv4_udp(
     // A computed zero is sent as all ones: zero means "no checksum" in UDP over IPv4.
     let sum = if sum == 0 { 0xffff } else { sum };
     set_checksum(&mut udp, 6, sum);
-    Ok(ethernet_ipv4(*src.ip(), *dst.ip(), PROTO_UDP, &udp))
+    Ok(ethernet_ipv4(macs, *src.ip(), *dst.ip(), PROTO_UDP, &udp))
 }
 
 /// An Ethernet II frame carrying an IPv4 packet carrying a TCP segment without options, with
@@ -445,16 +469,26 @@ pub fn ethernet_ipv4_tcp(
     tcp.extend_from_slice(payload);
     let sum = transport_checksum(*src.ip(), *dst.ip(), PROTO_TCP, &tcp);
     set_checksum(&mut tcp, 16, sum);
-    Ok(ethernet_ipv4(*src.ip(), *dst.ip(), PROTO_TCP, &tcp))
+    let macs = Macs {
+        src: mac_for(*src.ip()),
+        dst: mac_for(*dst.ip()),
+    };
+    Ok(ethernet_ipv4(macs, *src.ip(), *dst.ip(), PROTO_TCP, &tcp))
 }
 
 /// Wraps a transport segment of at most 65515 bytes in IPv4 and Ethernet II headers.
-fn ethernet_ipv4(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, segment: &[u8]) -> Vec<u8> {
+fn ethernet_ipv4(
+    macs: Macs,
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    protocol: u8,
+    segment: &[u8],
+) -> Vec<u8> {
     debug_assert!(segment.len() <= 65535 - IPV4_HEADER_BYTES);
     let total_len = (IPV4_HEADER_BYTES + segment.len()) as u16;
     let mut frame = Vec::with_capacity(ETHERNET_HEADER_BYTES + usize::from(total_len));
-    frame.extend_from_slice(&mac_for(dst));
-    frame.extend_from_slice(&mac_for(src));
+    frame.extend_from_slice(&macs.dst);
+    frame.extend_from_slice(&macs.src);
     frame.extend_from_slice(&ETHERTYPE_IPV4.to_be_bytes());
     let mut ip = Vec::with_capacity(IPV4_HEADER_BYTES);
     ip.push(0x45); // version 4, header 5 words
@@ -717,6 +751,19 @@ mod tests {
             .unwrap();
         assert_eq!(&frame[..6], &[0xff; 6]);
         assert_eq!(&frame[6..12], &[2, 0, 192, 0, 2, 2]);
+    }
+
+    #[test]
+    fn given_macs_are_written_as_given() {
+        let macs = Macs {
+            src: [2, 0, 0, 0, 0, 7],
+            dst: [0xff; 6],
+        };
+        let unspecified = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 68);
+        let frame = ethernet_ipv4_udp_with_macs(macs, unspecified, addr(1, 67), b"x").unwrap();
+        assert_eq!(&frame[..6], &[0xff; 6]);
+        assert_eq!(&frame[6..12], &[2, 0, 0, 0, 0, 7]);
+        assert!(dissect_frame(LINKTYPE_ETHERNET, &frame).is_ok());
     }
 
     #[test]

@@ -2,8 +2,16 @@
 //!
 //! DHCP is taken from UDP 67/68. Failover is taken from TCP on the given ports (647 and 847 by
 //! default): each direction is reassembled, cut into messages by the engine's [`Framer`], and
-//! decoded in the dialect [`Dialect::detect`] guesses. One line per message goes to `out` (or one
-//! JSON object with `--json`), a summary to `err`.
+//! decoded in its connection's dialect. One line per message goes to `out` (or one JSON object
+//! with `--json`), a summary to `err`.
+//!
+//! Most messages (CONTACT, STATE, CONNECT, a BNDACK) carry nothing that tells the dialects
+//! apart, so a message is not guessed alone: a first pass frames every connection and lets the
+//! messages that do say something ([`Dialect::evidence`]: IP-flags, Microsoft's options, the
+//! payload offset) vote for the whole connection, and a connection without a vote takes the
+//! capture's dialect when every vote in it agrees. A message that will not decode in that
+//! dialect is tried in the other, and only a message with no dialect to inherit is guessed
+//! alone ([`Dialect::detect`]).
 //!
 //! With `verify`, each failover message is re-encoded from its decoded form and compared byte for
 //! byte with what was captured; each DHCP message is re-encoded and decoded again and compared
@@ -95,8 +103,8 @@ pub fn run(path: &Path, args: &DecodeArgs, out: &mut dyn Write, err: &mut dyn Wr
             return exit::BAD_INPUT;
         }
     };
-    let mut decoder = Decoder::new(args, out);
     let dissection = capture::dissect(&pcap, &args.ports, &DHCP_PORTS);
+    let mut decoder = Decoder::new(args, out, Dialects::vote(&dissection.events));
     let start_ns = pcap.records.first().map_or(0, |r| r.ts_ns);
     for event in &dissection.events {
         match decoder.event(start_ns, event) {
@@ -182,20 +190,94 @@ fn summary(
     )
 }
 
+/// A connection, whichever direction it is seen from: its two ends in order.
+type ConnKey = (SocketAddrV4, SocketAddrV4);
+
+fn conn_key(flow: Flow) -> ConnKey {
+    (flow.src.min(flow.dst), flow.src.max(flow.dst))
+}
+
+/// The dialect each connection of a capture speaks, as far as its messages say.
+#[derive(Debug, Default)]
+struct Dialects {
+    /// Connections whose messages voted one way (a tie decides nothing).
+    by_conn: BTreeMap<ConnKey, Dialect>,
+    /// The dialect of every vote in the capture, if they all agree.
+    capture: Option<Dialect>,
+}
+
+impl Dialects {
+    /// Frames every failover stream of the capture (a first pass, errors left to the second)
+    /// and counts what each message says about its dialect.
+    fn vote(events: &[Event<'_>]) -> Dialects {
+        let mut framers: BTreeMap<Flow, Framer> = BTreeMap::new();
+        // Per connection: messages that read as ISC, as Microsoft.
+        let mut votes: BTreeMap<ConnKey, [usize; 2]> = BTreeMap::new();
+        for event in events {
+            match *event {
+                Event::TcpOpen { flow, .. } => {
+                    framers.insert(flow, Framer::new());
+                }
+                Event::TcpData { flow, data, .. } => {
+                    let framer = framers.entry(flow).or_default();
+                    if framer.failed().is_some() {
+                        continue;
+                    }
+                    framer.push(data);
+                    // Bound: each frame consumes bytes the framer holds.
+                    while let Ok(Some(frame)) = framer.next_frame() {
+                        if let Some(d) = Dialect::evidence(frame) {
+                            let v = votes.entry(conn_key(flow)).or_default();
+                            v[usize::from(d == Dialect::Microsoft)] += 1;
+                        }
+                    }
+                }
+                // Framing cannot resynchronise after a hole; the stream says no more.
+                Event::TcpGap { flow, .. } | Event::TcpClose { flow, .. } => {
+                    framers.remove(&flow);
+                }
+                Event::Udp { .. } => {}
+            }
+        }
+        let by_conn: BTreeMap<ConnKey, Dialect> = votes
+            .into_iter()
+            .filter_map(|(k, [isc, ms])| match isc.cmp(&ms) {
+                std::cmp::Ordering::Greater => Some((k, Dialect::Isc)),
+                std::cmp::Ordering::Less => Some((k, Dialect::Microsoft)),
+                std::cmp::Ordering::Equal => None,
+            })
+            .collect();
+        let mut all = by_conn.values().copied();
+        let capture = all.next().filter(|first| all.all(|d| d == *first));
+        Dialects { by_conn, capture }
+    }
+
+    /// The dialect to read a message of `flow` in first.
+    fn of(&self, flow: Flow, frame: &[u8]) -> Dialect {
+        self.by_conn
+            .get(&conn_key(flow))
+            .copied()
+            .or(self.capture)
+            .unwrap_or_else(|| Dialect::detect(frame))
+    }
+}
+
 /// Turns dissection events into printed messages.
 struct Decoder<'o> {
     args: DecodeArgs,
     out: &'o mut dyn Write,
     framers: BTreeMap<Flow, Framer>,
+    dialects: Dialects,
     tally: Tally,
 }
 
 impl<'o> Decoder<'o> {
-    fn new(args: &DecodeArgs, out: &'o mut dyn Write) -> Self {
+    fn new(args: &DecodeArgs, out: &'o mut dyn Write, dialects: Dialects) -> Self {
         Decoder {
             args: args.clone(),
             out,
             framers: BTreeMap::new(),
+            dialects,
             tally: Tally::default(),
         }
     }
@@ -290,7 +372,7 @@ impl<'o> Decoder<'o> {
     fn failover(&mut self, t: Stamp, flow: Flow, frame: &[u8]) -> io::Result<()> {
         // The guess can be wrong (an ISC peer may carry Infoblox's option 30): try the other
         // dialect before calling the message undecodable.
-        let guess = Dialect::detect(frame);
+        let guess = self.dialects.of(flow, frame);
         let parsed = Message::parse(frame, guess)
             .map(|m| (m, guess))
             .or_else(|e| {

@@ -105,6 +105,8 @@ fn update(from: &str, to: &str, msg: &str, xid: u32) -> Event {
         }],
         reject: None,
         bytes: String::new(),
+        delivered_ms: None,
+        blackholed: false,
     })
 }
 

@@ -900,7 +900,7 @@ fn sequence(
                     colour("startup"),
                 ),
                 Event::Fault(f) => (format!("fault: {}", f.text), None, RGBColor(220, 220, 220)),
-                Event::ConnClose { conn, by } => (
+                Event::ConnClose { conn, by, .. } => (
                     format!("{by} closes failover connection {conn}"),
                     lane_of(by, None),
                     RGBColor(230, 230, 230),

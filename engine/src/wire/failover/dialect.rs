@@ -51,27 +51,29 @@ impl Dialect {
     /// peer), so a reader that fails to decode in the guessed dialect should try the other
     /// ([`Dialect::other`]). A relationship never guesses: its dialect is configured.
     pub fn detect(message: &[u8]) -> Dialect {
+        Dialect::evidence(message).unwrap_or(Dialect::Isc)
+    }
+
+    /// What one framed message says about its dialect, if anything: the marks
+    /// [`Dialect::detect`] reads, or `None` for a message that carries none of them (CONTACT,
+    /// STATE, a BNDACK without IP-flags: most messages). A reader that sees a whole connection
+    /// can let the messages that say something decide for the ones that do not.
+    pub fn evidence(message: &[u8]) -> Option<Dialect> {
         let mut r = Reader::new(message);
-        let Some(payload_offset) = r.take(4).and_then(|h| h.get(3).copied()) else {
-            return Dialect::Isc;
-        };
+        let payload_offset = r.take(4).and_then(|h| h.get(3).copied())?;
         let options = message
             .get(usize::from(payload_offset).max(HEADER_LEN)..)
             .unwrap_or(&[]);
         let mut microsoft = usize::from(payload_offset) < HEADER_LEN;
         for (_, c, data) in raw_options(options).map_while(Result::ok) {
             match (c, data.len()) {
-                (code::IP_FLAGS, 2) => return Dialect::Isc,
+                (code::IP_FLAGS, 2) => return Some(Dialect::Isc),
                 (code::IP_FLAGS, 1) => microsoft = true,
                 (c, _) if code::MICROSOFT.contains(&c) => microsoft = true,
                 _ => {}
             }
         }
-        if microsoft {
-            Dialect::Microsoft
-        } else {
-            Dialect::Isc
-        }
+        microsoft.then_some(Dialect::Microsoft)
     }
 
     /// The other dialect.
@@ -211,10 +213,15 @@ mod tests {
         let one_byte_flags = [0, 17, 3, 12, 0, 0, 0, 0, 0, 0, 0, 1, 0, 12, 0, 1, 2];
         assert_eq!(Dialect::detect(&one_byte_flags), Dialect::Microsoft);
         assert_eq!(Dialect::detect(&[]), Dialect::Isc);
+        // A message without IP-flags or Microsoft's marks says nothing either way.
+        assert_eq!(Dialect::evidence(&isc), None);
+        assert_eq!(Dialect::evidence(&ms_option), Some(Dialect::Microsoft));
+        assert_eq!(Dialect::evidence(&[]), None);
         // Infoblox's option 30 beside ISC's two-byte IP-flags stays ISC.
         let infoblox = [
             0, 25, 3, 12, 0, 0, 0, 0, 0, 0, 0, 1, 0, 30, 0, 3, b'h', b'o', b'p', 0, 12, 0, 2, 0, 1,
         ];
         assert_eq!(Dialect::detect(&infoblox), Dialect::Isc);
+        assert_eq!(Dialect::evidence(&infoblox), Some(Dialect::Isc));
     }
 }
