@@ -29,8 +29,8 @@ use dhcpfo_engine::lease::{Binding, BindingState, HwAddr};
 use dhcpfo_engine::server::{Admin, Direction, Output, Received, Server};
 use dhcpfo_engine::storage::{CrashMode, MemStorage};
 use dhcpfo_engine::time::{Duration, Time};
-use dhcpfo_engine::wire::dhcp::{DhcpMessage, MessageType};
-use dhcpfo_engine::wire::failover::Message;
+use dhcpfo_engine::wire::dhcp::{DhcpMessage, DhcpSummary, MessageType};
+use dhcpfo_engine::wire::failover::{Message, MessageType as FoMessageType};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -1298,9 +1298,14 @@ impl World {
                 Output::Dhcp(t) => {
                     self.counts.dhcp_messages += 1;
                     self.period.dhcp_replies += 1;
-                    self.observe_reply(n, &t.bytes);
+                    // Read through the codec (STYLE.md 19a): its cheap view of the reply.
+                    let reply = DhcpSummary::read(&t.bytes);
+                    // The reply carries the client's hardware address (RFC 2131 chaddr).
+                    let client = reply.and_then(|r| client_of_mac(&r.chaddr[..6]));
+                    if let Some(r) = reply {
+                        self.observe_reply(n, &r);
+                    }
                     if self.trace.wants_messages() {
-                        let client = t.bytes.get(28..34).and_then(client_of_mac);
                         let to = client.map_or("unknown".into(), |c| format!("client {c}"));
                         let src = SocketAddrV4::new(SERVER_ADDR[n], 67);
                         if let Some(m) =
@@ -1312,8 +1317,7 @@ impl World {
                     if self.cut_clients[n] {
                         continue;
                     }
-                    // The reply carries the client's hardware address (RFC 2131 chaddr).
-                    let Some(client) = t.bytes.get(28..34).and_then(client_of_mac) else {
+                    let Some(client) = client else {
                         continue;
                     };
                     if client >= self.clients.len() {
@@ -1402,10 +1406,12 @@ impl World {
                             self.note(Event::Failover(m));
                         }
                     }
-                    // The MCLT checker reads BNDUPD (3) and BNDACK (4) only.
-                    if matches!(bytes.get(2), Some(3 | 4))
-                        && let Ok(msg) =
-                            Message::parse(&bytes, self.scenario.servers.dialect.dialect())
+                    // The MCLT checker reads BNDUPD and BNDACK only.
+                    if matches!(
+                        Message::peek_type(&bytes),
+                        Some(FoMessageType::BndUpd | FoMessageType::BndAck)
+                    ) && let Ok(msg) =
+                        Message::parse(&bytes, self.scenario.servers.dialect.dialect())
                     {
                         let end = |k: usize| Endpoint {
                             server: server_name(k),
@@ -1509,19 +1515,16 @@ impl World {
     /// A DHCPACK leaving a server is checked against the MCLT rule and kept for durability; a
     /// NAK is checked against the durability and lease-stability rules for the address its
     /// client's REQUEST asked for.
-    fn observe_reply(&mut self, n: usize, bytes: &[u8]) {
-        let Some(r) = reply_summary(bytes) else {
-            return;
-        };
-        let Some(client) = client_of_mac(&r.chaddr) else {
+    fn observe_reply(&mut self, n: usize, r: &DhcpSummary) {
+        let Some(client) = client_of_mac(&r.chaddr[..6]) else {
             return;
         };
         // In true time: the lease a reply grants is relative (RFC 2132 option 51), so it ends
         // its length after the moment it leaves, whatever the server's clock says.
         let now = self.now;
         match r.kind {
-            5 => {
-                if let Some(secs) = r.lease_s {
+            Some(MessageType::Ack) => {
+                if let Some(secs) = r.lease_time_s {
                     let end = now + Duration::from_secs(u64::from(secs));
                     let mclt = self.mclt;
                     let skew = self.clock_skew_ms(n);
@@ -1531,21 +1534,18 @@ impl World {
                     self.checker.ack_sent(now, server, client, r.yiaddr, skew);
                 }
             }
-            6 => {
+            Some(MessageType::Nak) => {
                 // A NAK names no address (RFC 2131 Table 3): it answers the REQUEST with its xid,
                 // so it refuses what the client's REQUEST in flight asks for. A NAK for an
                 // exchange the client has left is ignored by it and judged by nobody.
-                let Ok(nak) = DhcpMessage::parse(bytes) else {
-                    return;
-                };
                 let asked = self
                     .clients
                     .get(client)
                     .and_then(|s| s.client.request_in_flight());
                 if let Some((xid, address)) = asked
-                    && xid == nak.xid
+                    && xid == r.xid
                 {
-                    let mac = r.chaddr;
+                    let mac = mac_of(client);
                     let (rel, server) = (PAIR.relationship, server_name(n));
                     self.checker.nak(now, rel, server, client, &mac, address);
                 }
@@ -1804,58 +1804,6 @@ pub fn nemesis_faults(n: &crate::scenario::Nemesis, seed: u64) -> Vec<Fault> {
         });
     }
     out
-}
-
-/// What the checkers read of a server's reply.
-struct ReplySummary {
-    kind: u8,
-    yiaddr: Ipv4Addr,
-    chaddr: [u8; 6],
-    lease_s: Option<u32>,
-}
-
-/// Read a reply's type, yiaddr, chaddr and lease time straight from its bytes (the checkers
-/// judge the wire). A message that uses option overload, or does not parse this simply, goes
-/// through the full decoder instead.
-fn reply_summary(bytes: &[u8]) -> Option<ReplySummary> {
-    let yiaddr = Ipv4Addr::from(<[u8; 4]>::try_from(bytes.get(16..20)?).ok()?);
-    let chaddr = <[u8; 6]>::try_from(bytes.get(28..34)?).ok()?;
-    let mut kind = None;
-    let mut lease_s = None;
-    let mut i = 240;
-    while let Some(&code) = bytes.get(i) {
-        match code {
-            0 => i += 1,
-            255 => break,
-            52 => return full_summary(bytes),
-            _ => {
-                let len = usize::from(*bytes.get(i + 1)?);
-                let data = bytes.get(i + 2..i + 2 + len)?;
-                match (code, data) {
-                    (53, [t]) => kind = Some(*t),
-                    (51, [a, b, c, d]) => lease_s = Some(u32::from_be_bytes([*a, *b, *c, *d])),
-                    _ => {}
-                }
-                i += 2 + len;
-            }
-        }
-    }
-    Some(ReplySummary {
-        kind: kind?,
-        yiaddr,
-        chaddr,
-        lease_s,
-    })
-}
-
-fn full_summary(bytes: &[u8]) -> Option<ReplySummary> {
-    let m = DhcpMessage::parse(bytes).ok()?;
-    Some(ReplySummary {
-        kind: u8::from(m.message_type()?),
-        yiaddr: m.yiaddr,
-        chaddr: <[u8; 6]>::try_from(m.chaddr.get(..6)?).ok()?,
-        lease_s: m.lease_time_s(),
-    })
 }
 
 /// The MAC of client `i`: 02:00 (locally administered) + the index.

@@ -46,6 +46,7 @@
 
 mod error;
 mod option;
+mod summary;
 
 #[cfg(test)]
 mod golden;
@@ -55,6 +56,7 @@ use std::net::Ipv4Addr;
 
 pub use error::{BadOptionReason, DhcpDecodeError};
 pub use option::{DhcpOption, MessageType, OptionValue, RelayAgentInfo, SubOption, code};
+pub use summary::DhcpSummary;
 
 use crate::wire::Reader;
 
@@ -1029,6 +1031,19 @@ mod tests {
             })
     }
 
+    /// The summary as the full parse gives it.
+    fn summary_of_parse(bytes: &[u8]) -> Option<DhcpSummary> {
+        let m = DhcpMessage::parse(bytes).ok()?;
+        Some(DhcpSummary {
+            op: m.op,
+            xid: m.xid,
+            yiaddr: m.yiaddr,
+            chaddr: m.chaddr,
+            kind: m.message_type(),
+            lease_time_s: m.lease_time_s(),
+        })
+    }
+
     /// Bytes that get past the header and cookie, with options (overloaded or not, split or
     /// not) that often but not always decode.
     fn arb_message_bytes() -> impl Strategy<Value = Vec<u8>> {
@@ -1073,6 +1088,22 @@ mod tests {
             msg.emit(&mut a);
             msg.emit(&mut b);
             prop_assert_eq!(a, b);
+        }
+
+        #[test]
+        fn the_summary_agrees_with_the_full_parse(bytes in arb_message_bytes()) {
+            prop_assert_eq!(DhcpSummary::read(&bytes), summary_of_parse(&bytes));
+        }
+
+        #[test]
+        fn the_summary_agrees_with_the_full_parse_on_emitted_messages(msg in arb_message()) {
+            let bytes = msg.to_bytes();
+            prop_assert_eq!(DhcpSummary::read(&bytes), summary_of_parse(&bytes));
+        }
+
+        #[test]
+        fn the_summary_agrees_on_random_bytes(bytes in prop::collection::vec(any::<u8>(), 0..700)) {
+            prop_assert_eq!(DhcpSummary::read(&bytes), summary_of_parse(&bytes));
         }
 
         #[test]

@@ -152,6 +152,15 @@ impl Message {
         self
     }
 
+    /// The type of an encoded message, read from its header alone: an observer that judges
+    /// only some types skips the others without decoding them. `None` if the header is cut
+    /// short; [`Message::parse`] still decides whether the rest is a message.
+    pub fn peek_type(bytes: &[u8]) -> Option<MessageType> {
+        let mut r = Reader::new(bytes);
+        r.u16()?;
+        r.u8().map(MessageType::from_wire)
+    }
+
     /// Decode one whole message (exactly the bytes its length field names; the [`super::Framer`]
     /// cuts them from a stream). Options are read in the given dialect.
     pub fn parse(bytes: &[u8], dialect: Dialect) -> Result<Message, DecodeError> {
