@@ -320,7 +320,12 @@ fn main() -> ExitCode {
             let args = dhcpfo::run::RunArgs {
                 seed: repro.seed,
                 out,
-                reproduce: format!("dhcpfo replay {}", file.display()),
+                // The run's own command line, when the repro names it: the replay's summary
+                // and report are then byte-identical to the run's.
+                reproduce: repro
+                    .reproduce
+                    .clone()
+                    .unwrap_or_else(|| format!("dhcpfo replay {}", file.display())),
                 keep_going: repro.keep_going,
                 pcap,
                 full_trace,

@@ -76,6 +76,10 @@ pub struct Repro {
     /// The trace hash the run ended with: `dhcpfo replay` must end with the same one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace_hash: Option<String>,
+    /// The command line of the run that found it: a replay shows it as the run's reproduce
+    /// command, so that its summary and report are byte-identical to the run's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reproduce: Option<String>,
 }
 
 impl Repro {
@@ -88,7 +92,14 @@ impl Repro {
             scenario: scenario.clone(),
             keep_going,
             trace_hash: trace_hash.map(|h| format!("{h:016x}")),
+            reproduce: None,
         }
+    }
+
+    /// The same, naming the command line of the run that found it.
+    pub fn with_reproduce(mut self, command: &str) -> Repro {
+        self.reproduce = Some(command.to_string());
+        self
     }
 }
 
@@ -331,8 +342,10 @@ pub fn run_scenario_with_progress(
         &history,
         args,
     );
-    let repro = (first.is_some() || !end.matches)
-        .then(|| Repro::new(&scenario, args.seed, args.keep_going, Some(hash)));
+    let repro = (first.is_some() || !end.matches).then(|| {
+        Repro::new(&scenario, args.seed, args.keep_going, Some(hash))
+            .with_reproduce(&args.reproduce)
+    });
     let written = write_outputs(&dir, &trace, &messages, level, &summary, repro.as_ref());
     if let Err(e) = written {
         let _ = writeln!(err, "dhcpfo run: writing {}: {e}", dir.display());

@@ -290,3 +290,52 @@ fn a_connection_decodes_in_the_dialect_its_telling_messages_speak() {
         assert_eq!(o["dialect"], "microsoft", "{line}");
     }
 }
+
+/// Every shipped scenario's capture (`dhcpfo run --pcap`, written from the full trace) decodes
+/// with no error, re-encodes identically, and holds as many DHCP and failover messages as the
+/// trace records (the day runs at 300 clients here).
+#[test]
+fn every_shipped_scenarios_pcap_decodes_and_counts_what_its_trace_records() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    paths.sort();
+    assert!(paths.len() > 20);
+    for path in paths {
+        let name = path.file_stem().unwrap().to_string_lossy().to_string();
+        let out = std::env::temp_dir().join(format!("dhcpfo-pcap-{}-{name}", std::process::id()));
+        let mut args = vec!["run", path.to_str().unwrap(), "--seed", "1", "--pcap"];
+        args.extend(["--out", out.to_str().unwrap()]);
+        if name.starts_with("day-") {
+            args.extend(["--set", "clients.count=300"]);
+        }
+        let run = dhcpfo(&args);
+        assert!(
+            matches!(run.status.code(), Some(0 | 1)),
+            "{name}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let trace = std::fs::read_to_string(out.join("trace.jsonl")).unwrap();
+        let count = |kind: &str| {
+            let key = format!("\"kind\":\"{kind}\"");
+            trace.lines().filter(|l| l.contains(&key)).count()
+        };
+        let (dhcp, failover) = (count("dhcp"), count("failover"));
+        let decoded = dhcpfo(&["decode", "--verify", out.join("run.pcap").to_str().unwrap()]);
+        // The tally is on stderr (stdout holds the messages).
+        let stderr = String::from_utf8_lossy(&decoded.stderr).to_string();
+        let last = stderr.lines().last().unwrap_or_default().to_string();
+        assert_eq!(decoded.status.code(), Some(0), "{name}: {last}");
+        assert!(
+            last.contains(&format!("{failover} failover messages"))
+                && last.contains(&format!("{dhcp} DHCP messages"))
+                && last.contains("0 failed to decode, 0 stream errors")
+                && last.contains(" 0 differ"),
+            "{name}: the trace records {dhcp} DHCP and {failover} failover messages; decode: {last}"
+        );
+        let _ = std::fs::remove_dir_all(out);
+    }
+}

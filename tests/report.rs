@@ -118,12 +118,44 @@ fn the_report_of_a_violation_shows_bands_the_violation_and_how_to_reproduce_it()
         first
     );
     let events = first["traceEvents"].as_array().unwrap();
+    // The Trace Event Format: a track (process) per server, named; state slices; counters;
+    // flows from a BNDUPD to its BNDACK, each finish matched by a start with its id.
+    for server in ["primary", "secondary"] {
+        assert!(
+            events.iter().any(|e| e["ph"] == "M"
+                && e["name"] == "process_name"
+                && e["args"]["name"] == server),
+            "a track for {server}"
+        );
+    }
     assert!(
         events
             .iter()
             .any(|e| e["ph"] == "X" && e["name"] == "partner-down")
     );
-    assert!(events.iter().any(|e| e["ph"] == "C"));
+    assert!(events.iter().all(|e| e["ph"] != "X" || e["dur"].is_u64()));
+    let counters: Vec<&str> = events
+        .iter()
+        .filter(|e| e["ph"] == "C")
+        .filter_map(|e| e["name"].as_str())
+        .collect();
+    for c in ["bindings", "unacked updates", "clients", "DHCP per sample"] {
+        assert!(counters.contains(&c), "counter {c}");
+    }
+    let ids = |ph: &str| -> Vec<u64> {
+        events
+            .iter()
+            .filter(|e| e["ph"] == ph)
+            .map(|e| e["id"].as_u64().unwrap())
+            .collect()
+    };
+    let (starts, finishes) = (ids("s"), ids("f"));
+    assert!(!finishes.is_empty(), "a BNDUPD flows to its BNDACK");
+    assert!(finishes.iter().all(|id| starts.contains(id)));
+    assert!(
+        events.iter().any(|e| e["ph"] == "i" && e["s"] == "g"),
+        "faults"
+    );
     let _ = std::fs::remove_dir_all(d);
 }
 

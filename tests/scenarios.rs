@@ -236,6 +236,13 @@ fn two_processes_agree_byte_for_byte_and_a_failure_replays_exactly() {
         std::fs::read(d1.join("messages.jsonl")).unwrap(),
         "the messages of a replay are the same too"
     );
+    for f in ["report.html", "summary.json", "trace.perfetto.json"] {
+        assert_eq!(
+            std::fs::read(d3.join(f)).unwrap(),
+            std::fs::read(d1.join(f)).unwrap(),
+            "the replay's {f} is byte-identical to the run's"
+        );
+    }
     for d in [d1, d2, d3] {
         let _ = std::fs::remove_dir_all(d);
     }
