@@ -37,10 +37,6 @@ fn parse_jobs(text: &str) -> Result<usize, String> {
     }
 }
 
-/// DHCPv4 failover: a real server and a deterministic simulation testbed.
-///
-/// Exit codes: 0 all checks held, 1 a property was violated (or a decode failed),
-/// 2 bad usage or input, 3 a run did not finish within its bound.
 /// `println!` that never panics: a reader that went away (`dhcpfo … | head`) is not an error
 /// of ours, and what it did not read is lost to it alone.
 macro_rules! say {
@@ -50,6 +46,10 @@ macro_rules! say {
     }};
 }
 
+/// DHCPv4 failover: a real server and a deterministic simulation testbed.
+///
+/// Exit codes: 0 all checks held, 1 a property was violated (or a decode failed),
+/// 2 bad usage or input, 3 a run did not finish within its bound.
 #[derive(Parser)]
 #[command(name = "dhcpfo", version, about, long_about)]
 struct Cli {
@@ -59,8 +59,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run one seeded scenario: summary on stdout; trace.jsonl, summary.json and (on a
-    /// violation) repro.yaml in the output directory.
+    /// Run one seeded scenario: summary on stdout; trace.jsonl, summary.json, report.html,
+    /// trace.perfetto.json and (on a violation) repro.yaml in the output directory.
     Run {
         /// The scenario file (YAML).
         scenario: PathBuf,
@@ -142,6 +142,25 @@ enum Command {
         /// shrunk/).
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Measure the simulator: the benchmark day (load balancing, 1 h leases, a 20-minute
+    /// partition) at each client count, with events/s, virtual seconds per wall second and
+    /// peak memory per client (each size in a process of its own), and a sweep's seeds/s on
+    /// one core and on all of them.
+    Bench {
+        /// Client counts, comma-separated.
+        #[arg(long, value_delimiter = ',', default_values_t = [1_000u32, 10_000, 100_000])]
+        clients: Vec<u32>,
+        /// The scenario the sweep-scaling figure sweeps.
+        #[arg(long, default_value = "scenarios/nemesis-safe-faults.yaml")]
+        sweep: PathBuf,
+        /// Its seeds.
+        #[arg(long, value_name = "A..B", default_value = "0..200", value_parser = dhcpfo::sweep::parse_seeds)]
+        seeds: std::ops::Range<u64>,
+        /// Run one day of this many clients in this process and print its measurement as a
+        /// JSON line (what `bench` runs in each child process).
+        #[arg(long, hide = true)]
+        one: Option<u32>,
     },
     /// Rerun a failure exactly, from the repro.yaml a run wrote.
     Replay {
@@ -302,6 +321,15 @@ fn main() -> ExitCode {
             ExitCode::from(code)
         }
         Command::Shrink { file, out } => shrink(&file, out),
+        Command::Bench {
+            clients,
+            sweep,
+            seeds,
+            one,
+        } => match one {
+            Some(n) => bench_one(n),
+            None => bench(&clients, &sweep, seeds),
+        },
         Command::Replay {
             file,
             out,
@@ -461,6 +489,134 @@ fn report(path: &std::path::Path, out: Option<PathBuf>) -> ExitCode {
     if let Err(e) = written {
         eprintln!("dhcpfo report: {e}");
         return ExitCode::from(exit::BAD_INPUT);
+    }
+    ExitCode::from(exit::OK)
+}
+
+/// One benchmark day in this process: its measurement as a JSON line on stdout. The wall clock
+/// and the process's peak memory are read here, at the edge.
+fn bench_one(clients: u32) -> ExitCode {
+    let scenario = dhcpfo::bench::day(clients);
+    let virtual_s = dhcpfo::bench::day_virtual_s(&scenario);
+    let started = std::time::Instant::now();
+    let mut world = dhcpfo::world::World::new(scenario, 1);
+    let outcome = world.run();
+    let wall_s = started.elapsed().as_secs_f64();
+    // VmHWM: the resident set's high-water mark (Linux); 0 where it cannot be read.
+    let peak_kb = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .unwrap_or(0);
+    let line = serde_json::json!({
+        "clients": clients,
+        "events": world.counts.events,
+        "wall_s": wall_s,
+        "peak_kb": peak_kb,
+        "virtual_s": virtual_s,
+        "outcome": match outcome {
+            dhcpfo::world::Outcome::Pass => "pass",
+            dhcpfo::world::Outcome::Violation(_) => "violation",
+            dhcpfo::world::Outcome::Unfinished(_) => "unfinished",
+        },
+    });
+    say!("{line}");
+    ExitCode::from(exit::OK)
+}
+
+/// `dhcpfo bench`: each day size in a child process (so that its peak memory is its own), then
+/// the sweep on one job and on every core.
+fn bench(sizes: &[u32], sweep_path: &std::path::Path, seeds: std::ops::Range<u64>) -> ExitCode {
+    let Ok(me) = std::env::current_exe() else {
+        eprintln!("dhcpfo bench: cannot find its own executable");
+        return ExitCode::from(exit::BAD_INPUT);
+    };
+    say!(
+        "| clients | events | wall | events/s | virtual s per wall s | peak memory | per client |"
+    );
+    say!("|---:|---:|---:|---:|---:|---:|---:|");
+    for &n in sizes {
+        eprintln!("bench: the day at {n} clients…");
+        let out = std::process::Command::new(&me)
+            .args(["bench", "--one", &n.to_string()])
+            .output();
+        let parsed = out.ok().and_then(|o| {
+            serde_json::from_slice::<serde_json::Value>(&o.stdout)
+                .ok()
+                .filter(|_| o.status.success())
+        });
+        let Some(v) = parsed else {
+            eprintln!("dhcpfo bench: the day at {n} clients did not run");
+            return ExitCode::from(exit::BAD_INPUT);
+        };
+        let r = dhcpfo::bench::DayResult {
+            clients: n,
+            events: v["events"].as_u64().unwrap_or(0),
+            wall_s: v["wall_s"].as_f64().unwrap_or(0.0),
+            peak_kb: v["peak_kb"].as_u64().unwrap_or(0),
+            virtual_s: v["virtual_s"].as_f64().unwrap_or(0.0),
+        };
+        if v["outcome"] != "pass" {
+            eprintln!("bench: the day at {n} clients ended {}", v["outcome"]);
+        }
+        say!(
+            "| {n} | {} | {:.2} s | {:.0} | {:.0} | {:.1} MB | {:.1} KB |",
+            r.events,
+            r.wall_s,
+            r.events_per_s(),
+            r.speedup(),
+            r.peak_kb as f64 / 1024.0,
+            r.kb_per_client()
+        );
+    }
+    let scenario = match dhcpfo::scenario::Scenario::load(sweep_path) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("dhcpfo bench: {e}");
+            return ExitCode::from(exit::BAD_INPUT);
+        }
+    };
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let n = seeds.end.saturating_sub(seeds.start);
+    let mut rates = Vec::new();
+    for jobs in [1, cores] {
+        eprintln!(
+            "bench: sweeping {} seeds {seeds:?} on {jobs} job(s)…",
+            scenario.name
+        );
+        let dir = std::env::temp_dir().join(format!("dhcpfo-bench-{}-{jobs}", std::process::id()));
+        let args = dhcpfo::sweep::SweepArgs {
+            seeds: seeds.clone(),
+            shard: dhcpfo::sweep::Shard::WHOLE,
+            jobs,
+            out: dir.clone(),
+            meter: dhcpfo::sweep::Meter::Lines,
+        };
+        let started = std::time::Instant::now();
+        dhcpfo::sweep::sweep(
+            &scenario,
+            &args,
+            None,
+            &mut std::io::sink(),
+            &mut std::io::sink(),
+        );
+        let wall = started.elapsed().as_secs_f64().max(1e-9);
+        let _ = std::fs::remove_dir_all(dir);
+        rates.push(n as f64 / wall);
+        say!(
+            "sweep of {} ({n} seeds), {jobs} job(s): {:.1} seeds/s",
+            scenario.name,
+            n as f64 / wall
+        );
+    }
+    if let [one, all] = rates[..] {
+        say!(
+            "sweep scaling: {:.2}x on {cores} cores over 1",
+            all / one.max(1e-9)
+        );
     }
     ExitCode::from(exit::OK)
 }

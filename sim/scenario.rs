@@ -562,9 +562,14 @@ impl Scenario {
         if self.duration.0 == Duration::ZERO {
             return err("duration must be positive".into());
         }
-        if !(1..=60_000).contains(&self.servers.pool_size) {
+        // Each segment's share of the pool lives in its own /16, from 10.k.1.0 to 10.k.255.255.
+        let per_segment = u32::from(u16::MAX) + 1 - 256;
+        let segments = self.clients.segments.max(1);
+        let largest = self.servers.pool_size - self.servers.pool_size / segments * (segments - 1);
+        if self.servers.pool_size == 0 || largest > per_segment {
             return err(format!(
-                "servers.pool_size {} must be 1..=60000",
+                "servers.pool_size {} must be at least 1 and at most {per_segment} per segment \
+                 (clients.segments is {segments}): give more segments for a bigger pool",
                 self.servers.pool_size
             ));
         }

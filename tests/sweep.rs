@@ -228,3 +228,19 @@ fn bad_seeds_shards_jobs_and_bugs_exit_2() {
     }
     assert!(!d.exists(), "bad usage writes nothing");
 }
+
+/// `dhcpfo bench` measures the day at each size in a child process and the sweep on one job
+/// and on every core: a table row per size, and the scaling line.
+#[test]
+fn bench_prints_a_row_per_size_and_the_sweep_scaling() {
+    let out = Command::new(env!("CARGO_BIN_EXE_dhcpfo"))
+        .args(["bench", "--clients", "50,120", "--seeds", "0..4"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.lines().any(|l| l.starts_with("| 50 |")), "{stdout}");
+    assert!(stdout.lines().any(|l| l.starts_with("| 120 |")), "{stdout}");
+    assert!(stdout.contains("sweep scaling:"), "{stdout}");
+}
