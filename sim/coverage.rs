@@ -510,10 +510,15 @@ impl Coverage {
 
     /// One line: `coverage: 9 of 12 states, 14 of 30 table transitions (0 off the table), …`.
     pub fn line(&self) -> String {
+        format!("coverage: {}", self.counts_text())
+    }
+
+    /// [`Coverage::line`] without its label.
+    fn counts_text(&self) -> String {
         let [states, rows, messages, sometimes] = self.shares();
         format!(
-            "coverage: {} of {} states, {} of {} table transitions ({} off the table), \
-             {} of {} message types, {} reject reasons, {} of {} sometimes-events",
+            "{} of {} states, {} of {} table transitions ({} off the table), \
+             {} of {} message types, {} reject reason{}, {} of {} sometimes-events",
             states.1,
             states.2,
             rows.1,
@@ -522,6 +527,7 @@ impl Coverage {
             messages.1,
             messages.2,
             self.rejects.len(),
+            if self.rejects.len() == 1 { "" } else { "s" },
             sometimes.1,
             sometimes.2
         )
@@ -695,7 +701,7 @@ impl Coverage {
             s.push('\n');
         };
         let n = self.seeds;
-        line(format!("COVERAGE over {n} seeds: {}", self.line()));
+        line(format!("COVERAGE  {n} seeds: {}", self.counts_text()));
         for ((from, to), t) in self.off_table() {
             line(format!(
                 "  FINDING: {} -> {} is not in the draft-12 §4.2 transition table: {} times in {} \
@@ -728,7 +734,7 @@ impl Coverage {
             .filter(|s| !self.states.contains_key(s))
             .map(|s| s.name())
             .collect();
-        line(format!("    never: {}", none_if_empty(&never_states)));
+        wrapped("    never: ", &never_states, &mut line);
         line(format!(
             "  {:<44} {:>9} {:>7} {:>11}",
             "transitions (draft-12 §4.2)", "times", "seeds", "first seed"
@@ -753,12 +759,12 @@ impl Coverage {
             .filter(|(_, t)| t.count == 0)
             .map(|(r, _)| r.label())
             .collect();
-        line(format!(
-            "    table rows never reached ({} of {}): {}",
+        let head = format!(
+            "    table rows never reached ({} of {}): ",
             never_rows.len(),
-            TABLE.len(),
-            none_if_empty(&never_rows)
-        ));
+            TABLE.len()
+        );
+        wrapped(&head, &never_rows, &mut line);
         let rejects: Vec<String> = self
             .rejects
             .iter()
@@ -771,22 +777,19 @@ impl Coverage {
                 )
             })
             .collect();
-        line(format!("  reject reasons: {}", none_if_empty(&rejects)));
+        wrapped("  reject reasons: ", &rejects, &mut line);
         let messages: Vec<String> = self
             .messages
             .iter()
             .map(|(m, t)| format!("{} ×{}", message_label(*m), t.count))
             .collect();
-        line(format!("  messages sent: {}", none_if_empty(&messages)));
+        wrapped("  messages sent: ", &messages, &mut line);
         let never_messages: Vec<&str> = MESSAGES
             .iter()
             .filter(|m| !self.messages.contains_key(m))
             .map(|m| m.name())
             .collect();
-        line(format!(
-            "    never sent: {}",
-            none_if_empty(&never_messages)
-        ));
+        wrapped("    never sent: ", &never_messages, &mut line);
         line(format!(
             "  {:<44} {:>9} {:>7} {:>11}",
             "sometimes-events", "times", "seeds", "first seed"
@@ -807,21 +810,40 @@ impl Coverage {
             .filter(|s| !self.sometimes.contains_key(s))
             .map(|s| s.name())
             .collect();
-        line(format!("    never: {}", none_if_empty(&never)));
+        wrapped("    never: ", &never, &mut line);
         s.trim_end().to_string()
     }
 }
 
-fn none_if_empty<S: AsRef<str>>(items: &[S]) -> String {
+/// Table lines are wrapped at this width.
+const TABLE_WIDTH: usize = 100;
+
+/// `head` and the items, separated by commas, in lines of at most [`TABLE_WIDTH`] characters
+/// (an item longer than that has a line of its own); `none` when there is no item.
+fn wrapped<S: AsRef<str>>(head: &str, items: &[S], line: &mut dyn FnMut(String)) {
     if items.is_empty() {
-        "none".into()
-    } else {
-        items
-            .iter()
-            .map(AsRef::as_ref)
-            .collect::<Vec<_>>()
-            .join(", ")
+        line(format!("{head}none"));
+        return;
     }
+    // Continuation lines are indented two past the head's own indentation.
+    let indent = " ".repeat(head.len() - head.trim_start().len() + 2);
+    let mut current = head.to_string();
+    let mut fresh = true;
+    for (i, item) in items.iter().enumerate() {
+        let item = item.as_ref();
+        let sep = if i + 1 < items.len() { "," } else { "" };
+        if !fresh && current.chars().count() + 1 + item.chars().count() + sep.len() > TABLE_WIDTH {
+            line(std::mem::replace(&mut current, indent.clone()));
+            fresh = true;
+        }
+        if !fresh {
+            current.push(' ');
+        }
+        current.push_str(item);
+        current.push_str(sep);
+        fresh = false;
+    }
+    line(current);
 }
 
 /// A message type's name, `UNKNOWN(v)` for one the draft does not define.
