@@ -243,10 +243,13 @@ pub fn run_seed_covered(scenario: &Scenario, seed: u64) -> (SeedResult, Coverage
     (result, world.coverage())
 }
 
+/// A seed's result and what it reached (nothing after a panic).
+type Covered = (SeedResult, Option<Coverage>);
+
 /// [`run_seed_covered`], with a panic turned into a [`SeedOutcome::Panic`] result (and no
 /// coverage), so that one broken seed is reported like any other failure instead of ending the
 /// sweep.
-fn run_seed_caught(scenario: &Scenario, seed: u64) -> (SeedResult, Option<Coverage>) {
+fn run_seed_caught(scenario: &Scenario, seed: u64) -> Covered {
     // The world is dropped with the unwinding, so no broken state is ever seen again.
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let (r, c) = run_seed_covered(scenario, seed);
@@ -608,13 +611,13 @@ fn run_pool(
     args: &SweepArgs,
     total: u64,
     jobs: usize,
-    emit: &mut dyn FnMut((SeedResult, Option<Coverage>), &AtomicBool),
+    emit: &mut dyn FnMut(Covered, &AtomicBool),
 ) {
     let next = AtomicU64::new(0);
     // The index of the next result to emit; the reorder window is counted from it.
     let emitted = AtomicU64::new(0);
     let stop = AtomicBool::new(false);
-    let (tx, rx) = mpsc::channel::<(u64, (SeedResult, Option<Coverage>))>();
+    let (tx, rx) = mpsc::channel::<(u64, Covered)>();
     std::thread::scope(|s| {
         for _ in 0..jobs {
             let tx = tx.clone();
@@ -644,7 +647,7 @@ fn run_pool(
         }
         // The workers hold the only senders now: the channel closes when the last one ends.
         drop(tx);
-        let mut waiting: BTreeMap<u64, (SeedResult, Option<Coverage>)> = BTreeMap::new();
+        let mut waiting: BTreeMap<u64, Covered> = BTreeMap::new();
         let mut next_out = 0u64;
         for (i, r) in rx.iter() {
             waiting.insert(i, r);
