@@ -372,7 +372,6 @@ fn main() -> ExitCode {
                 } else {
                     dhcpfo::sweep::Meter::Lines
                 },
-                min_coverage,
             };
             // Piped, stdout carries the seeds' JSON lines and nothing else; on a terminal it
             // carries the closing table (the lines are in seeds.jsonl).
@@ -380,10 +379,24 @@ fn main() -> ExitCode {
             let mut stdout = std::io::BufWriter::new(stdout.lock());
             let mut stderr = std::io::stderr();
             let code = if std::io::stdout().is_terminal() {
-                dhcpfo::sweep::sweep(&loaded, &args, None, &mut stdout, &mut stderr)
+                dhcpfo::sweep::sweep_judged(
+                    &loaded,
+                    &args,
+                    &min_coverage,
+                    None,
+                    &mut stdout,
+                    &mut stderr,
+                )
             } else {
                 let mut table = std::io::stderr();
-                dhcpfo::sweep::sweep(&loaded, &args, Some(&mut stdout), &mut table, &mut stderr)
+                dhcpfo::sweep::sweep_judged(
+                    &loaded,
+                    &args,
+                    &min_coverage,
+                    Some(&mut stdout),
+                    &mut table,
+                    &mut stderr,
+                )
             };
             let _ = stdout.flush();
             ExitCode::from(code)

@@ -297,8 +297,6 @@ pub struct SweepArgs {
     pub out: PathBuf,
     /// How to show progress on stderr.
     pub meter: Meter,
-    /// What the seeds must reach together (`--min-coverage`; none by default).
-    pub min_coverage: Vec<Requirement>,
 }
 
 /// The default output directory: `out/sweep-<name>`, and for one shard of several
@@ -474,10 +472,24 @@ impl Display {
 
 /// Run `scenario` over this shard's seeds with `args.jobs` threads. Each seed's line goes to
 /// `DIR/seeds.jsonl` and, when given, to `lines` (in seed order both); progress and
-/// mismatches go to `err`; the closing table to `table`. Returns the exit code.
+/// mismatches go to `err`; the closing table and the coverage table to `table`. Returns the
+/// exit code.
 pub fn sweep(
     scenario: &Scenario,
     args: &SweepArgs,
+    lines: Option<&mut dyn Write>,
+    table: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    sweep_judged(scenario, args, &[], lines, table, err)
+}
+
+/// [`sweep`], and exit 1 when the seeds together miss any of `min_coverage`
+/// (`--min-coverage`), naming each miss after the coverage table.
+pub fn sweep_judged(
+    scenario: &Scenario,
+    args: &SweepArgs,
+    min_coverage: &[Requirement],
     mut lines: Option<&mut dyn Write>,
     table: &mut dyn Write,
     err: &mut dyn Write,
@@ -558,7 +570,7 @@ pub fn sweep(
         return exit::BAD_INPUT;
     }
 
-    let missed = crate::coverage::missed(&coverage, &args.min_coverage);
+    let missed = crate::coverage::missed(&coverage, min_coverage);
     let coverage_json = coverage.to_json();
     let mut summary = summary_json(scenario, args, &tally, jobs, wall_s);
     summary["coverage"] = coverage_json.clone();

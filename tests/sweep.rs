@@ -211,66 +211,6 @@ fn violating_seeds_get_repro_files_that_replay_exactly_and_exit_1() {
 }
 
 #[test]
-fn a_seed_that_does_not_end_as_expected_is_a_mismatch() {
-    // With 20 clients on 100 addresses the servers never hand out the same address: the
-    // scenario's expected violation does not happen.
-    let d = temp_dir("mismatch");
-    let subject = [
-        scenario("partner-down-while-partitioned.yaml"),
-        "--set".into(),
-        "clients.count=20".into(),
-    ];
-    let r = sweep(&subject, &["--seeds", "5", "--jobs", "2"], &d);
-    assert_eq!(r.status.code(), Some(1), "{r:?}");
-    let all = lines(&d);
-    assert_eq!(seeds_of(&all), vec![5]);
-    assert_eq!(all[0]["outcome"], "pass");
-    assert_eq!(all[0]["matches"], false);
-    assert!(d.join("seed-5/repro.yaml").exists());
-    let stderr = String::from_utf8(r.stderr).unwrap();
-    assert!(stderr.contains("MISMATCH seed 5"), "{stderr}");
-    assert!(stderr.contains("1 mismatches (first: seed 5"), "{stderr}");
-    let _ = std::fs::remove_dir_all(d);
-}
-
-#[test]
-fn bad_seeds_shards_jobs_and_bugs_exit_2() {
-    let d = temp_dir("bad");
-    for (args, says) in [
-        (&["--seeds", "5..5"][..], "no seed in it"),
-        (&["--seeds", "9..2"], "no seed in it"),
-        (&["--seeds", "x..4"], "not a seed"),
-        (&["--seeds", "0..4", "--shard", "2/2"], "less than N"),
-        (&["--seeds", "0..4", "--shard", "0/0"], "at least 1"),
-        (&["--seeds", "0..4", "--shard", "1"], "K/N"),
-        (&["--seeds", "0..4", "--jobs", "0"], "at least 1 job"),
-        (
-            &["--seeds", "0..4", "--min-coverage", "state:bored"],
-            "no state `bored`",
-        ),
-        (
-            &["--seeds", "0..4", "--min-coverage", "@/no/such/file"],
-            "/no/such/file",
-        ),
-        (
-            &["--seeds", "0..4", "--bug", "no-such-bug"],
-            "no catalogued bug",
-        ),
-        (
-            &["--seeds", "0..4", "--set", "clients.count=many"],
-            "with --set",
-        ),
-        (&[], "--seeds"),
-    ] {
-        let r = sweep(&passing(), args, &d);
-        let stderr = String::from_utf8(r.stderr).unwrap();
-        assert_eq!(r.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(stderr.contains(says), "{args:?}: {stderr}");
-    }
-    assert!(!d.exists(), "bad usage writes nothing");
-}
-
-#[test]
 fn the_coverage_table_follows_the_violations_and_min_coverage_judges_it() {
     let d = temp_dir("coverage");
     // What every seed of the crash scenario reaches: both servers start fresh (RECOVER, the
@@ -381,4 +321,64 @@ fn the_coverage_table_follows_the_violations_and_min_coverage_judges_it() {
     ]);
     assert_eq!(r.status.code(), Some(2), "not a coverage.json: {r:?}");
     let _ = std::fs::remove_dir_all(d);
+}
+
+#[test]
+fn a_seed_that_does_not_end_as_expected_is_a_mismatch() {
+    // With 20 clients on 100 addresses the servers never hand out the same address: the
+    // scenario's expected violation does not happen.
+    let d = temp_dir("mismatch");
+    let subject = [
+        scenario("partner-down-while-partitioned.yaml"),
+        "--set".into(),
+        "clients.count=20".into(),
+    ];
+    let r = sweep(&subject, &["--seeds", "5", "--jobs", "2"], &d);
+    assert_eq!(r.status.code(), Some(1), "{r:?}");
+    let all = lines(&d);
+    assert_eq!(seeds_of(&all), vec![5]);
+    assert_eq!(all[0]["outcome"], "pass");
+    assert_eq!(all[0]["matches"], false);
+    assert!(d.join("seed-5/repro.yaml").exists());
+    let stderr = String::from_utf8(r.stderr).unwrap();
+    assert!(stderr.contains("MISMATCH seed 5"), "{stderr}");
+    assert!(stderr.contains("1 mismatches (first: seed 5"), "{stderr}");
+    let _ = std::fs::remove_dir_all(d);
+}
+
+#[test]
+fn bad_seeds_shards_jobs_and_bugs_exit_2() {
+    let d = temp_dir("bad");
+    for (args, says) in [
+        (&["--seeds", "5..5"][..], "no seed in it"),
+        (&["--seeds", "9..2"], "no seed in it"),
+        (&["--seeds", "x..4"], "not a seed"),
+        (&["--seeds", "0..4", "--shard", "2/2"], "less than N"),
+        (&["--seeds", "0..4", "--shard", "0/0"], "at least 1"),
+        (&["--seeds", "0..4", "--shard", "1"], "K/N"),
+        (&["--seeds", "0..4", "--jobs", "0"], "at least 1 job"),
+        (
+            &["--seeds", "0..4", "--min-coverage", "state:bored"],
+            "no state `bored`",
+        ),
+        (
+            &["--seeds", "0..4", "--min-coverage", "@/no/such/file"],
+            "/no/such/file",
+        ),
+        (
+            &["--seeds", "0..4", "--bug", "no-such-bug"],
+            "no catalogued bug",
+        ),
+        (
+            &["--seeds", "0..4", "--set", "clients.count=many"],
+            "with --set",
+        ),
+        (&[], "--seeds"),
+    ] {
+        let r = sweep(&passing(), args, &d);
+        let stderr = String::from_utf8(r.stderr).unwrap();
+        assert_eq!(r.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+    assert!(!d.exists(), "bad usage writes nothing");
 }
