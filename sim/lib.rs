@@ -15,6 +15,7 @@ pub mod capture;
 pub mod check;
 pub mod client;
 pub mod clock;
+pub mod coverage;
 pub mod decode;
 pub mod exit;
 pub mod names;

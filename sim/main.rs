@@ -28,6 +28,58 @@ fn parse_bug(name: &str) -> Result<Bug, String> {
     })
 }
 
+/// The `--min-coverage` values, each a list or @FILE, together.
+fn requirements(values: &[String]) -> Result<Vec<dhcpfo::coverage::Requirement>, String> {
+    let mut all = Vec::new();
+    for v in values {
+        all.extend(dhcpfo::coverage::load_requirements(v)?);
+    }
+    Ok(all)
+}
+
+/// `dhcpfo coverage`: merge coverage.json files, print the table, judge --min-coverage.
+fn coverage(paths: &[PathBuf], min_coverage: &[String], out: Option<&std::path::Path>) -> ExitCode {
+    let bad = |e: String| {
+        eprintln!("dhcpfo coverage: {e}");
+        ExitCode::from(exit::BAD_INPUT)
+    };
+    let required = match requirements(min_coverage) {
+        Ok(r) => r,
+        Err(e) => return bad(e),
+    };
+    let mut merged = dhcpfo::coverage::Coverage::default();
+    for p in paths {
+        let file = if p.is_dir() {
+            p.join("coverage.json")
+        } else {
+            p.clone()
+        };
+        let read = std::fs::read(&file)
+            .map_err(|e| e.to_string())
+            .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+            .and_then(|v| dhcpfo::coverage::Coverage::from_json(&v));
+        match read {
+            Ok(c) => merged.merge(&c),
+            Err(e) => return bad(format!("{}: {e}", file.display())),
+        }
+    }
+    if let Some(out) = out {
+        let text = format!("{:#}\n", merged.to_json());
+        if let Err(e) = std::fs::write(out, text) {
+            return bad(format!("writing {}: {e}", out.display()));
+        }
+    }
+    let missed = dhcpfo::coverage::missed(&merged, &required);
+    let mut stdout = std::io::stdout();
+    merged.write_table(&mut stdout);
+    dhcpfo::sweep::write_missed(&missed, &mut stdout);
+    if missed.is_empty() {
+        ExitCode::from(exit::OK)
+    } else {
+        ExitCode::from(exit::VIOLATION)
+    }
+}
+
 /// A `--jobs` value: at least one.
 fn parse_jobs(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
@@ -97,10 +149,12 @@ enum Command {
     ///
     /// Writes one JSON line per seed, in seed order, to DIR/seeds.jsonl (and to stdout when it
     /// is not a terminal), DIR/seed-N/repro.yaml for every seed that violated a property or
-    /// did not end as the scenario expects, and DIR/summary.json; ends with a table of the
-    /// violations by property with the first seed of each. The lines do not depend on --jobs.
-    /// Exit 0 when every seed passed as expected, 1 on any violation or mismatch, 2 on bad
-    /// usage.
+    /// did not end as the scenario expects, DIR/summary.json and DIR/coverage.json; ends with
+    /// a table of the violations by property with the first seed of each, and the coverage
+    /// table (failover states, draft-12 transitions, reject reasons, message types and
+    /// sometimes-events reached, and what was never reached). Neither depends on --jobs.
+    /// Exit 0 when every seed passed as expected, 1 on any violation or mismatch or a coverage
+    /// below --min-coverage, 2 on bad usage.
     Sweep {
         /// The scenario file (YAML).
         scenario: PathBuf,
@@ -124,6 +178,30 @@ enum Command {
         /// Repeatable.
         #[arg(long = "bug", value_name = "NAME", value_parser = parse_bug)]
         bugs: Vec<Bug>,
+        /// What the seeds must reach together, or the sweep exits 1 naming what it missed:
+        /// items separated by commas, each state:NAME, transition:FROM->TO (FROM may be *),
+        /// message:NAME, reject:CODE, sometimes:NAME, or a share KIND:N% (KIND states,
+        /// transitions, messages or sometimes; transitions are the rows of the draft-12 table);
+        /// @FILE reads the items from FILE (# comments). Repeatable.
+        #[arg(long = "min-coverage", value_name = "ITEMS|@FILE")]
+        min_coverage: Vec<String>,
+    },
+    /// Merge the coverage of sweeps, or of one sweep's shards, and print its table.
+    ///
+    /// Each PATH is a coverage.json a sweep wrote, or the sweep's output directory. Counts add
+    /// up, so the shards of a range give the range's coverage. Exit 0, 1 when the merged
+    /// coverage is below --min-coverage (as `sweep` takes it), 2 when a file is missing or not
+    /// a coverage.json.
+    Coverage {
+        /// coverage.json files, or the sweep directories that hold them.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// As for `sweep`.
+        #[arg(long = "min-coverage", value_name = "ITEMS|@FILE")]
+        min_coverage: Vec<String>,
+        /// Also write the merged coverage to FILE (the format of coverage.json).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
     /// List the catalogue of bugs the testbed must catch: each a deliberate flaw that
     /// `dhcpfo run --bug NAME` switches on, with the property it breaks.
@@ -283,7 +361,15 @@ fn main() -> ExitCode {
             out,
             overrides,
             bugs,
+            min_coverage,
         } => {
+            let min_coverage = match requirements(&min_coverage) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("dhcpfo sweep: {e}");
+                    return ExitCode::from(exit::BAD_INPUT);
+                }
+            };
             let mut loaded = match dhcpfo::scenario::Scenario::load_with(&scenario, &overrides) {
                 Ok(s) => s,
                 Err(e) => {
@@ -312,14 +398,33 @@ fn main() -> ExitCode {
             let mut stdout = std::io::BufWriter::new(stdout.lock());
             let mut stderr = std::io::stderr();
             let code = if std::io::stdout().is_terminal() {
-                dhcpfo::sweep::sweep(&loaded, &args, None, &mut stdout, &mut stderr)
+                dhcpfo::sweep::sweep_judged(
+                    &loaded,
+                    &args,
+                    &min_coverage,
+                    None,
+                    &mut stdout,
+                    &mut stderr,
+                )
             } else {
                 let mut table = std::io::stderr();
-                dhcpfo::sweep::sweep(&loaded, &args, Some(&mut stdout), &mut table, &mut stderr)
+                dhcpfo::sweep::sweep_judged(
+                    &loaded,
+                    &args,
+                    &min_coverage,
+                    Some(&mut stdout),
+                    &mut table,
+                    &mut stderr,
+                )
             };
             let _ = stdout.flush();
             ExitCode::from(code)
         }
+        Command::Coverage {
+            paths,
+            min_coverage,
+            out,
+        } => coverage(&paths, &min_coverage, out.as_deref()),
         Command::Shrink { file, out } => shrink(&file, out),
         Command::Bench {
             clients,

@@ -187,6 +187,9 @@ pub fn run_scenario_with_progress(
     }
     let hash = world.trace.hash();
     let events = world.counts.events;
+    // What the run reached: the world's observation, not the trace's (the lean trace holds no
+    // messages), and the same in a replay of the run.
+    let coverage = world.coverage();
     drop(world);
     // Everything below reads the trace the run wrote: each output is a function of it. The
     // first pass keeps all but what there is one of per lease (leases, losses, bindings); a
@@ -330,10 +333,19 @@ pub fn run_scenario_with_progress(
             end.durable_checked, end.duplicates_declined
         );
     }
+    let _ = writeln!(out, "  {}", coverage.line());
+    for ((from, to), _) in coverage.off_table() {
+        let _ = writeln!(
+            out,
+            "  FINDING: {} -> {} is not in the draft-12 §4.2 transition table",
+            from.name(),
+            to.name()
+        );
+    }
     let _ = writeln!(out, "  trace {hash:016x} -> {}", trace_path.display());
     let _ = writeln!(out, "  report -> {}", dir.join("report.html").display());
     let _ = writeln!(out, "reproduce: {}", args.reproduce);
-    let summary = summary(
+    let mut summary = summary(
         &trace,
         &end,
         first.as_ref(),
@@ -342,6 +354,7 @@ pub fn run_scenario_with_progress(
         &history,
         args,
     );
+    summary["coverage"] = coverage.to_json();
     let repro = (first.is_some() || !end.matches).then(|| {
         Repro::new(&scenario, args.seed, args.keep_going, Some(hash))
             .with_reproduce(&args.reproduce)

@@ -8,9 +8,15 @@
 //!
 //! In the output directory: `seeds.jsonl` (one [`SeedResult`] per line, in seed order, no wall
 //! time in it), `seed-<N>/repro.yaml` for every failing seed (the file `dhcpfo replay` reads),
-//! and `summary.json` (the closing table, with the wall time and the speed). Exit codes: 0 every
-//! seed passed as the scenario expects, 1 any violation or mismatch (a run that hit its event
-//! bound, or panicked, is a mismatch), 2 bad usage or an output that cannot be written.
+//! `summary.json` (the closing table, with the wall time and the speed) and `coverage.json` (what
+//! the seeds reached, merged over them: [`crate::coverage`]; also `summary.json`'s `coverage`).
+//! Exit codes: 0 every seed passed as the scenario expects, 1 any violation or mismatch (a run
+//! that hit its event bound, or panicked, is a mismatch) or a coverage below `--min-coverage`,
+//! 2 bad usage or an output that cannot be written.
+//!
+//! Coverage is merged in seed order, but the merge is commutative and associative, so it does
+//! not depend on `--jobs` either; the `coverage.json` of a range's shards add up to the
+//! range's (`dhcpfo coverage SHARD-DIR…`).
 //!
 //! The wall clock and the threads live here, at the edge of the simulator, and nothing a seed
 //! computes can see them: the clock only measures speed and paces the progress display, and a
@@ -28,6 +34,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use serde_json::json;
 
+use crate::coverage::{Coverage, Requirement};
 use crate::exit;
 use crate::run::expected;
 use crate::scenario::Scenario;
@@ -203,6 +210,11 @@ pub fn matches_expectation(scenario: &Scenario, outcome: &Outcome) -> bool {
 
 /// Run one seed of `scenario`, as `dhcpfo run` would (without its output files).
 pub fn run_seed(scenario: &Scenario, seed: u64) -> SeedResult {
+    run_seed_covered(scenario, seed).0
+}
+
+/// [`run_seed`], with what the seed reached.
+pub fn run_seed_covered(scenario: &Scenario, seed: u64) -> (SeedResult, Coverage) {
     let mut world = World::new(scenario.clone(), seed);
     let outcome = world.run();
     let (property, detail, at_ms) = match &outcome {
@@ -214,7 +226,7 @@ pub fn run_seed(scenario: &Scenario, seed: u64) -> SeedResult {
         Outcome::Unfinished(why) => (None, Some(why.clone()), None),
         Outcome::Pass => (None, None, None),
     };
-    SeedResult {
+    let result = SeedResult {
         seed,
         outcome: match outcome {
             Outcome::Pass => SeedOutcome::Pass,
@@ -227,31 +239,40 @@ pub fn run_seed(scenario: &Scenario, seed: u64) -> SeedResult {
         trace_hash: Some(format!("{:016x}", world.trace.hash())),
         events: Some(world.counts.events),
         matches: matches_expectation(scenario, &outcome),
-    }
+    };
+    (result, world.coverage())
 }
 
-/// [`run_seed`], with a panic turned into a [`SeedOutcome::Panic`] result, so that one broken
-/// seed is reported like any other failure instead of ending the sweep.
-fn run_seed_caught(scenario: &Scenario, seed: u64) -> SeedResult {
+/// A seed's result and what it reached (nothing after a panic).
+type Covered = (SeedResult, Option<Coverage>);
+
+/// [`run_seed_covered`], with a panic turned into a [`SeedOutcome::Panic`] result (and no
+/// coverage), so that one broken seed is reported like any other failure instead of ending the
+/// sweep.
+fn run_seed_caught(scenario: &Scenario, seed: u64) -> Covered {
     // The world is dropped with the unwinding, so no broken state is ever seen again.
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_seed(scenario, seed)))
-        .unwrap_or_else(|payload| {
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a panic without a message".into());
-            SeedResult {
-                seed,
-                outcome: SeedOutcome::Panic,
-                property: None,
-                detail: Some(message),
-                at_ms: None,
-                trace_hash: None,
-                events: None,
-                matches: false,
-            }
-        })
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let (r, c) = run_seed_covered(scenario, seed);
+        (r, Some(c))
+    }))
+    .unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".into());
+        let r = SeedResult {
+            seed,
+            outcome: SeedOutcome::Panic,
+            property: None,
+            detail: Some(message),
+            at_ms: None,
+            trace_hash: None,
+            events: None,
+            matches: false,
+        };
+        (r, None)
+    })
 }
 
 /// How the sweep shows its progress on stderr.
@@ -451,10 +472,24 @@ impl Display {
 
 /// Run `scenario` over this shard's seeds with `args.jobs` threads. Each seed's line goes to
 /// `DIR/seeds.jsonl` and, when given, to `lines` (in seed order both); progress and
-/// mismatches go to `err`; the closing table to `table`. Returns the exit code.
+/// mismatches go to `err`; the closing table and the coverage table to `table`. Returns the
+/// exit code.
 pub fn sweep(
     scenario: &Scenario,
     args: &SweepArgs,
+    lines: Option<&mut dyn Write>,
+    table: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    sweep_judged(scenario, args, &[], lines, table, err)
+}
+
+/// [`sweep`], and exit 1 when the seeds together miss any of `min_coverage`
+/// (`--min-coverage`), naming each miss after the coverage table.
+pub fn sweep_judged(
+    scenario: &Scenario,
+    args: &SweepArgs,
+    min_coverage: &[Requirement],
     mut lines: Option<&mut dyn Write>,
     table: &mut dyn Write,
     err: &mut dyn Write,
@@ -477,11 +512,15 @@ pub fn sweep(
     let wall = Wall::start();
     let mut display = Display::new(args.meter, total);
     let mut tally = Tally::default();
+    let mut coverage = Coverage::default();
     let mut failure: Option<String> = None;
 
     // One result, in seed order: its line, its repro file, the counts and the display. False
     // when an output could not be written (the sweep then stops).
-    let mut emit = |r: SeedResult| -> bool {
+    let mut emit = |r: SeedResult, c: Option<Coverage>| -> bool {
+        if let Some(c) = c {
+            coverage.merge(&c);
+        }
         let dir = args.out.join(format!("seed-{}", r.seed));
         let repro = if r.failed() {
             let hash = r
@@ -519,8 +558,8 @@ pub fn sweep(
         display.update(&tally, wall.elapsed_s(), err);
         ok
     };
-    run_pool(scenario, args, total, jobs, &mut |r, stop| {
-        if !emit(r) {
+    run_pool(scenario, args, total, jobs, &mut |(r, c), stop| {
+        if !emit(r, c) {
             stop.store(true, Ordering::Relaxed);
         }
     });
@@ -531,14 +570,44 @@ pub fn sweep(
         return exit::BAD_INPUT;
     }
 
-    let summary = summary_json(scenario, args, &tally, jobs, wall_s);
-    let summary_path = args.out.join("summary.json");
-    if let Err(e) = std::fs::write(&summary_path, format!("{summary:#}\n")) {
-        let _ = writeln!(err, "dhcpfo sweep: writing {}: {e}", summary_path.display());
-        return exit::BAD_INPUT;
+    let missed = crate::coverage::missed(&coverage, min_coverage);
+    let coverage_json = coverage.to_json();
+    let mut summary = summary_json(scenario, args, &tally, jobs, wall_s);
+    summary["coverage"] = coverage_json.clone();
+    summary["coverage_missed"] = json!(missed);
+    for (name, value) in [
+        ("summary.json", &summary),
+        ("coverage.json", &coverage_json),
+    ] {
+        let path = args.out.join(name);
+        if let Err(e) = std::fs::write(&path, format!("{value:#}\n")) {
+            let _ = writeln!(err, "dhcpfo sweep: writing {}: {e}", path.display());
+            return exit::BAD_INPUT;
+        }
     }
     write_table(scenario, args, &tally, jobs, wall_s, table);
-    tally.code()
+    coverage.write_table(table);
+    write_missed(&missed, table);
+    if missed.is_empty() {
+        tally.code()
+    } else {
+        exit::VIOLATION
+    }
+}
+
+/// The closing word on `--min-coverage`: what the seeds missed, one line each.
+pub fn write_missed(missed: &[String], out: &mut dyn Write) {
+    if missed.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "COVERAGE BELOW --min-coverage ({} missed):",
+        missed.len()
+    );
+    for m in missed {
+        let _ = writeln!(out, "  {m}");
+    }
 }
 
 /// Run the seeds on `jobs` threads and hand each result to `emit` on this thread, in seed
@@ -554,13 +623,13 @@ fn run_pool(
     args: &SweepArgs,
     total: u64,
     jobs: usize,
-    emit: &mut dyn FnMut(SeedResult, &AtomicBool),
+    emit: &mut dyn FnMut(Covered, &AtomicBool),
 ) {
     let next = AtomicU64::new(0);
     // The index of the next result to emit; the reorder window is counted from it.
     let emitted = AtomicU64::new(0);
     let stop = AtomicBool::new(false);
-    let (tx, rx) = mpsc::channel::<(u64, SeedResult)>();
+    let (tx, rx) = mpsc::channel::<(u64, Covered)>();
     std::thread::scope(|s| {
         for _ in 0..jobs {
             let tx = tx.clone();
@@ -590,7 +659,7 @@ fn run_pool(
         }
         // The workers hold the only senders now: the channel closes when the last one ends.
         drop(tx);
-        let mut waiting: BTreeMap<u64, SeedResult> = BTreeMap::new();
+        let mut waiting: BTreeMap<u64, Covered> = BTreeMap::new();
         let mut next_out = 0u64;
         for (i, r) in rx.iter() {
             waiting.insert(i, r);
@@ -702,7 +771,7 @@ fn write_table(
     );
     let _ = writeln!(
         out,
-        "  results -> {} (and summary.json)",
+        "  results -> {} (and summary.json, coverage.json)",
         args.out.join("seeds.jsonl").display()
     );
 }

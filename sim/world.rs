@@ -249,6 +249,8 @@ pub struct World {
     fault_generation: u64,
     /// Forged updates injected so far (each takes the next xid from [`FORGED_XID_BASE`]).
     forged: u32,
+    /// What the run reached ([`World::coverage`]); an observer, fed by a few hook lines.
+    coverage: crate::coverage::Probe,
 }
 
 impl World {
@@ -290,6 +292,7 @@ impl World {
         let end = START + scenario.duration.0;
         let pool_balance = pool_balance_checker(&scenario);
         let mut w = World {
+            coverage: crate::coverage::Probe::new(mclt, scenario.servers.dialect.dialect()),
             net: stream(seed, "network", 0),
             flood: stream(seed, "flood", 0),
             scenario,
@@ -392,6 +395,12 @@ impl World {
             .server
             .as_ref()
             .and_then(Server::failover_state)
+    }
+
+    /// What the run has reached so far (states, transitions, messages, reject reasons,
+    /// sometimes-events): see [`crate::coverage`].
+    pub fn coverage(&self) -> crate::coverage::Coverage {
+        self.coverage.coverage(self.seed, &self.checker.rejects)
     }
 
     fn schedule(&mut self, at: Time, e: Ev) {
@@ -731,6 +740,7 @@ impl World {
             if unchanged {
                 continue;
             }
+            self.coverage.binding(b.state);
             events.push(Event::Binding {
                 server: NAMES[n].into(),
                 address: b.address.to_string(),
@@ -1022,6 +1032,7 @@ impl World {
             }
         }
         self.servers[n].armed = None;
+        self.coverage.booted(n);
         self.note(Event::Boot {
             server: NAMES[n].into(),
         });
@@ -1233,6 +1244,7 @@ impl World {
             }
             self.servers[n].disk = disk;
             self.servers[n].state = None;
+            self.coverage.crashed(n, storage == StorageLoss::LoseAll);
             let now = self.now;
             self.checker
                 .state(now, PAIR.relationship, server_name(n), None);
@@ -1385,6 +1397,7 @@ impl World {
                 Output::PeerSend { conn, bytes } => {
                     self.counts.failover_messages += 1;
                     self.period.failover_messages += 1;
+                    self.coverage.message(n, conn, &bytes);
                     if self.trace.wants_messages() && self.conns.contains_key(&conn) {
                         let dialect = self.scenario.servers.dialect.dialect();
                         let rel = self.relationship_name();
@@ -1475,6 +1488,7 @@ impl World {
                 Output::FailoverState { from, to } => {
                     self.servers[n].state = Some(to);
                     let now = self.now;
+                    self.coverage.state(now, n, from, to);
                     self.checker
                         .state(now, PAIR.relationship, server_name(n), Some(to));
                     self.pool_balance.state(
@@ -1516,6 +1530,7 @@ impl World {
     /// NAK is checked against the durability and lease-stability rules for the address its
     /// client's REQUEST asked for.
     fn observe_reply(&mut self, n: usize, r: &DhcpSummary) {
+        self.coverage.reply(n, r.kind);
         let Some(client) = client_of_mac(&r.chaddr[..6]) else {
             return;
         };
@@ -1702,6 +1717,7 @@ impl World {
                     self.clients[c].unleased_since = None;
                     self.clients[c].leased_at = Some(now);
                     self.checker.leased(now, c, l.address, until);
+                    self.coverage.client_leased(c, &l);
                     self.note(Event::Lease {
                         client: c as u32,
                         address: l.address.to_string(),
@@ -1710,6 +1726,7 @@ impl World {
                 }
                 ClientOutput::Lost { address, why } => {
                     self.clients[c].unleased_since = Some(self.now);
+                    self.coverage.client_lost(c, address, why);
                     self.checker.lost(c, address, why);
                     self.note(Event::Lost {
                         client: c as u32,

@@ -3,8 +3,10 @@
 //! Goals: the per-seed lines do not depend on `--jobs`, and agree with `dhcpfo run` of the same
 //! seed; the shards of a range together hold exactly the range's lines; violating seeds get a
 //! repro file that `dhcpfo replay` reruns to the same trace, and exit 1, as does a seed that
-//! does not end as the scenario expects; bad usage exits 2. Every sweep here is a few seeds of
-//! a shrunken scenario, to keep CI short.
+//! does not end as the scenario expects; bad usage exits 2. Coverage: the same whatever
+//! `--jobs`, the shards' coverage.json add up to the range's, and `--min-coverage` exits 1
+//! naming what the seeds missed, 0 when they reached it. Every sweep here is a few seeds of a
+//! shrunken scenario, to keep CI short.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -77,6 +79,11 @@ fn seeds_of(lines: &[serde_json::Value]) -> Vec<u64> {
     lines.iter().map(|l| l["seed"].as_u64().unwrap()).collect()
 }
 
+fn json_file(path: &Path) -> serde_json::Value {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_slice(&bytes).expect("JSON")
+}
+
 #[test]
 fn the_seed_lines_are_the_same_on_one_job_or_two_and_agree_with_run() {
     let (d1, d2) = (temp_dir("jobs1"), temp_dir("jobs2"));
@@ -86,6 +93,13 @@ fn the_seed_lines_are_the_same_on_one_job_or_two_and_agree_with_run() {
     assert_eq!(r2.status.code(), Some(0), "{r2:?}");
     let f1 = std::fs::read(d1.join("seeds.jsonl")).unwrap();
     assert_eq!(f1, std::fs::read(d2.join("seeds.jsonl")).unwrap());
+    // So is the coverage, merged over the seeds whatever order they finished in.
+    let coverage = std::fs::read(d1.join("coverage.json")).unwrap();
+    assert_eq!(coverage, std::fs::read(d2.join("coverage.json")).unwrap());
+    assert_eq!(
+        json_file(&d1.join("summary.json"))["coverage"],
+        json_file(&d1.join("coverage.json"))
+    );
     // Piped, stdout carries the same lines and nothing else.
     assert_eq!(r1.stdout, f1);
     assert_eq!(r2.stdout, f1);
@@ -116,6 +130,12 @@ fn the_seed_lines_are_the_same_on_one_job_or_two_and_agree_with_run() {
         stdout.contains(&format!("trace {hash}")),
         "{hash}: {stdout}"
     );
+    // The run's coverage line, and its coverage in summary.json.
+    let run_coverage = json_file(&d3.join("summary.json"))["coverage"].clone();
+    assert_eq!(run_coverage["seeds"], 1);
+    let line = run_coverage["line"].as_str().unwrap();
+    assert!(line.starts_with("coverage: 5 of 12 states"), "{line}");
+    assert!(stdout.contains(&format!("  {line}\n")), "{stdout}");
     for d in [d1, d2, d3] {
         let _ = std::fs::remove_dir_all(d);
     }
@@ -137,6 +157,19 @@ fn two_shards_together_hold_exactly_the_whole_range() {
     let mut merged: Vec<serde_json::Value> = l0.into_iter().chain(l1).collect();
     merged.sort_by_key(|l| l["seed"].as_u64());
     assert_eq!(merged, lines(&whole));
+    // Their coverage adds up to the whole range's.
+    let sum = whole.join("shards-coverage.json");
+    let r = dhcpfo(&[
+        "coverage".into(),
+        s0.to_str().unwrap().into(),
+        s1.join("coverage.json").to_str().unwrap().into(),
+        "--out".into(),
+        sum.to_str().unwrap().into(),
+    ]);
+    assert_eq!(r.status.code(), Some(0), "{r:?}");
+    assert_eq!(json_file(&sum), json_file(&whole.join("coverage.json")));
+    let table = String::from_utf8(r.stdout).unwrap();
+    assert!(table.contains("COVERAGE  5 seeds"), "{table}");
     for d in [whole, s0, s1] {
         let _ = std::fs::remove_dir_all(d);
     }
@@ -178,6 +211,119 @@ fn violating_seeds_get_repro_files_that_replay_exactly_and_exit_1() {
 }
 
 #[test]
+fn the_coverage_table_follows_the_violations_and_min_coverage_judges_it() {
+    let d = temp_dir("coverage");
+    // What every seed of the crash scenario reaches: both servers start fresh (RECOVER, the
+    // wait skipped), the primary's crash interrupts the secondary, which learns the restarted
+    // primary's database on request.
+    let met = "transition:startup->recover, transition:recover->recover-done, \
+               transition:normal->comm-interrupted, state:normal, message:UPDREQALL, \
+               sometimes:updreqall-answered, sometimes:update-rejected, reject:16, states:40%";
+    let r = sweep(
+        &passing(),
+        &["--seeds", "0..3", "--jobs", "2", "--min-coverage", met],
+        &d,
+    );
+    let table = String::from_utf8(r.stderr).unwrap();
+    assert_eq!(r.status.code(), Some(0), "{table}");
+    let violations = table.find("3 seeds: 3 pass").expect("the violation table");
+    let coverage = table.find("COVERAGE  3 seeds").expect("the coverage table");
+    assert!(violations < coverage, "{table}");
+    for says in [
+        "transitions (draft-12 §4.2)",
+        "startup -> recover ",
+        "table rows never reached",
+        "* -> shutdown",
+        "16 less critical binding information",
+        "never sent: POOLREQ",
+        "updreqall-answered",
+        "never: both-partner-down",
+    ] {
+        assert!(table.contains(says), "{says}: {table}");
+    }
+    assert!(!table.contains("FINDING"), "{table}");
+    let summary = json_file(&d.join("summary.json"));
+    let c = &summary["coverage"];
+    assert_eq!(c["seeds"], 3);
+    assert_eq!(c["off_table"], serde_json::json!([]));
+    let startup = c["states"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["state"] == "startup")
+        .unwrap();
+    assert_eq!(startup["seeds"], 3, "{startup}");
+    assert_eq!(startup["first_seed"], 0, "{startup}");
+    assert!(
+        c["never"]["transitions"]
+            .as_array()
+            .unwrap()
+            .contains(&"* -> paused".into()),
+        "{c}"
+    );
+    assert_eq!(summary["coverage_missed"], serde_json::json!([]));
+
+    // Asking for what no seed reached fails the sweep, by name, even with every seed passing;
+    // the requirements may come from a file.
+    let wanted = d.join("wanted.txt");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(
+        &wanted,
+        "# what a good sweep of this scenario should reach\n\
+         sometimes:both-partner-down\ntransition:*->shutdown, transitions:50%\n",
+    )
+    .unwrap();
+    let at_wanted = format!("@{}", wanted.display());
+    let r = sweep(
+        &passing(),
+        &[
+            "--seeds",
+            "0..3",
+            "--jobs",
+            "2",
+            "--min-coverage",
+            &at_wanted,
+        ],
+        &d,
+    );
+    let table = String::from_utf8(r.stderr).unwrap();
+    assert_eq!(r.status.code(), Some(1), "{table}");
+    assert!(table.contains("3 seeds: 3 pass"), "{table}");
+    assert!(
+        table.contains("COVERAGE BELOW --min-coverage (3 missed)"),
+        "{table}"
+    );
+    for says in [
+        "never reached sometimes:both-partner-down",
+        "never reached transition:*->shutdown",
+        "transitions: 6 of 30 reached, below 50%",
+    ] {
+        assert!(table.contains(says), "{says}: {table}");
+    }
+    assert_eq!(
+        json_file(&d.join("summary.json"))["coverage_missed"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    // `dhcpfo coverage` judges a sweep's coverage.json the same way.
+    let r = dhcpfo(&[
+        "coverage".into(),
+        d.to_str().unwrap().into(),
+        "--min-coverage".into(),
+        "sometimes:both-partner-down".into(),
+    ]);
+    assert_eq!(r.status.code(), Some(1), "{r:?}");
+    let r = dhcpfo(&[
+        "coverage".into(),
+        d.join("seeds.jsonl").to_str().unwrap().into(),
+    ]);
+    assert_eq!(r.status.code(), Some(2), "not a coverage.json: {r:?}");
+    let _ = std::fs::remove_dir_all(d);
+}
+
+#[test]
 fn a_seed_that_does_not_end_as_expected_is_a_mismatch() {
     // With 20 clients on 100 addresses the servers never hand out the same address: the
     // scenario's expected violation does not happen.
@@ -211,6 +357,14 @@ fn bad_seeds_shards_jobs_and_bugs_exit_2() {
         (&["--seeds", "0..4", "--shard", "0/0"], "at least 1"),
         (&["--seeds", "0..4", "--shard", "1"], "K/N"),
         (&["--seeds", "0..4", "--jobs", "0"], "at least 1 job"),
+        (
+            &["--seeds", "0..4", "--min-coverage", "state:bored"],
+            "no state `bored`",
+        ),
+        (
+            &["--seeds", "0..4", "--min-coverage", "@/no/such/file"],
+            "/no/such/file",
+        ),
         (
             &["--seeds", "0..4", "--bug", "no-such-bug"],
             "no catalogued bug",
