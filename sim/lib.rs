@@ -24,5 +24,6 @@ pub mod run;
 pub mod scenario;
 pub mod shrink;
 pub mod sweep;
+pub mod swarm;
 pub mod tracing;
 pub mod world;
