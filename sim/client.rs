@@ -1703,6 +1703,121 @@ mod tests {
     }
 
     #[test]
+    fn varied_traits_go_on_the_wire_secs_byte_swapped_and_options_61_12_55() {
+        let mut net = Net::one(199);
+        let cfg = ClientConfig {
+            client_id: Some(b"\0swarm-client-1".to_vec()),
+            hostname: Some(b"host-1".to_vec()),
+            parameter_request_list: vec![15, 3, 42],
+            secs_byte_swapped: true,
+            broadcast_flag: true,
+            ..ClientConfig::new(mac(1))
+        };
+        // The server never answers: the DISCOVER is sent again, 3 to 5 s later.
+        net.set_reachable(SERVER_A, false);
+        let mut c = vec![Client::new(cfg, 1)];
+        c[0].start(t(0));
+        net.run(&mut c, t(20));
+        let sent = net.sent(0);
+        let (first, second) = (&sent[0].1, &sent[1].1);
+        assert_eq!(first.client_id(), Some(&b"\0swarm-client-1"[..]));
+        assert_eq!(first.parameter_request_list(), Some(&[15u8, 3, 42][..]));
+        assert!(first.options.contains(&DhcpOption::HostName(b"host-1".to_vec())));
+        assert_eq!(first.flags, BROADCAST_FLAG);
+        // The retransmission leaves 3 to 5 s after the first (RFC 2131 §4.1): on the wire in
+        // little-endian order, so a server reads 768 to 1280.
+        let waited = second.secs.swap_bytes();
+        assert!((3..=5).contains(&waited), "{waited}");
+        assert!(second.secs >= 768);
+        let bytes = second.to_bytes();
+        assert_eq!(&bytes[8..10], &waited.to_le_bytes());
+        // The default client: no 61 or 12, the standard list, secs in network order.
+        let mut net = Net::one(199);
+        net.set_reachable(SERVER_A, false);
+        let mut c = vec![Client::new(ClientConfig::new(mac(2)), 1)];
+        c[0].start(t(0));
+        net.run(&mut c, t(20));
+        let sent = net.sent(0);
+        let m = &sent[1].1;
+        assert_eq!((m.client_id(), m.flags), (None, 0));
+        assert!(!m.options.iter().any(|o| matches!(o, DhcpOption::HostName(_))));
+        assert_eq!(m.parameter_request_list(), Some(&PARAMETER_REQUEST_LIST[..]));
+        assert!((3..=5).contains(&m.secs), "{}", m.secs);
+        // An empty list leaves option 55 out.
+        let mut net = Net::one(199);
+        let cfg = ClientConfig {
+            parameter_request_list: vec![],
+            ..ClientConfig::new(mac(3))
+        };
+        let _ = bound_client(&mut net, cfg, 1);
+        assert!(net.sent(0).iter().all(|(_, m, _, _)| m.parameter_request_list().is_none()));
+    }
+
+    #[test]
+    fn a_silent_init_reboot_keeps_the_unexpired_lease_and_says_so() {
+        for keep in [true, false] {
+            let mut net = Net::one(199);
+            let cfg = ClientConfig {
+                keep_lease_on_silent_reboot: keep,
+                ..ClientConfig::new(mac(1))
+            };
+            let mut c = bound_client(&mut net, cfg, 1);
+            let lease = *c[0].lease().unwrap();
+            // Nobody answers the INIT-REBOOT: five REQUESTs, about two minutes.
+            net.set_reachable(SERVER_A, false);
+            c[0].reboot(t(100));
+            net.run(&mut c, t(300));
+            let beliefs = net.beliefs(0);
+            assert!(matches!(
+                beliefs[1].1,
+                What::Lost {
+                    why: LostReason::Rebooted,
+                    ..
+                }
+            ));
+            if keep {
+                // RFC 2131 §3.2: it uses the lease again, with its own end, and says so.
+                let (at, ref what) = beliefs[2];
+                assert!(t(200) < at && at < t(300), "{at:?}");
+                assert!(
+                    matches!(what, What::Leased(l) if l.address == lease.address
+                        && l.expires_at == lease.expires_at && !l.newly_offered)
+                );
+                assert_eq!(c[0].state(), ClientState::Bound);
+                // Still nobody: at T1 it renews, then rebinds, and at its end the lease is gone.
+                net.run(&mut c, lease.expires_at + Duration::from_secs(1));
+                let beliefs = net.beliefs(0);
+                assert!(matches!(
+                    beliefs.last().unwrap(),
+                    (at, What::Lost { why: LostReason::Expired, .. }) if *at == lease.expires_at
+                ));
+                assert!(c[0].lease().is_none());
+            } else {
+                assert_eq!(beliefs.len(), 2, "{beliefs:?}");
+                assert!(c[0].lease().is_none());
+            }
+        }
+        // A lease that ended while the client was rebooting is not used again.
+        let mut net = Net::one(199);
+        let cfg = ClientConfig {
+            keep_lease_on_silent_reboot: true,
+            ..ClientConfig::new(mac(1))
+        };
+        let mut c = bound_client(&mut net, cfg, 1);
+        let end = c[0].lease().unwrap().expires_at;
+        net.set_reachable(SERVER_A, false);
+        let late = end.saturating_sub(Duration::from_secs(30));
+        net.run(&mut c, late);
+        c[0].reboot(late);
+        net.run(&mut c, end + Duration::from_secs(200));
+        assert!(
+            !net.beliefs(0)
+                .iter()
+                .any(|(at, w)| *at > late && matches!(w, What::Leased(_)))
+        );
+    }
+
+    #[test]
     fn start_with_an_address_given_away_gets_nak_and_starts_over() {
         let mut net = Net::one(199);
         let mut c = bound_client(&mut net, ClientConfig::new(mac(1)), 1);

@@ -1024,7 +1024,13 @@ impl World {
                     .map(|b| StoredLease {
                         address: b.address,
                         state: b.state,
-                        client: b.client().map(|k| k.hash_key().to_vec()),
+                        // The hardware address, as the checkers know a client, also for a
+                        // binding the server keys by a client identifier (option 61).
+                        client: b
+                            .hw
+                            .as_ref()
+                            .map(|h| h.addr.clone())
+                            .or_else(|| b.client().map(|k| k.hash_key().to_vec())),
                         expires_at: b.expires_at,
                     })
                     .collect();
