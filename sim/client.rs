@@ -1722,7 +1722,11 @@ mod tests {
         let (first, second) = (&sent[0].1, &sent[1].1);
         assert_eq!(first.client_id(), Some(&b"\0swarm-client-1"[..]));
         assert_eq!(first.parameter_request_list(), Some(&[15u8, 3, 42][..]));
-        assert!(first.options.contains(&DhcpOption::HostName(b"host-1".to_vec())));
+        assert!(
+            first
+                .options
+                .contains(&DhcpOption::HostName(b"host-1".to_vec()))
+        );
         assert_eq!(first.flags, BROADCAST_FLAG);
         // The retransmission leaves 3 to 5 s after the first (RFC 2131 §4.1): on the wire in
         // little-endian order, so a server reads 768 to 1280.
@@ -1740,8 +1744,15 @@ mod tests {
         let sent = net.sent(0);
         let m = &sent[1].1;
         assert_eq!((m.client_id(), m.flags), (None, 0));
-        assert!(!m.options.iter().any(|o| matches!(o, DhcpOption::HostName(_))));
-        assert_eq!(m.parameter_request_list(), Some(&PARAMETER_REQUEST_LIST[..]));
+        assert!(
+            !m.options
+                .iter()
+                .any(|o| matches!(o, DhcpOption::HostName(_)))
+        );
+        assert_eq!(
+            m.parameter_request_list(),
+            Some(&PARAMETER_REQUEST_LIST[..])
+        );
         assert!((3..=5).contains(&m.secs), "{}", m.secs);
         // An empty list leaves option 55 out.
         let mut net = Net::one(199);
@@ -1750,7 +1761,11 @@ mod tests {
             ..ClientConfig::new(mac(3))
         };
         let _ = bound_client(&mut net, cfg, 1);
-        assert!(net.sent(0).iter().all(|(_, m, _, _)| m.parameter_request_list().is_none()));
+        assert!(
+            net.sent(0)
+                .iter()
+                .all(|(_, m, _, _)| m.parameter_request_list().is_none())
+        );
     }
 
     #[test]
@@ -1779,10 +1794,8 @@ mod tests {
                 // RFC 2131 §3.2: it uses the lease again, with its own end, and says so.
                 let (at, ref what) = beliefs[2];
                 assert!(t(200) < at && at < t(300), "{at:?}");
-                assert!(
-                    matches!(what, What::Leased(l) if l.address == lease.address
-                        && l.expires_at == lease.expires_at && !l.newly_offered)
-                );
+                assert!(matches!(what, What::Leased(l) if l.address == lease.address
+                        && l.expires_at == lease.expires_at && !l.newly_offered));
                 assert_eq!(c[0].state(), ClientState::Bound);
                 // Still nobody: at T1 it renews, then rebinds, and at its end the lease is gone.
                 net.run(&mut c, lease.expires_at + Duration::from_secs(1));

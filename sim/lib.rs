@@ -23,7 +23,7 @@ pub mod record;
 pub mod run;
 pub mod scenario;
 pub mod shrink;
-pub mod sweep;
 pub mod swarm;
+pub mod sweep;
 pub mod tracing;
 pub mod world;

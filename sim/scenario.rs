@@ -408,7 +408,10 @@ impl ClientMix {
             ("parameter_list", self.parameter_list),
             ("broadcast_flag", self.broadcast_flag),
             ("secs_byte_swapped", self.secs_byte_swapped),
-            ("keep_lease_on_silent_reboot", self.keep_lease_on_silent_reboot),
+            (
+                "keep_lease_on_silent_reboot",
+                self.keep_lease_on_silent_reboot,
+            ),
             ("no_release", self.no_release),
             ("burst", self.burst),
         ]
@@ -706,7 +709,10 @@ impl Scenario {
             return err("network probabilities must be within 0..=1".into());
         }
         if let Some(m) = &self.clients.mix {
-            if let Some((name, p)) = m.traits().into_iter().find(|(_, p)| !(0.0..=1.0).contains(p))
+            if let Some((name, p)) = m
+                .traits()
+                .into_iter()
+                .find(|(_, p)| !(0.0..=1.0).contains(p))
             {
                 return err(format!("clients.mix.{name} {p} must be within 0..=1"));
             }

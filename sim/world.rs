@@ -358,7 +358,7 @@ impl World {
             }
             // A bursting client arrives at the start of its quarter of the arrival span,
             // together with the other bursting clients of that quarter.
-            let at = if bursts[i] {
+            let at = if bursts.get(i) == Some(&true) {
                 START + Duration::from_millis(over * (4 * i as u64 / count.max(1)) / 4)
             } else {
                 START + Duration::from_millis(over * i as u64 / count.max(1))
