@@ -156,7 +156,9 @@ pub struct StoredLease {
     pub address: Ipv4Addr,
     /// Its binding state.
     pub state: BindingState,
-    /// Its client's hardware address (or client identifier), if it names one.
+    /// Its client's hardware address (chaddr; the client identifier only for a binding that
+    /// has no hardware address), if it names one: the checkers know clients by hardware
+    /// address, also those the server keys by a client identifier (option 61).
     pub client: Option<Vec<u8>>,
     /// When the lease ends, on the server's clock.
     pub expires_at: Time,

@@ -64,6 +64,10 @@
 //!   address being verified in INIT-REBOOT/REBOOTING is not held (RFC 2131 §4.4.2: it is not
 //!   used before the ACK), so [`Client::reboot`] of a bound client reports
 //!   [`LostReason::Rebooted`] and the ACK reports [`ClientOutput::Leased`] again.
+//!   With `keep_lease_on_silent_reboot`, a client whose INIT-REBOOT nobody answers (five
+//!   transmissions, about two minutes) holds the lease it had before the reboot again, if it
+//!   has not ended, and reports [`ClientOutput::Leased`] with its old times (RFC 2131 §3.2);
+//!   until then it does not use it.
 //! * **Transaction IDs** are fresh from the generator per exchange: one for DISCOVER and its
 //!   REQUEST (RFC 2131 Table 5: the REQUEST carries the OFFER's xid), one per RENEWING, per
 //!   REBINDING, per INIT-REBOOT, one per DECLINE and RELEASE. Retransmissions keep their xid.
@@ -79,7 +83,8 @@
 //! # Cost and invariants
 //!
 //! A client is plain data (`Clone`, `Eq`, `Hash`; the generator hashes by seed, stream and word
-//! position), holds no heap memory but its configuration's client identifier, and queues at
+//! position), holds no heap memory but its configuration's client identifier, host name and
+//! parameter list, and queues at
 //! most [`MAX_QUEUED_OUTPUTS`] outputs in a fixed array: an input produces at most two, so a
 //! host that drains after every input never reaches the bound (past it, new outputs are
 //! dropped). The only allocations per message are those of the real encoder. Invariants,
@@ -155,11 +160,26 @@ pub struct ClientConfig {
     pub broadcast_flag: bool,
     /// How long SELECTING collects OFFERs after the first, in milliseconds; 0 takes the first.
     pub select_window_ms: u32,
+    /// The host name sent in DISCOVER and REQUEST (option 12, RFC 2132 §3.14), if any.
+    pub hostname: Option<Vec<u8>>,
+    /// The parameter request list of DISCOVER and REQUEST (option 55, RFC 2132 §9.8); empty:
+    /// the option is left out. [`PARAMETER_REQUEST_LIST`] by default.
+    pub parameter_request_list: Vec<u8>,
+    /// The client writes `secs` in its own (little-endian) byte order, as the clients of the
+    /// ISC field bug did (bug-catalogue I17): 3 s goes on the wire as 768.
+    pub secs_byte_swapped: bool,
+    /// When nobody answers an INIT-REBOOT REQUEST, the client goes on using the lease it held
+    /// before the reboot, until it ends (RFC 2131 §3.2: it "MAY choose to use the previously
+    /// allocated network address ... for the remainder of the unexpired lease"). Off: it
+    /// starts over from INIT, as RFC 2131 §4.4.2 says otherwise.
+    pub keep_lease_on_silent_reboot: bool,
 }
 
 impl ClientConfig {
     /// A client with this MAC and the defaults: no client identifier, the server's lease time,
-    /// RELEASE on departure, no BROADCAST flag, the first OFFER taken.
+    /// RELEASE on departure, no BROADCAST flag, the first OFFER taken, no host name, the
+    /// standard parameter list, `secs` in network byte order, and no lease kept through an
+    /// unanswered INIT-REBOOT.
     pub fn new(mac: [u8; 6]) -> ClientConfig {
         ClientConfig {
             mac,
@@ -168,6 +188,10 @@ impl ClientConfig {
             release_on_departure: true,
             broadcast_flag: false,
             select_window_ms: 0,
+            hostname: None,
+            parameter_request_list: PARAMETER_REQUEST_LIST.to_vec(),
+            secs_byte_swapped: false,
+            keep_lease_on_silent_reboot: false,
         }
     }
 }
@@ -329,6 +353,9 @@ pub struct Client {
     lease: Option<Lease>,
     /// The last address held or confirmed: asked for again by INIT-REBOOT, hinted in DISCOVER.
     remembered: Option<Ipv4Addr>,
+    /// In REBOOTING, with `keep_lease_on_silent_reboot`: the lease held before the reboot, used
+    /// again if nobody answers and it has not ended.
+    before_reboot: Option<Lease>,
     outputs: Outputs,
 }
 
@@ -349,6 +376,7 @@ impl Client {
             offer: None,
             lease: None,
             remembered: None,
+            before_reboot: None,
             outputs: Outputs::default(),
         }
     }
@@ -378,9 +406,13 @@ impl Client {
     /// that remembers no address starts in INIT instead. Also powers on a stopped client.
     pub fn reboot(&mut self, now: Time) {
         self.running = true;
+        let held = self.lease.filter(|_| self.cfg.keep_lease_on_silent_reboot);
         self.drop_lease(LostReason::Rebooted);
         match self.remembered {
-            Some(address) => self.init_reboot(now, address),
+            Some(address) => {
+                self.init_reboot(now, address);
+                self.before_reboot = held.filter(|l| l.address == address);
+            }
             None => self.discover(now),
         }
         self.check();
@@ -406,6 +438,7 @@ impl Client {
         }
         self.running = false;
         self.state = ClientState::Init;
+        self.before_reboot = None;
         self.retry_at = None;
         self.offer = None;
         self.transmissions = 0;
@@ -576,6 +609,14 @@ impl Client {
             Selecting if self.transmissions >= MAX_TRANSMISSIONS => {
                 self.enter_init(now, GIVE_UP_PAUSE)
             }
+            Rebooting
+                if self.transmissions >= MAX_TRANSMISSIONS
+                    && self.before_reboot.is_some_and(|l| now < l.expires_at) =>
+            {
+                // RFC 2131 §3.2: nobody answered; use the unexpired lease for what is left of
+                // it. Its timers are the old ones: T1 or T2 may have passed already.
+                self.resume_lease();
+            }
             Requesting | Rebooting if self.transmissions >= MAX_TRANSMISSIONS => {
                 let delay = self.restart_delay();
                 self.enter_init(now, delay);
@@ -687,6 +728,7 @@ impl Client {
         };
         self.lease = Some(lease);
         self.remembered = Some(expected);
+        self.before_reboot = None;
         self.state = ClientState::Bound;
         self.offer = None;
         self.retry_at = None;
@@ -716,6 +758,7 @@ impl Client {
 
     /// INIT → SELECTING: a new acquisition with a fresh xid.
     fn discover(&mut self, now: Time) {
+        self.before_reboot = None;
         self.state = ClientState::Selecting;
         self.started_at = now;
         self.offer = None;
@@ -734,6 +777,7 @@ impl Client {
 
     /// INIT-REBOOT → REBOOTING: ask to confirm `address`.
     fn init_reboot(&mut self, now: Time, address: Ipv4Addr) {
+        self.before_reboot = None;
         self.state = ClientState::InitReboot;
         self.remembered = Some(address);
         self.offer = None;
@@ -744,8 +788,25 @@ impl Client {
         self.retry_at = Some(self.backoff(now));
     }
 
+    /// Hold again the lease held before the reboot (RFC 2131 §3.2), with its own times.
+    fn resume_lease(&mut self) {
+        let Some(lease) = self.before_reboot.take() else {
+            return;
+        };
+        let lease = Lease {
+            newly_offered: false,
+            ..lease
+        };
+        self.lease = Some(lease);
+        self.state = ClientState::Bound;
+        self.retry_at = None;
+        self.transmissions = 0;
+        self.outputs.push(ClientOutput::Leased(lease));
+    }
+
     /// Wait in INIT for `delay`, then DISCOVER.
     fn enter_init(&mut self, now: Time, delay: Duration) {
+        self.before_reboot = None;
         self.state = ClientState::Init;
         self.offer = None;
         self.transmissions = 0;
@@ -799,7 +860,12 @@ impl Client {
         }
         if counts_secs {
             let secs = now.saturating_since(self.started_at).as_secs();
-            m.secs = u16::try_from(secs).unwrap_or(u16::MAX);
+            let secs = u16::try_from(secs).unwrap_or(u16::MAX);
+            m.secs = if self.cfg.secs_byte_swapped {
+                secs.swap_bytes()
+            } else {
+                secs
+            };
         }
         m.options = Vec::with_capacity(7);
         m.options.push(DhcpOption::MessageType(kind));
@@ -814,9 +880,14 @@ impl Client {
         if let Some(s) = self.cfg.requested_lease_s {
             m.options.push(DhcpOption::LeaseTime(s));
         }
-        m.options.push(DhcpOption::ParameterRequestList(
-            PARAMETER_REQUEST_LIST.to_vec(),
-        ));
+        if let Some(name) = &self.cfg.hostname {
+            m.options.push(DhcpOption::HostName(name.clone()));
+        }
+        if !self.cfg.parameter_request_list.is_empty() {
+            m.options.push(DhcpOption::ParameterRequestList(
+                self.cfg.parameter_request_list.clone(),
+            ));
+        }
     }
 
     fn send_discover(&mut self, now: Time) {
@@ -917,6 +988,10 @@ impl Client {
             "BOUND has nothing to retransmit"
         );
         debug_assert!(self.state != InitReboot, "INIT-REBOOT lasts no time");
+        debug_assert!(
+            self.before_reboot.is_none() || self.state == Rebooting,
+            "a lease kept through a reboot waits only in REBOOTING"
+        );
         debug_assert!(self.outputs.len <= MAX_QUEUED_OUTPUTS);
     }
 }
@@ -1625,6 +1700,134 @@ mod tests {
             matches!(beliefs[2].1, What::Leased(l) if l.address == addr(100) && l.expires_at == t(3700))
         );
         assert_eq!(c[0].state(), ClientState::Bound);
+    }
+
+    #[test]
+    fn varied_traits_go_on_the_wire_secs_byte_swapped_and_options_61_12_55() {
+        let mut net = Net::one(199);
+        let cfg = ClientConfig {
+            client_id: Some(b"\0swarm-client-1".to_vec()),
+            hostname: Some(b"host-1".to_vec()),
+            parameter_request_list: vec![15, 3, 42],
+            secs_byte_swapped: true,
+            broadcast_flag: true,
+            ..ClientConfig::new(mac(1))
+        };
+        // The server never answers: the DISCOVER is sent again, 3 to 5 s later.
+        net.set_reachable(SERVER_A, false);
+        let mut c = vec![Client::new(cfg, 1)];
+        c[0].start(t(0));
+        net.run(&mut c, t(20));
+        let sent = net.sent(0);
+        let (first, second) = (&sent[0].1, &sent[1].1);
+        assert_eq!(first.client_id(), Some(&b"\0swarm-client-1"[..]));
+        assert_eq!(first.parameter_request_list(), Some(&[15u8, 3, 42][..]));
+        assert!(
+            first
+                .options
+                .contains(&DhcpOption::HostName(b"host-1".to_vec()))
+        );
+        assert_eq!(first.flags, BROADCAST_FLAG);
+        // The retransmission leaves 3 to 5 s after the first (RFC 2131 §4.1): on the wire in
+        // little-endian order, so a server reads 768 to 1280.
+        let waited = second.secs.swap_bytes();
+        assert!((3..=5).contains(&waited), "{waited}");
+        assert!(second.secs >= 768);
+        let bytes = second.to_bytes();
+        assert_eq!(&bytes[8..10], &waited.to_le_bytes());
+        // The default client: no 61 or 12, the standard list, secs in network order.
+        let mut net = Net::one(199);
+        net.set_reachable(SERVER_A, false);
+        let mut c = vec![Client::new(ClientConfig::new(mac(2)), 1)];
+        c[0].start(t(0));
+        net.run(&mut c, t(20));
+        let sent = net.sent(0);
+        let m = &sent[1].1;
+        assert_eq!((m.client_id(), m.flags), (None, 0));
+        assert!(
+            !m.options
+                .iter()
+                .any(|o| matches!(o, DhcpOption::HostName(_)))
+        );
+        assert_eq!(
+            m.parameter_request_list(),
+            Some(&PARAMETER_REQUEST_LIST[..])
+        );
+        assert!((3..=5).contains(&m.secs), "{}", m.secs);
+        // An empty list leaves option 55 out.
+        let mut net = Net::one(199);
+        let cfg = ClientConfig {
+            parameter_request_list: vec![],
+            ..ClientConfig::new(mac(3))
+        };
+        let _ = bound_client(&mut net, cfg, 1);
+        assert!(
+            net.sent(0)
+                .iter()
+                .all(|(_, m, _, _)| m.parameter_request_list().is_none())
+        );
+    }
+
+    #[test]
+    fn a_silent_init_reboot_keeps_the_unexpired_lease_and_says_so() {
+        for keep in [true, false] {
+            let mut net = Net::one(199);
+            let cfg = ClientConfig {
+                keep_lease_on_silent_reboot: keep,
+                ..ClientConfig::new(mac(1))
+            };
+            let mut c = bound_client(&mut net, cfg, 1);
+            let lease = *c[0].lease().unwrap();
+            // Nobody answers the INIT-REBOOT: five REQUESTs, about two minutes.
+            net.set_reachable(SERVER_A, false);
+            c[0].reboot(t(100));
+            net.run(&mut c, t(300));
+            let beliefs = net.beliefs(0);
+            assert!(matches!(
+                beliefs[1].1,
+                What::Lost {
+                    why: LostReason::Rebooted,
+                    ..
+                }
+            ));
+            if keep {
+                // RFC 2131 §3.2: it uses the lease again, with its own end, and says so.
+                let (at, ref what) = beliefs[2];
+                assert!(t(200) < at && at < t(300), "{at:?}");
+                assert!(matches!(what, What::Leased(l) if l.address == lease.address
+                        && l.expires_at == lease.expires_at && !l.newly_offered));
+                assert_eq!(c[0].state(), ClientState::Bound);
+                // Still nobody: at T1 it renews, then rebinds, and at its end the lease is gone.
+                net.run(&mut c, lease.expires_at + Duration::from_secs(1));
+                let beliefs = net.beliefs(0);
+                assert!(matches!(
+                    beliefs.last().unwrap(),
+                    (at, What::Lost { why: LostReason::Expired, .. }) if *at == lease.expires_at
+                ));
+                assert!(c[0].lease().is_none());
+            } else {
+                assert_eq!(beliefs.len(), 2, "{beliefs:?}");
+                assert!(c[0].lease().is_none());
+            }
+        }
+        // A lease that ended while the client was rebooting is not used again.
+        let mut net = Net::one(199);
+        let cfg = ClientConfig {
+            keep_lease_on_silent_reboot: true,
+            ..ClientConfig::new(mac(1))
+        };
+        let mut c = bound_client(&mut net, cfg, 1);
+        let end = c[0].lease().unwrap().expires_at;
+        net.set_reachable(SERVER_A, false);
+        let late = end.saturating_sub(Duration::from_secs(30));
+        net.run(&mut c, late);
+        c[0].reboot(late);
+        net.run(&mut c, end + Duration::from_secs(200));
+        assert!(
+            !net.beliefs(0)
+                .iter()
+                .any(|(at, w)| *at > late && matches!(w, What::Leased(_)))
+        );
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub mod record;
 pub mod run;
 pub mod scenario;
 pub mod shrink;
+pub mod swarm;
 pub mod sweep;
 pub mod tracing;
 pub mod world;

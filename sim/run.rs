@@ -89,7 +89,8 @@ impl Repro {
         Repro {
             dhcpfo_version: env!("CARGO_PKG_VERSION").into(),
             seed,
-            scenario: scenario.clone(),
+            // A swarm seed's repro holds the world it drew: replay and shrink run it as it is.
+            scenario: crate::swarm::concrete(scenario, seed),
             keep_going,
             trace_hash: trace_hash.map(|h| format!("{h:016x}")),
             reproduce: None,
@@ -175,6 +176,12 @@ pub fn run_scenario_with_progress(
             return (exit::BAD_INPUT, None);
         }
     };
+    if scenario.swarm.is_some() {
+        let _ = writeln!(out, "swarm seed {}:", args.seed);
+        for line in crate::swarm::describe(&crate::swarm::concrete(&scenario, args.seed)) {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
     let started = wall_s();
     let mut world = World::with_trace(scenario.clone(), args.seed, trace);
     progress.begin("run", crate::world::START + scenario.duration.0);

@@ -97,6 +97,11 @@ pub struct Scenario {
     /// Random faults drawn from the seed, besides the scheduled ones.
     #[serde(default)]
     pub nemesis: Option<Nemesis>,
+    /// Draw the world from the seed (swarm testing): servers, clients, network, checks and
+    /// faults all come from the seed, within safe bounds (`crate::swarm`). A swarm scenario
+    /// leaves those sections out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swarm: Option<crate::swarm::Swarm>,
     /// Test-only: catalogued flaws switched on in both servers (`dhcpfo bugs` lists them;
     /// `dhcpfo run --bug NAME` adds one). Empty: the correct engine.
     #[serde(default, skip_serializing_if = "Bugs::is_empty")]
@@ -349,6 +354,68 @@ pub struct Clients {
     /// the others: `dhcpfo shrink` writes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub only: Option<Vec<u32>>,
+    /// Varied clients: each client draws its traits from its own stream with these
+    /// probabilities. Unset: every client is the plain default one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mix: Option<ClientMix>,
+}
+
+/// How often each trait is found among the clients: for each client and trait, a draw from
+/// the client's own stream (`profile`, its number) with this probability. 0 (the default) is
+/// never, 1 always.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientMix {
+    /// Sends a client identifier (option 61, type 0 and a name of its own), so the servers
+    /// key its binding by it rather than by the hardware address.
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub client_id: f64,
+    /// Sends a host name (option 12).
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub hostname: f64,
+    /// Asks for a parameter request list of its own (option 55: drawn codes in a drawn order,
+    /// or none at all) instead of the standard one.
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub parameter_list: f64,
+    /// Sets the BROADCAST flag (RFC 2131 §4.1).
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub broadcast_flag: f64,
+    /// Writes `secs` byte-swapped (the ISC field bug I17).
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub secs_byte_swapped: f64,
+    /// Keeps using an unexpired lease when nobody answers its INIT-REBOOT (RFC 2131 §3.2).
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub keep_lease_on_silent_reboot: f64,
+    /// Departs without a RELEASE (needs `clients.stay`).
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub no_release: f64,
+    /// Arrives in a burst: at the start of its quarter of `arrive_over`, together with the
+    /// other bursting clients of that quarter, instead of at its own evenly spread time.
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub burst: f64,
+}
+
+fn is_zero_f64(v: &f64) -> bool {
+    *v == 0.0
+}
+
+impl ClientMix {
+    /// Each trait's name and probability, in the order a client draws them.
+    pub fn traits(&self) -> [(&'static str, f64); 8] {
+        [
+            ("client_id", self.client_id),
+            ("hostname", self.hostname),
+            ("parameter_list", self.parameter_list),
+            ("broadcast_flag", self.broadcast_flag),
+            ("secs_byte_swapped", self.secs_byte_swapped),
+            (
+                "keep_lease_on_silent_reboot",
+                self.keep_lease_on_silent_reboot,
+            ),
+            ("no_release", self.no_release),
+            ("burst", self.burst),
+        ]
+    }
 }
 
 fn zero_span() -> Span {
@@ -398,6 +465,7 @@ impl Default for Clients {
             clock_offset_max: zero_span(),
             clock_drift_max_ppm: 0,
             only: None,
+            mix: None,
         }
     }
 }
@@ -644,6 +712,27 @@ impl Scenario {
             || !(0.0..=1.0).contains(&self.network.duplicate_probability)
         {
             return err("network probabilities must be within 0..=1".into());
+        }
+        if let Some(m) = &self.clients.mix {
+            if let Some((name, p)) = m
+                .traits()
+                .into_iter()
+                .find(|(_, p)| !(0.0..=1.0).contains(p))
+            {
+                return err(format!("clients.mix.{name} {p} must be within 0..=1"));
+            }
+            if m.traits().iter().all(|(_, p)| *p == 0.0) {
+                return err("clients.mix gives every trait probability 0: leave it out".into());
+            }
+            if m.no_release > 0.0 && self.clients.stay.is_none() {
+                return err(
+                    "clients.mix.no_release does nothing without clients.stay (nobody departs)"
+                        .into(),
+                );
+            }
+        }
+        if let Some(sw) = &self.swarm {
+            crate::swarm::check(self, sw).map_err(Invalid::scenario)?;
         }
         if let Some(n) = &self.nemesis {
             if !(1..=1000).contains(&n.faults) {

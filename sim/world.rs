@@ -261,7 +261,12 @@ impl World {
 
     /// Build the world and write its trace to `trace` as the run goes (at the trace's level:
     /// a full trace holds every message too).
-    pub fn with_trace(mut scenario: Scenario, seed: u64, trace: TraceWriter) -> World {
+    pub fn with_trace(scenario: Scenario, seed: u64, trace: TraceWriter) -> World {
+        // A swarm scenario runs the world its seed draws.
+        let mut scenario = match scenario.swarm {
+            Some(_) => crate::swarm::concrete(&scenario, seed),
+            None => scenario,
+        };
         if let Some(n) = scenario.nemesis.clone() {
             let drawn = nemesis_faults(&n, seed);
             scenario.faults.extend(drawn);
@@ -276,10 +281,19 @@ impl World {
             armed: None,
             state: None,
         });
+        // Varied clients (`clients.mix`): each draws its traits from its own stream.
+        let mut bursts = vec![false; scenario.clients.count as usize];
         let clients = (0..scenario.clients.count as usize)
             .map(|i| {
                 let mac = mac_of(i);
-                let cfg = ClientConfig::new(mac);
+                let cfg = match &scenario.clients.mix {
+                    Some(mix) => {
+                        let (cfg, burst) = crate::swarm::client_profile(mix, seed, i, mac);
+                        bursts[i] = burst;
+                        cfg
+                    }
+                    None => ClientConfig::new(mac),
+                };
                 ClientSlot {
                     client: Client::new(cfg, stream(seed, "client", i as u64).random::<u64>()),
                     clock: client_clock(&scenario.clients, seed, i),
@@ -345,7 +359,13 @@ impl World {
             if only.as_ref().is_some_and(|o| !o.contains(&(i as u32))) {
                 continue;
             }
-            let at = START + Duration::from_millis(over * i as u64 / count.max(1));
+            // A bursting client arrives at the start of its quarter of the arrival span,
+            // together with the other bursting clients of that quarter.
+            let at = if bursts.get(i) == Some(&true) {
+                START + Duration::from_millis(over * (4 * i as u64 / count.max(1)) / 4)
+            } else {
+                START + Duration::from_millis(over * i as u64 / count.max(1))
+            };
             w.schedule(at, Ev::ClientStart(i));
             if let Some(stay) = stay {
                 // Its own stream: adding a departure never changes what else is drawn.
@@ -1014,7 +1034,13 @@ impl World {
                     .map(|b| StoredLease {
                         address: b.address,
                         state: b.state,
-                        client: b.client().map(|k| k.hash_key().to_vec()),
+                        // The hardware address, as the checkers know a client, also for a
+                        // binding the server keys by a client identifier (option 61).
+                        client: b
+                            .hw
+                            .as_ref()
+                            .map(|h| h.addr.clone())
+                            .or_else(|| b.client().map(|k| k.hash_key().to_vec())),
                         expires_at: b.expires_at,
                     })
                     .collect();

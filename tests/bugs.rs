@@ -34,6 +34,7 @@ fn hunt(bug: Bug) -> Option<(&'static str, std::ops::Range<u64>)> {
         Bug::ForgetUnackedOnReconnect => Some(("flapping-failover-link", 0..2)),
         Bug::SkipRecoverWait => Some(("disk-lost-during-partition", 0..2)),
         Bug::AcceptBadDigest => Some(("microsoft-dialect-forged-update", 0..2)),
+        Bug::LostStorageForgottenOnRestart => Some(("lost-database-crash-during-recovery", 0..2)),
     }
 }
 

@@ -102,11 +102,18 @@ pub enum Bug {
     /// (MS-DHCPF §3.1.5, §5.1; draft-12 §11.1): anyone on the failover link who does not know
     /// the secret can speak for the partner.
     AcceptBadDigest,
+    /// A server that lost its storage and crashes again before it has recovered (reached
+    /// NORMAL) boots as if its storage were whole: the lost state is not on stable storage, so
+    /// RECOVER asks only for updates (UPDREQ, not UPDREQALL) and the wait for the leases its
+    /// lost life may have granted is skipped (draft-12 §9.3.1, §9.5.2). The partner sends
+    /// nothing it believes the server already has, and their databases stay apart (found by
+    /// the swarm, seed 122).
+    LostStorageForgottenOnRestart,
 }
 
 impl Bug {
     /// Every bug, in catalogue order.
-    pub const ALL: [Bug; 20] = [
+    pub const ALL: [Bug; 21] = [
         Bug::NoSkewCorrection,
         Bug::DownTimeRoundedToHeartbeat,
         Bug::StaleRenewalShortensLease,
@@ -127,6 +134,7 @@ impl Bug {
         Bug::ForgetUnackedOnReconnect,
         Bug::SkipRecoverWait,
         Bug::AcceptBadDigest,
+        Bug::LostStorageForgottenOnRestart,
     ];
 
     /// The name `--bug` takes.
@@ -152,6 +160,7 @@ impl Bug {
             Bug::ForgetUnackedOnReconnect => "forget-unacked-on-reconnect",
             Bug::SkipRecoverWait => "skip-recover-wait",
             Bug::AcceptBadDigest => "accept-bad-digest",
+            Bug::LostStorageForgottenOnRestart => "lost-storage-forgotten-on-restart",
         }
     }
 
@@ -187,6 +196,8 @@ impl Bug {
             // A forged RELEASED frees a leased address at the receiver, which gives it to the
             // next new client while its holder still has it.
             Bug::AcceptBadDigest => "no-duplicate-lease",
+            // The partner never sends what it believes the server has: their databases differ.
+            Bug::LostStorageForgottenOnRestart => "liveness",
         }
     }
 
@@ -275,6 +286,9 @@ impl Bug {
                 "accept MS-DHCPF messages without a valid digest: a missing or wrong one is \
                  counted but the message is processed, so an attacker on the failover link \
                  speaks for the partner (MS-DHCPF §3.1.5)"
+            }
+            Bug::LostStorageForgottenOnRestart => {
+                "a server that lost its storage and crashes again before it recovered boots as                  if its storage were whole: UPDREQ instead of UPDREQALL, no wait for its lost                  leases (draft-12 §9.3.1, §9.5.2)"
             }
         }
     }

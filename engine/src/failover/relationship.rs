@@ -193,12 +193,16 @@ impl Relationship {
     /// A relationship at boot: STARTUP, remembering what storage said.
     pub fn new(
         config: RelationshipConfig,
-        stored: Option<(FoState, Time, u32, Time)>,
+        stored: Option<(FoState, Time, u32, Time, bool)>,
         now: Time,
     ) -> Relationship {
         let timers = config.timers();
         let (previous, since, mclt_s, operating_at, lost) = match stored {
-            Some((state, since, mclt_s, operating_at)) => {
+            // A server that lost its storage and crashed again before it recovered: what its
+            // lost life granted is as unknown as at the first boot (draft-12 §9.3.1), so it
+            // boots as that one did, keeping only the MCLT it learned.
+            Some((_, _, mclt_s, _, true)) => (FoState::Recover, now, mclt_s, Time::EPOCH, true),
+            Some((state, since, mclt_s, operating_at, false)) => {
                 (state, since, mclt_s, operating_at, false)
             }
             // draft-12 §9.3.1: no stored state means RECOVER, time of failure unknown.

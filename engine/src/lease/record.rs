@@ -46,6 +46,11 @@ pub struct FailoverRecord {
     pub mclt_s: u32,
     /// The last time this server was known to be operating in this relationship.
     pub operating_at: Time,
+    /// The server lost its storage and has not finished recovering (it has not reached NORMAL
+    /// since): a restart must still ask for every binding and wait out every lease its lost
+    /// life may have granted (draft-12 §9.3.1, §9.5.2). Encoded as one trailing byte, only
+    /// when set, so records written without it read as before.
+    pub storage_lost: bool,
 }
 
 const TAG_BINDING: u8 = 1;
@@ -83,6 +88,9 @@ impl Record {
                 out.extend_from_slice(&f.partner_since.as_millis().to_be_bytes());
                 out.extend_from_slice(&f.mclt_s.to_be_bytes());
                 out.extend_from_slice(&f.operating_at.as_millis().to_be_bytes());
+                if f.storage_lost {
+                    out.push(1);
+                }
             }
         }
     }
@@ -182,12 +190,16 @@ impl Record {
                     .array::<8>()
                     .map(|b| Time::from_millis(u64::from_be_bytes(b)))
                     .ok_or_else(short)?;
-                if !r.is_empty() {
-                    return Err(RecordError(format!(
-                        "failover record {name:?} has {} unexpected trailing bytes",
-                        r.remaining()
-                    )));
-                }
+                let trailing = r.remaining();
+                let storage_lost = match (trailing, r.u8()) {
+                    (0, _) => false,
+                    (1, Some(1)) => true,
+                    _ => {
+                        return Err(RecordError(format!(
+                            "failover record {name:?} has {trailing} unexpected trailing bytes"
+                        )));
+                    }
+                };
                 Ok(Record::Failover(FailoverRecord {
                     name,
                     state,
@@ -196,6 +208,7 @@ impl Record {
                     partner_since,
                     mclt_s,
                     operating_at,
+                    storage_lost,
                 }))
             }
             tag => Err(RecordError(format!("unknown record tag {tag}"))),
@@ -282,10 +295,12 @@ mod tests {
         fn failover_records_round_trip(
             name in "[a-z0-9-]{1,40}", state in any::<u8>(), partner_state in any::<u8>(),
             t in proptest::array::uniform3(any::<u64>()), mclt_s in any::<u32>(),
+            storage_lost in any::<bool>(),
         ) {
             let r = Record::Failover(FailoverRecord {
                 name, state, state_since: Time::from_millis(t[0]), partner_state,
                 partner_since: Time::from_millis(t[1]), mclt_s, operating_at: Time::from_millis(t[2]),
+                storage_lost,
             });
             prop_assert_eq!(Record::decode(&r.to_bytes()), Ok(r));
         }

@@ -228,7 +228,13 @@ impl<S: Storage> Server<S> {
                     if config.failover.as_ref().is_some_and(|c| c.name == f.name) {
                         let state = crate::wire::failover::ServerState::from_wire(f.state);
                         let state = FoState::from_wire(state).unwrap_or(FoState::Recover);
-                        stored_failover = Some((state, f.state_since, f.mclt_s, f.operating_at));
+                        stored_failover = Some((
+                            state,
+                            f.state_since,
+                            f.mclt_s,
+                            f.operating_at,
+                            f.storage_lost,
+                        ));
                     }
                 }
                 Err(error) => return Err(StartError::Record { index, error }),

@@ -883,6 +883,10 @@ impl<S: Storage> Server<S> {
             partner_since: rel.partner.map_or(Time::EPOCH, |p| p.since),
             mclt_s: rel.mclt.as_secs() as u32,
             operating_at: rel.operating_at,
+            // Recorded before NORMAL's entry clears it (see `transition`): NORMAL ends it.
+            storage_lost: rel.storage_lost
+                && rel.state != FoState::Normal
+                && !self.config.bugs.has(Bug::LostStorageForgottenOnRestart),
         }))
     }
 
