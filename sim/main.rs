@@ -637,6 +637,10 @@ fn bench_one(clients: u32) -> ExitCode {
 /// `dhcpfo bench`: each day size in a child process (so that its peak memory is its own), then
 /// the sweep on one job and on every core.
 fn bench(sizes: &[u32], sweep_path: &std::path::Path, seeds: std::ops::Range<u64>) -> ExitCode {
+    if sizes.contains(&0) {
+        eprintln!("dhcpfo bench: --clients needs sizes of at least 1 client");
+        return ExitCode::from(exit::BAD_INPUT);
+    }
     let Ok(me) = std::env::current_exe() else {
         eprintln!("dhcpfo bench: cannot find its own executable");
         return ExitCode::from(exit::BAD_INPUT);

@@ -679,7 +679,13 @@ pub fn load_repro(path: &Path) -> Result<Repro, String> {
             .location()
             .map(|l| format!("line {}, column {}: ", l.line(), l.column()))
             .unwrap_or_default();
-        format!("{}: {place}{e}", path.display())
+        // The parser quotes what it read: a file that is not a repro at all would be quoted
+        // whole.
+        let mut why = e.to_string();
+        if why.chars().count() > 200 {
+            why = why.chars().take(200).collect::<String>() + "…";
+        }
+        format!("{}: {place}{why} (not a repro.yaml?)", path.display())
     })?;
     r.scenario
         .validate()

@@ -661,7 +661,10 @@ pub fn describe(s: &Scenario) -> Vec<String> {
             None => kinds.push((k, 1)),
         }
     }
-    let last = s.faults.last().map_or(Span(Duration::ZERO), |f| f.at);
+    // An instant, in the one format people read (`+6h46m38.256s`).
+    let last = crate::world::fmt_at(
+        crate::world::START + s.faults.last().map_or(Duration::ZERO, |f| f.at.0),
+    );
     let list: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
     lines.push(format!(
         "faults: {} until {last}: {}; converge within {}",
