@@ -109,11 +109,18 @@ pub enum Bug {
     /// nothing it believes the server already has, and their databases stay apart (found by
     /// the swarm, seed 122).
     LostStorageForgottenOnRestart,
+    /// Dueling updates are ordered by client transaction times compared to the millisecond,
+    /// although the partner's arrive in whole seconds through an estimated clock delta
+    /// (draft-12 §5.10): two EXPIREDs of one lease, stamped a second apart by the two
+    /// servers' own expiry, each look older to the other; both are rejected, neither server
+    /// frees the address without its partner's acknowledgement, and it is lost to the pool
+    /// (found by the swarm, seed 2372: clients left without an address).
+    DuelByExactTime,
 }
 
 impl Bug {
     /// Every bug, in catalogue order.
-    pub const ALL: [Bug; 21] = [
+    pub const ALL: [Bug; 22] = [
         Bug::NoSkewCorrection,
         Bug::DownTimeRoundedToHeartbeat,
         Bug::StaleRenewalShortensLease,
@@ -135,6 +142,7 @@ impl Bug {
         Bug::SkipRecoverWait,
         Bug::AcceptBadDigest,
         Bug::LostStorageForgottenOnRestart,
+        Bug::DuelByExactTime,
     ];
 
     /// The name `--bug` takes.
@@ -161,6 +169,7 @@ impl Bug {
             Bug::SkipRecoverWait => "skip-recover-wait",
             Bug::AcceptBadDigest => "accept-bad-digest",
             Bug::LostStorageForgottenOnRestart => "lost-storage-forgotten-on-restart",
+            Bug::DuelByExactTime => "duel-by-exact-time",
         }
     }
 
@@ -198,6 +207,8 @@ impl Bug {
             Bug::AcceptBadDigest => "no-duplicate-lease",
             // The partner never sends what it believes the server has: their databases differ.
             Bug::LostStorageForgottenOnRestart => "liveness",
+            // Addresses stuck EXPIRED on both sides: clients go without one.
+            Bug::DuelByExactTime => "liveness",
         }
     }
 
@@ -288,7 +299,14 @@ impl Bug {
                  speaks for the partner (MS-DHCPF §3.1.5)"
             }
             Bug::LostStorageForgottenOnRestart => {
-                "a server that lost its storage and crashes again before it recovered boots as                  if its storage were whole: UPDREQ instead of UPDREQALL, no wait for its lost                  leases (draft-12 §9.3.1, §9.5.2)"
+                "a server that lost its storage and crashes again before it recovered boots as \
+                 if its storage were whole: UPDREQ instead of UPDREQALL, no wait for its lost \
+                 leases (draft-12 §9.3.1, §9.5.2)"
+            }
+            Bug::DuelByExactTime => {
+                "dueling updates are ordered by client transaction times to the millisecond, \
+                 though the partner's arrive in whole seconds through a clock delta (draft-12 \
+                 §5.10): both sides reject, and the address never returns to the pool"
             }
         }
     }

@@ -1074,9 +1074,14 @@ impl<S: Storage> Server<S> {
             });
             let bugs = self.config.bugs;
             let by_cltt = !bugs.has(Bug::DuelDeadlock);
+            let margin = if bugs.has(Bug::DuelByExactTime) {
+                Duration::ZERO
+            } else {
+                PARTNER_TIME_MARGIN
+            };
             let same_lease_rule = !bugs.has(Bug::SameSecondReleaseRejected);
             let verdict = match dueling
-                .map(|mine| duel(&current, mine.state, &incoming, role, by_cltt))
+                .map(|mine| duel(&current, mine.state, &incoming, role, by_cltt, margin))
             {
                 // The catalogued bug: no rules at all, the partner's update always wins.
                 _ if bugs.has(Bug::AcceptBndupdWithoutRules) => Verdict::Accept,
@@ -1595,6 +1600,14 @@ impl<S: Storage> Server<S> {
 /// (the primary rejects, the secondary accepts). The side that accepts still applies the
 /// acceptance table (draft-12 §7.1.3), which orders by the same client transaction times.
 ///
+/// The client transaction times are compared within `margin` ([`PARTNER_TIME_MARGIN`]): the
+/// partner's arrive in whole seconds on its clock, read through an estimated clock delta
+/// (draft-12 §5.10), so two records of one event (both servers expiring one lease, each on its
+/// own clock) can each look older to the other by up to that much; ordered to the millisecond
+/// both sides rejected, neither freed the address, and it was lost to the pool (found by the
+/// swarm, seed 2372; `margin` zero is the catalogued bug `duel-by-exact-time`). Within the
+/// margin the times tie, and the tie-break decides the same way on both sides.
+///
 /// With `by_cltt` off (the catalogued bug `duel-deadlock`) the rule is the old one: ACTIVE
 /// accepted over anything, an ACTIVE yielding to any EXPIRED, and the primary winning every
 /// other duel whatever the times. Both sides of an ACTIVE-EXPIRED duel then accepted (the
@@ -1607,6 +1620,7 @@ fn duel(
     theirs: &Incoming,
     role: Role,
     by_cltt: bool,
+    margin: Duration,
 ) -> Verdict {
     use std::cmp::Ordering;
     let primary_keeps = || match role {
@@ -1626,7 +1640,15 @@ fn duel(
             _ => primary_keeps(),
         };
     }
-    match theirs_cltt.cmp(&current.cltt) {
+    let apart = theirs_cltt
+        .max(current.cltt)
+        .saturating_since(theirs_cltt.min(current.cltt));
+    let order = if apart <= margin {
+        Ordering::Equal
+    } else {
+        theirs_cltt.cmp(&current.cltt)
+    };
+    match order {
         Ordering::Greater => Verdict::Accept,
         Ordering::Less => Verdict::Reject(RejectReason::LESS_CRITICAL_BINDING),
         Ordering::Equal => match (mine, theirs.state) {
