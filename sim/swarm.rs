@@ -522,8 +522,13 @@ fn draw_faults(
                         },
                     ));
                 } else {
-                    // Drift that stays within the limit over the episode.
-                    let max_ppm = (limit_s as u64 * 1_000_000_000 / len.max(1)).clamp(1, 100_000);
+                    // Drift that stays within the limit over the episode, and within the rate
+                    // the engine's clock-delta estimate follows (draft-12 §5.10 leaves the rate
+                    // open; `skew::MAX_DRIFT_PPM`, 2 000 ppm, twenty times a poor crystal's):
+                    // beyond it the partners read each other's times off by more than the
+                    // wire's precision, which no safe setting promises to absorb.
+                    let max_ppm = (limit_s as u64 * 1_000_000_000 / len.max(1))
+                        .clamp(1, dhcpfo_engine::failover::skew::MAX_DRIFT_PPM as u64);
                     let mut ppm = rng.random_range(-(max_ppm as i32)..=max_ppm as i32);
                     if ppm == 0 {
                         ppm = 1;
