@@ -476,6 +476,33 @@ pub struct End {
     pub rejects: std::collections::BTreeMap<String, u64>,
 }
 
+/// A header for tests: a pair `primary`/`secondary`, `duration_ms` long, sampled every second.
+#[cfg(test)]
+pub(crate) fn test_header(duration_ms: u64) -> Header {
+    Header {
+        schema: SCHEMA,
+        dhcpfo_version: "0".into(),
+        scenario: "s".into(),
+        description: "d".into(),
+        seed: 1,
+        level: Level::Lean,
+        epoch_unix_ms: 0,
+        duration_ms,
+        expect: "pass".into(),
+        servers: ["primary", "secondary"]
+            .map(|n| ServerInfo {
+                name: n.into(),
+                address: "10.0.0.1".into(),
+            })
+            .to_vec(),
+        relationships: Vec::new(),
+        segments: Vec::new(),
+        clients: 2,
+        bugs: Vec::new(),
+        sample_ms: 1000,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -278,30 +278,13 @@ fn flows(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{FailoverMessage, Fault, FaultWindow, Header, Level, ServerInfo, Violation};
+    use crate::event::{FailoverMessage, Fault, FaultWindow, Header, Level, Violation};
 
     fn header() -> Header {
         Header {
-            schema: crate::SCHEMA,
-            dhcpfo_version: "0".into(),
-            scenario: "s".into(),
-            description: "d".into(),
-            seed: 1,
             level: Level::Full,
-            epoch_unix_ms: 0,
             duration_ms: 10_000,
-            expect: "pass".into(),
-            servers: ["primary", "secondary"]
-                .map(|n| ServerInfo {
-                    name: n.into(),
-                    address: "10.0.0.1".into(),
-                })
-                .to_vec(),
-            relationships: Vec::new(),
-            segments: Vec::new(),
-            clients: 2,
-            bugs: Vec::new(),
-            sample_ms: 1000,
+            ..crate::event::test_header(10_000)
         }
     }
 

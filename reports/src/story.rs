@@ -129,29 +129,13 @@ pub fn story(trace: &Trace, messages: &[Record], at_ms: u64, v: &Violation) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Header, Level, ServerInfo};
+    use crate::event::Header;
 
     fn trace(records: Vec<Record>) -> Trace {
         Trace {
             header: Header {
-                schema: crate::SCHEMA,
-                dhcpfo_version: "0".into(),
-                scenario: "s".into(),
-                description: "d".into(),
-                seed: 1,
-                level: Level::Lean,
-                epoch_unix_ms: 0,
-                duration_ms: 1000,
-                expect: "pass".into(),
-                servers: vec![ServerInfo {
-                    name: "primary".into(),
-                    address: "10.0.0.1".into(),
-                }],
-                relationships: Vec::new(),
-                segments: Vec::new(),
                 clients: 3,
-                bugs: Vec::new(),
-                sample_ms: 1000,
+                ..crate::event::test_header(1000)
             },
             records,
         }

@@ -230,30 +230,12 @@ pub fn render(header: &Header, records: &[Record]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Fault, FaultWindow, Level, ServerInfo};
+    use crate::event::{Fault, FaultWindow};
 
     fn header() -> Header {
         Header {
-            schema: crate::SCHEMA,
-            dhcpfo_version: "0".into(),
-            scenario: "s".into(),
-            description: "d".into(),
-            seed: 1,
-            level: Level::Lean,
-            epoch_unix_ms: 0,
             duration_ms: 1000,
-            expect: "pass".into(),
-            servers: ["primary", "secondary"]
-                .map(|n| ServerInfo {
-                    name: n.into(),
-                    address: "10.0.0.1".into(),
-                })
-                .to_vec(),
-            relationships: Vec::new(),
-            segments: Vec::new(),
-            clients: 1,
-            bugs: Vec::new(),
-            sample_ms: 1000,
+            ..crate::event::test_header(1000)
         }
     }
 

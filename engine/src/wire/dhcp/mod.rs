@@ -1033,15 +1033,7 @@ mod tests {
 
     /// The summary as the full parse gives it.
     fn summary_of_parse(bytes: &[u8]) -> Option<DhcpSummary> {
-        let m = DhcpMessage::parse(bytes).ok()?;
-        Some(DhcpSummary {
-            op: m.op,
-            xid: m.xid,
-            yiaddr: m.yiaddr,
-            chaddr: m.chaddr,
-            kind: m.message_type(),
-            lease_time_s: m.lease_time_s(),
-        })
+        DhcpSummary::parsed(bytes)
     }
 
     /// Bytes that get past the header and cookie, with options (overloaded or not, split or

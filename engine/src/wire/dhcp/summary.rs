@@ -109,8 +109,9 @@ impl DhcpSummary {
         })
     }
 
-    /// The summary through the full parse.
-    fn parsed(bytes: &[u8]) -> Option<DhcpSummary> {
+    /// The summary through the full parse (the reference the property tests hold
+    /// [`DhcpSummary::read`] to).
+    pub(super) fn parsed(bytes: &[u8]) -> Option<DhcpSummary> {
         let m = DhcpMessage::parse(bytes).ok()?;
         Some(DhcpSummary {
             op: m.op,
