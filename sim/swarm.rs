@@ -721,6 +721,11 @@ mod tests {
             assert_eq!(Scenario::parse(&text).unwrap(), drawn, "seed {seed}");
             for f in &drawn.faults {
                 kinds.insert(describe_kind(&f.verb));
+                // Safe: no server clock drifts faster than the engine's delta estimate follows.
+                if let Verb::ClockDrift { ppm, .. } = f.verb {
+                    let bound = dhcpfo_engine::failover::skew::MAX_DRIFT_PPM;
+                    assert!(i64::from(ppm).abs() <= bound, "seed {seed}: {ppm} ppm");
+                }
             }
         }
         // Over many seeds, every kind the swarm knows is drawn.

@@ -344,7 +344,7 @@ impl World {
             seed,
             w.trace.level(),
             &[(NAMES[0], SERVER_ADDR[0]), (NAMES[1], SERVER_ADDR[1])],
-            &w.relationship_name(),
+            RELATIONSHIP,
             w.sample_every.as_millis(),
         );
         w.trace.write(0, Event::Run(header));
@@ -382,15 +382,6 @@ impl World {
             w.schedule(START + f.start.0, Ev::Flood);
         }
         w
-    }
-
-    /// The failover relationship's name, as the servers send it in CONNECT.
-    fn relationship_name(&self) -> String {
-        self.servers[0]
-            .config
-            .failover
-            .as_ref()
-            .map_or_else(|| "none".into(), |f| f.name.clone())
     }
 
     /// Write one event to the trace at the current time.
@@ -505,7 +496,6 @@ impl World {
 
     /// The event loop of [`World::run_with_progress`].
     fn run_events(&mut self, keep_going: bool, progress: &mut dyn FnMut(&World)) -> Outcome {
-        let mut reported = 0;
         while let Some(at) = self.queue.peek_time() {
             if at > self.end {
                 break;
@@ -552,11 +542,10 @@ impl World {
                 progress(self);
             }
             self.handle(ev);
-            while reported < self.checker.violations.len() {
-                reported += 1;
+            if self.traced_violations < self.checker.violations.len() {
                 self.trace_violations();
-                // Bound: with keep_going, at most 10 000 violations are traced.
-                if !keep_going || reported >= 10_000 {
+                // Bound: with keep_going, the run stops once 10 000 violations are traced.
+                if !keep_going || self.traced_violations >= 10_000 {
                     self.checker.stopped_at = Some(self.now);
                     return Outcome::Violation(self.checker.violations[0].clone());
                 }
@@ -1426,10 +1415,9 @@ impl World {
                     self.coverage.message(n, conn, &bytes);
                     if self.trace.wants_messages() && self.conns.contains_key(&conn) {
                         let dialect = self.scenario.servers.dialect.dialect();
-                        let rel = self.relationship_name();
                         let skew = self.clock_skew_ms(n);
                         if let Some(mut m) = tracing::failover(
-                            &rel,
+                            RELATIONSHIP,
                             NAMES[n],
                             NAMES[1 - n],
                             conn,
@@ -1524,7 +1512,7 @@ impl World {
                         Some(to),
                         &mut self.checker.violations,
                     );
-                    let relationship = self.relationship_name();
+                    let relationship = RELATIONSHIP.to_string();
                     self.note(Event::State {
                         server: NAMES[n].into(),
                         relationship,
