@@ -116,11 +116,17 @@ pub enum Bug {
     /// frees the address without its partner's acknowledgement, and it is lost to the pool
     /// (found by the swarm, seed 2372: clients left without an address).
     DuelByExactTime,
+    /// The partner's potential-expiration-time counts in the grant limit as read through the
+    /// clock delta's estimate, which errs late by the transit it cannot see: over a connection
+    /// opened during a delay spike a server grants leases that run past what its partner will
+    /// wait for (draft-12 §5.10, §7.1.5; found by the swarm, seeds 209, 1021 and 1323 of
+    /// 3 000). The correct engine reads it through the delta's round-trip floor.
+    PetReadLate,
 }
 
 impl Bug {
     /// Every bug, in catalogue order.
-    pub const ALL: [Bug; 22] = [
+    pub const ALL: [Bug; 23] = [
         Bug::NoSkewCorrection,
         Bug::DownTimeRoundedToHeartbeat,
         Bug::StaleRenewalShortensLease,
@@ -143,6 +149,7 @@ impl Bug {
         Bug::AcceptBadDigest,
         Bug::LostStorageForgottenOnRestart,
         Bug::DuelByExactTime,
+        Bug::PetReadLate,
     ];
 
     /// The name `--bug` takes.
@@ -170,6 +177,7 @@ impl Bug {
             Bug::AcceptBadDigest => "accept-bad-digest",
             Bug::LostStorageForgottenOnRestart => "lost-storage-forgotten-on-restart",
             Bug::DuelByExactTime => "duel-by-exact-time",
+            Bug::PetReadLate => "pet-read-late",
         }
     }
 
@@ -209,6 +217,7 @@ impl Bug {
             Bug::LostStorageForgottenOnRestart => "liveness",
             // Addresses stuck EXPIRED on both sides: clients go without one.
             Bug::DuelByExactTime => "liveness",
+            Bug::PetReadLate => "mclt",
         }
     }
 
@@ -307,6 +316,11 @@ impl Bug {
                 "dueling updates are ordered by client transaction times to the millisecond, \
                  though the partner's arrive in whole seconds through a clock delta (draft-12 \
                  §5.10): both sides reject, and the address never returns to the pool"
+            }
+            Bug::PetReadLate => {
+                "the partner's PET lets a grant run the MCLT past it as read through the clock \
+                 delta's estimate, which errs late by a delay spike's transit (draft-12 §5.10, \
+                 §7.1.5); the floor from round trips reads it never later than it is"
             }
         }
     }

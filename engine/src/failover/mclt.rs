@@ -2,8 +2,9 @@
 //! with it, when PARTNER-DOWN may hand an address to a new client, and how long RECOVER-WAIT
 //! lasts (draft-12 §5.2, §7.1.5, §9.4.2, §9.6; draft-12.md §5.1).
 //!
-//! Every function is pure arithmetic on a [`Binding`]'s four times (lease-expiration-time
-//! `expires_at`, `sent_pet`, `acked_pet`, `received_pet`) and saturates rather than overflows,
+//! Every function is pure arithmetic on a [`Binding`]'s times (lease-expiration-time
+//! `expires_at`, `sent_pet`, `acked_pet`, and the partner's PET read late, `received_pet`, and
+//! early, `received_pet_early`; see [`crate::failover::skew`]) and saturates rather than overflows,
 //! so no input panics. Which failover state calls which function is the caller's business:
 //!
 //! * NORMAL, COMMUNICATIONS-INTERRUPTED, RESOLUTION-INTERRUPTED, CONFLICT-DONE: grant with
@@ -21,7 +22,7 @@ use crate::lease::{Binding, BindingState};
 use crate::time::{Duration, Time};
 
 /// The latest lease end a server may grant on `b` at `now`:
-/// `MCLT + max(acked_pet, received_pet, now)`.
+/// `MCLT + max(acked_pet, received_pet_early, now)`.
 ///
 /// draft-12 §7.1.5 allows the MCLT beyond the later of the acknowledged and the received PET
 /// (the relaxation that lets a secondary renew its partner's clients for a full lease), and
@@ -29,12 +30,18 @@ use crate::time::{Duration, Time};
 /// "remainder of the acknowledged potential lease interval (zero for a new lease) plus the MCLT".
 /// A brand-new binding (both PETs at the epoch) therefore gets at most `now + MCLT`.
 ///
+/// The received PET is the partner's, read on our clock through the clock delta; it counts
+/// here only as read through the delta's floor (`received_pet_early`), never later than it is:
+/// read through the estimate, a connection opened during a delay spike would let every grant
+/// run the spike's transit past what the partner will wait for (found by the swarm, seeds 209,
+/// 1021 and 1323 of 3 000).
+///
 /// The lease-expiration-time is deliberately not in the max, although draft-12 §9.9.2 lists it
 /// for COMMUNICATIONS-INTERRUPTED: a partner out of touch never learns our later expirations, so
 /// counting them would let every renewal reach one more MCLT past what the partner will wait
 /// for in PARTNER-DOWN (§9.4.2).
 pub fn lease_end_limit(b: &Binding, now: Time, mclt: Duration) -> Time {
-    b.acked_pet.max(b.received_pet).max(now) + mclt
+    b.acked_pet.max(b.received_pet_early).max(now) + mclt
 }
 
 /// The lease end to grant on `b` at `now` to a client that should get `desired`:
@@ -214,7 +221,8 @@ mod tests {
         // A secondary that acked the primary's PET of T0+5400 renews the client for the full
         // hour at T0+1800 without ever having sent a BNDUPD of its own (draft-12 §7.1.5).
         let mut b = Binding::new(ADDR, BindingState::Active);
-        b.received_pet = at(5400);
+        b.received_pet = at(5403);
+        b.received_pet_early = at(5400);
         assert_eq!(lease_end_limit(&b, at(1800), MCLT), at(5430));
         assert_eq!(granted_lease_end(&b, at(1800), HOUR, MCLT), at(5400));
         // Once the received PET is near, the MCLT beyond it is all that is left.
@@ -222,6 +230,20 @@ mod tests {
         // The later of the two PETs counts.
         b.acked_pet = at(6000);
         assert_eq!(lease_end_limit(&b, at(1800), MCLT), at(6030));
+    }
+
+    #[test]
+    fn a_received_pet_read_only_through_the_estimate_lets_nothing() {
+        // No round trip bounded the clock delta when it came: only the late reading exists,
+        // and the grant is the MCLT from now.
+        let mut b = Binding::new(ADDR, BindingState::Active);
+        b.received_pet = at(5400);
+        assert_eq!(lease_end_limit(&b, at(1800), MCLT), at(1830));
+        // PARTNER-DOWN still waits the MCLT past the late reading (what the partner may grant).
+        assert_eq!(
+            partner_down_reusable_at(&b, Pool::Own, at(1800), MCLT),
+            at(5430)
+        );
     }
 
     #[test]

@@ -87,6 +87,9 @@ pub struct Link {
     pub partner_receive_timer: Duration,
     /// A connection still in its handshake is closed at this time.
     pub handshake_by: Time,
+    /// When it opened: the CONNECT a primary sends on it leaves then, so its CONNECTACK closes
+    /// a round trip that bounds the clock delta from below ([`ClockDelta`]).
+    pub opened_at: Time,
 }
 
 /// One binding as a BNDUPD carried it: a BNDACK acknowledges this, not whatever the binding
@@ -99,6 +102,15 @@ pub struct Sent {
     pub state: crate::lease::BindingState,
     /// The potential expiration time sent.
     pub pet: Time,
+}
+
+/// A BNDUPD awaiting its BNDACK.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct InFlight {
+    /// When it left (our clock): its BNDACK closes a round trip ([`ClockDelta`]'s floor).
+    pub sent_at: Time,
+    /// The bindings it carried.
+    pub bindings: Vec<Sent>,
 }
 
 /// An update request the partner made that we are answering (draft-12 §7.3, §7.4).
@@ -159,7 +171,7 @@ pub struct Relationship {
     /// Addresses in `queue`.
     pub queued: BTreeSet<Ipv4Addr>,
     /// BNDUPDs awaiting their BNDACK: xid → the bindings it carried, in order.
-    pub in_flight: BTreeMap<u32, Vec<Sent>>,
+    pub in_flight: BTreeMap<u32, InFlight>,
     /// The request we are answering.
     pub serving: Option<Serving>,
     /// The xid of the UPDREQ/UPDREQALL we sent and await UPDDONE for, and whether it was ALL.
@@ -326,6 +338,17 @@ impl Relationship {
         match (self.config.time_correction, self.clock_delta) {
             (super::skew::TimeCorrection::Delta, Some(d)) => d.to_local(t),
             _ => t,
+        }
+    }
+
+    /// A time the partner sent, on our clock and never later than it is there (through the
+    /// delta's floor at `now`), for a time that permits us something; `None` when no round trip
+    /// has bounded the delta yet. Read raw when the configuration says so.
+    pub fn partner_time_early(&self, t: Time, now: Time) -> Option<Time> {
+        match (self.config.time_correction, self.clock_delta) {
+            (super::skew::TimeCorrection::Delta, Some(d)) => d.to_local_early(t, now),
+            (super::skew::TimeCorrection::Delta, None) => None,
+            (super::skew::TimeCorrection::None, _) => Some(t),
         }
     }
 

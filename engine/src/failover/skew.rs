@@ -15,6 +15,21 @@
 //!
 //! A sample more than [`STEP_MS`] above the estimate means the partner's clock stepped back
 //! (or ours forward): the draft's "drastic change", which resets the estimate to the sample.
+//!
+//! # The floor
+//!
+//! The estimate errs late by the transit it cannot see: a connection opened during a delay
+//! spike reads every partner time seconds later than it is. That is the safe side for a time we
+//! must wait out (a lease the partner granted), and the unsafe side for a time that permits us
+//! something (the partner's potential-expiration-time, which lets us grant up to the MCLT past
+//! it, draft-12 §7.1.5). So the delta also has a floor, from round trips: an answer the partner
+//! stamped `T` (whole seconds) to a request we sent at `asked_at` was stamped after `asked_at`
+//! on our clock and before `T + 1 s` on its, so the true delta is above
+//! `asked_at − (T + 1 s)`. The floor is the highest such bound, and between bounds it falls by
+//! [`MAX_DRIFT_PPM`] of the time elapsed (a partner clock running faster than ours). A floor
+//! above the estimate can only mean a clock stepped the other way: it is dropped until the next
+//! round trip. [`ClockDelta::to_local_early`] reads a partner time through the floor: never
+//! later than it is on our clock.
 
 use crate::time::Time;
 
@@ -57,6 +72,9 @@ pub struct ClockDelta {
     delta_ms: i64,
     /// When (our clock) the estimate was last lowered or set.
     sampled_at: Time,
+    /// A bound below the true delta from a round trip, and when (our clock) it was set; `None`
+    /// before the first round trip.
+    floor: Option<(i64, Time)>,
 }
 
 impl ClockDelta {
@@ -66,6 +84,7 @@ impl ClockDelta {
         ClockDelta {
             delta_ms: sample(now, msg_time_s),
             sampled_at: now,
+            floor: None,
         }
     }
 
@@ -76,19 +95,41 @@ impl ClockDelta {
         let elapsed_ms = now.saturating_since(self.sampled_at).as_millis() as i64;
         let ceiling = self.delta_ms + elapsed_ms * MAX_DRIFT_PPM / 1_000_000;
         if s > self.delta_ms + STEP_MS {
-            *self = ClockDelta {
-                delta_ms: s,
-                sampled_at: now,
-            };
+            // The partner's clock stepped back: the true delta grew, the floor still holds.
+            self.delta_ms = s;
+            self.sampled_at = now;
             return true;
         }
         if s <= ceiling {
-            *self = ClockDelta {
-                delta_ms: s,
-                sampled_at: now,
-            };
+            self.delta_ms = s;
+            self.sampled_at = now;
+            if self.floor_ms(now).is_some_and(|f| f > s) {
+                // Below the floor: a clock stepped the other way, and the floor is stale.
+                self.floor = None;
+            }
         }
         false
+    }
+
+    /// Bound the delta from below with a round trip: the partner stamped `answer_time_s` on an
+    /// answer to a request we sent at `asked_at`, received at `now`.
+    pub fn bound_by_round_trip(&mut self, asked_at: Time, answer_time_s: u32, now: Time) {
+        let bound = asked_at.as_millis() as i64 - (i64::from(answer_time_s) + 1) * 1000;
+        if bound > self.delta_ms {
+            // Impossible with a steady clock: one of them stepped between the two.
+            return;
+        }
+        if self.floor_ms(now).is_none_or(|f| bound > f) {
+            self.floor = Some((bound, now));
+        }
+    }
+
+    /// The floor at `now`: a bound below the true delta, or `None` before any round trip.
+    pub fn floor_ms(&self, now: Time) -> Option<i64> {
+        self.floor.map(|(ms, at)| {
+            let elapsed_ms = now.saturating_since(at).as_millis() as i64;
+            ms - elapsed_ms * MAX_DRIFT_PPM / 1_000_000
+        })
     }
 
     /// Our clock minus the partner's, in milliseconds.
@@ -106,6 +147,19 @@ impl ClockDelta {
         let t = partner_time.as_millis() as i64 + self.delta_ms;
         Time::from_millis(t.max(1) as u64)
     }
+
+    /// A time the partner sent, on our clock and never later than it is there: through the
+    /// floor, at `now`. `None` before a round trip has bounded the delta from below. The epoch
+    /// and "infinite" pass unchanged, as in [`ClockDelta::to_local`].
+    pub fn to_local_early(&self, partner_time: Time, now: Time) -> Option<Time> {
+        const INFINITE: Time = Time::from_secs(u32::MAX as u64);
+        if partner_time == Time::EPOCH || partner_time >= INFINITE {
+            return Some(partner_time);
+        }
+        let floor = self.floor_ms(now)?;
+        let t = partner_time.as_millis() as i64 + floor;
+        Some(Time::from_millis(t.max(1) as u64))
+    }
 }
 
 fn sample(now: Time, msg_time_s: u32) -> i64 {
@@ -115,6 +169,7 @@ fn sample(now: Time, msg_time_s: u32) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::time::Duration;
 
     const T0: Time = Time::from_secs(1_800_000_000);
 
@@ -169,5 +224,65 @@ mod tests {
             0,
             "a sample above the ceiling leaves the estimate"
         );
+    }
+
+    /// The partner's clock 59.25 s ahead of ours, a network that takes `one_way_ms` each way:
+    /// a request we send at our `t` is answered at once.
+    fn round_trip(d: &mut ClockDelta, t_ms: u64, one_way_ms: u64) {
+        let answered_partner_ms = T0.as_millis() + t_ms + one_way_ms + 59_250;
+        let answer_s = (answered_partner_ms / 1000) as u32;
+        let back = at(t_ms + 2 * one_way_ms);
+        d.refine(back, answer_s);
+        d.bound_by_round_trip(at(t_ms), answer_s, back);
+    }
+
+    #[test]
+    fn a_delay_spike_makes_the_estimate_late_and_the_floor_early() {
+        let true_delta = -59_250;
+        // The connection opens during a spike: two seconds each way.
+        let connect_s = ((T0.as_millis() + 59_250) / 1000) as u32;
+        let mut d = ClockDelta::first(at(2_000), connect_s);
+        assert_eq!(d.floor_ms(at(2_000)), None, "no round trip yet");
+        let pet = Time::from_millis(T0.as_millis() + 3_600_000 + 59_250);
+        assert_eq!(d.to_local_early(pet, at(2_000)), None);
+        for k in 0..20u64 {
+            round_trip(&mut d, 10_000 + k * 5_000, 2_000);
+            let now = at(10_000 + k * 5_000 + 4_000);
+            let floor = d.floor_ms(now).unwrap();
+            assert!(floor <= true_delta, "floor {floor} above the truth");
+            assert!(d.delta_ms() >= true_delta);
+        }
+        let now = at(200_000);
+        // The partner's PET one hour on: late through the estimate, early through the floor.
+        let late = d.to_local(pet);
+        let early = d.to_local_early(pet, now).unwrap();
+        let truth = at(3_600_000);
+        assert!(late > truth + Duration::from_millis(1_500), "{late:?}");
+        assert!(early <= truth, "{early:?} after {truth:?}");
+        assert!(truth.saturating_since(early) < Duration::from_millis(5_100));
+        // Once the spike is over, a quick round trip lifts the floor close to the truth.
+        round_trip(&mut d, 300_000, 3);
+        let early = d.to_local_early(pet, at(300_006)).unwrap();
+        assert!(early <= truth && truth.saturating_since(early) < Duration::from_millis(1_010));
+    }
+
+    #[test]
+    fn the_floor_falls_at_the_drift_bound_and_goes_when_a_clock_steps() {
+        let mut d = ClockDelta::first(T0, T0.as_secs() as u32);
+        d.bound_by_round_trip(T0, T0.as_secs() as u32, T0);
+        assert_eq!(d.floor_ms(T0), Some(-1_000));
+        // 1 000 s later it has fallen by 2 000 ppm of that: 2 s.
+        assert_eq!(d.floor_ms(at(1_000_000)), Some(-3_000));
+        // A lower bound does not lower it; a higher one raises it.
+        d.bound_by_round_trip(at(10), T0.as_secs() as u32 + 5, at(20));
+        assert_eq!(d.floor_ms(at(20)), Some(-1_000));
+        // The partner's clock steps ten seconds forward: the estimate follows at once, and the
+        // floor, now above it, is dropped.
+        d.refine(at(2_000), T0.as_secs() as u32 + 12);
+        assert_eq!(d.delta_ms(), -10_000);
+        assert_eq!(d.floor_ms(at(2_000)), None);
+        // A round trip that says the delta is above the estimate is a step too: ignored.
+        d.bound_by_round_trip(at(3_000), T0.as_secs() as u32 - 30, at(3_010));
+        assert_eq!(d.floor_ms(at(3_010)), None);
     }
 }

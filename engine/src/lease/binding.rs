@@ -146,8 +146,14 @@ pub struct Binding {
     pub sent_pet: Time,
     /// The latest potential expiration time the partner acknowledged.
     pub acked_pet: Time,
-    /// The latest potential expiration time received from the partner.
+    /// The latest potential expiration time received from the partner, read on our clock
+    /// through the clock delta's estimate: never earlier than it is (draft-12 §5.10), the safe
+    /// reading for what the partner may have granted.
     pub received_pet: Time,
+    /// The same time read through the delta's floor: never later than it is, the safe reading
+    /// for the MCLT it lets this server grant past it (draft-12 §7.1.5). The epoch when no
+    /// round trip bounded the delta when it arrived: then it lets nothing.
+    pub received_pet_early: Time,
     /// A local change the failover partner has not acknowledged yet: it must be sent in a
     /// BNDUPD (again, after a reconnect or a restart; draft-12 §9.8.1). Always false without a
     /// partner.
@@ -169,6 +175,7 @@ impl Binding {
             sent_pet: Time::EPOCH,
             acked_pet: Time::EPOCH,
             received_pet: Time::EPOCH,
+            received_pet_early: Time::EPOCH,
             unacked: false,
         }
     }

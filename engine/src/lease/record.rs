@@ -5,9 +5,13 @@
 //!
 //! ```text
 //! tag 1 (binding, v1): address[4] state(draft-12 value) flags(bit0 reserved, bit1 client-id,
-//!                      bit2 hw, bit3 unacked) expires_at state_since cltt sent_pet acked_pet received_pet
-//!                      (u64 ms each) [client-id: len u16, bytes] [hw: htype, len u8, bytes]
+//!                      bit2 hw, bit3 unacked, bit4 early PET) expires_at state_since cltt
+//!                      sent_pet acked_pet received_pet [received_pet_early] (u64 ms each)
+//!                      [client-id: len u16, bytes] [hw: htype, len u8, bytes]
 //! ```
+//!
+//! `received_pet_early` is there only when bit 4 says so (it is not the epoch), so records
+//! written before it existed read as before: with no early PET, which lets nothing.
 //!
 //! A record the engine cannot read (an unknown tag, a short field) is an error at load: the
 //! storage layer has already checked its CRC, so such a record means another program or a newer
@@ -59,6 +63,7 @@ const FLAG_RESERVED: u8 = 0x01;
 const FLAG_CLIENT_ID: u8 = 0x02;
 const FLAG_HW: u8 = 0x04;
 const FLAG_UNACKED: u8 = 0x08;
+const FLAG_EARLY_PET: u8 = 0x10;
 
 /// A record that does not decode.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,6 +135,11 @@ impl Record {
                 };
                 let (expires_at, state_since, cltt) = (time()?, time()?, time()?);
                 let (sent_pet, acked_pet, received_pet) = (time()?, time()?, time()?);
+                let received_pet_early = if flags & FLAG_EARLY_PET != 0 {
+                    time()?
+                } else {
+                    Time::EPOCH
+                };
                 let bytes_u8 = |r: &mut Reader<'_>| -> Result<Vec<u8>, RecordError> {
                     let n = r.u8().ok_or_else(short)?;
                     Ok(r.take(usize::from(n)).ok_or_else(short)?.to_vec())
@@ -168,6 +178,7 @@ impl Record {
                     sent_pet,
                     acked_pet,
                     received_pet,
+                    received_pet_early,
                 }))
             }
             TAG_FAILOVER => {
@@ -225,7 +236,8 @@ fn encode_binding(b: &Binding, out: &mut Vec<u8>) {
     let flags = flag(b.reserved, FLAG_RESERVED)
         | flag(b.client_id.is_some(), FLAG_CLIENT_ID)
         | flag(b.hw.is_some(), FLAG_HW)
-        | flag(b.unacked, FLAG_UNACKED);
+        | flag(b.unacked, FLAG_UNACKED)
+        | flag(b.received_pet_early != Time::EPOCH, FLAG_EARLY_PET);
     out.push(flags);
     for t in [
         b.expires_at,
@@ -236,6 +248,9 @@ fn encode_binding(b: &Binding, out: &mut Vec<u8>) {
         b.received_pet,
     ] {
         out.extend_from_slice(&t.as_millis().to_be_bytes());
+    }
+    if b.received_pet_early != Time::EPOCH {
+        out.extend_from_slice(&b.received_pet_early.as_millis().to_be_bytes());
     }
     if let Some(id) = &b.client_id {
         // RFC 3396 concatenation can make option 61 longer than 255 bytes, and the
@@ -266,7 +281,7 @@ mod tests {
             (any::<bool>(), any::<bool>()),
             proptest::option::of(proptest::collection::vec(any::<u8>(), 0..300)),
             proptest::option::of((any::<u8>(), proptest::collection::vec(any::<u8>(), 0..16))),
-            proptest::array::uniform6(any::<u64>()),
+            proptest::array::uniform7(any::<u64>()),
         )
             .prop_map(|(a, s, (reserved, unacked), client_id, hw, t)| Binding {
                 address: Ipv4Addr::from(a),
@@ -281,6 +296,7 @@ mod tests {
                 sent_pet: Time::from_millis(t[3]),
                 acked_pet: Time::from_millis(t[4]),
                 received_pet: Time::from_millis(t[5]),
+                received_pet_early: Time::from_millis(if t[6] % 3 == 0 { 0 } else { t[6] }),
             })
     }
 

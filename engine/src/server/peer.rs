@@ -14,7 +14,7 @@ use crate::failover::acceptance::{self, Verdict};
 use crate::failover::balance::{self, Share};
 use crate::failover::messages::{self, Incoming};
 use crate::failover::relationship::{
-    ConnId, Link, MIN_BALANCE_GAP, PartnerView, Relationship, Sent, Serving, Timer,
+    ConnId, InFlight, Link, MIN_BALANCE_GAP, PartnerView, Relationship, Sent, Serving, Timer,
 };
 use crate::failover::skew::ClockDelta;
 use crate::failover::state::{self, FoState};
@@ -161,6 +161,7 @@ impl<S: Storage> Server<S> {
             partner_max_unacked: 1,
             partner_receive_timer: rel.timers.receive,
             handshake_by,
+            opened_at: now,
         };
         rel.pending.insert(conn, link);
         let next = rel
@@ -515,11 +516,17 @@ impl<S: Storage> Server<S> {
                             self.close_conn(now, conn);
                             return;
                         }
+                        let opened_at = rel.pending.get(&conn).map(|l| l.opened_at);
                         if !rel.establish(conn, params.max_unacked, params.receive_timer_s) {
                             return;
                         }
-                        // draft-12 §7.9.2 step 6: CONNECTACK sets the clock delta.
-                        rel.clock_delta = Some(ClockDelta::first(now, msg.time));
+                        // draft-12 §7.9.2 step 6: CONNECTACK sets the clock delta; it answers
+                        // the CONNECT sent when the connection opened, a round trip.
+                        let mut delta = ClockDelta::first(now, msg.time);
+                        if let Some(asked_at) = opened_at {
+                            delta.bound_by_round_trip(asked_at, msg.time, now);
+                        }
+                        rel.clock_delta = Some(delta);
                         self.link_established(now);
                     }
                     Err(reason) => {
@@ -1017,7 +1024,13 @@ impl<S: Storage> Server<S> {
                 })
                 .collect();
             let xid = rel.xid();
-            rel.in_flight.insert(xid, sent);
+            rel.in_flight.insert(
+                xid,
+                InFlight {
+                    sent_at: now,
+                    bindings: sent,
+                },
+            );
             let refs = &refs[..n];
             let m = messages::bndupd(now.as_unix_secs(), xid, refs, dialect);
             self.send_link(now, &m);
@@ -1036,9 +1049,11 @@ impl<S: Storage> Server<S> {
         let mut changed = Vec::new();
         let mut history = false;
         for item in messages::decode_bindings(msg, dialect) {
-            let incoming = match item {
+            let (incoming, pet_early) = match item {
                 // draft-12 §5.10: the partner's times on our clock, before any rule reads them.
+                // Its PET is also read early, for the MCLT it lets us grant past it (`skew`).
                 Ok(mut i) => {
+                    let pet_early = i.pet.map(|p| rel.partner_time_early(p, now));
                     for t in [
                         &mut i.expires_at,
                         &mut i.pet,
@@ -1053,7 +1068,7 @@ impl<S: Storage> Server<S> {
                     if rel.awaiting.is_some_and(|(_, all)| all) && has_history(&i) {
                         history = true;
                     }
-                    i
+                    (i, pet_early)
                 }
                 Err((addr, reason)) => {
                     results.push((addr, Some(reason)));
@@ -1068,7 +1083,7 @@ impl<S: Storage> Server<S> {
             let dueling = self.failover.as_ref().and_then(|r| {
                 r.in_flight
                     .values()
-                    .flatten()
+                    .flat_map(|f| &f.bindings)
                     .find(|s| s.address == incoming.address)
                     .copied()
             });
@@ -1115,7 +1130,18 @@ impl<S: Storage> Server<S> {
                     let bugs = self.config.bugs;
                     let keep_later = !bugs.has(Bug::StaleRenewalShortensLease);
                     let within_margin = !bugs.has(Bug::SameLeasePingPong);
-                    let b = apply_incoming(&current, &incoming, now, keep_later, within_margin);
+                    let mut b = apply_incoming(&current, &incoming, now, keep_later, within_margin);
+                    if let (Some(late), Some(early)) = (incoming.pet, pet_early)
+                        && b.received_pet == late
+                    {
+                        // Not known early enough (no round trip yet): it lets nothing. The
+                        // catalogued bug takes the estimate's reading, late by unseen transit.
+                        b.received_pet_early = if bugs.has(Bug::PetReadLate) {
+                            late
+                        } else {
+                            early.unwrap_or(Time::EPOCH).min(late)
+                        };
+                    }
                     changed.push((slot, b));
                     results.push((incoming.address, None));
                 }
@@ -1175,7 +1201,7 @@ impl<S: Storage> Server<S> {
         let Some(rel) = self.failover.as_mut() else {
             return;
         };
-        let Some(sent) = rel.in_flight.remove(&msg.xid) else {
+        let Some(flight) = rel.in_flight.remove(&msg.xid) else {
             // A stale or unknown xid (ISC: "xid mismatch"): ignore.
             return;
         };
@@ -1185,11 +1211,16 @@ impl<S: Storage> Server<S> {
             && !acks
                 .iter()
                 .map(|(a, _)| *a)
-                .eq(sent.iter().map(|s| s.address))
+                .eq(flight.bindings.iter().map(|s| s.address))
         {
-            rel.in_flight.insert(msg.xid, sent);
+            rel.in_flight.insert(msg.xid, flight);
             return;
         }
+        // draft-12 §5.10: the answer closes a round trip, which bounds the clock delta below.
+        if let Some(d) = rel.clock_delta.as_mut() {
+            d.bound_by_round_trip(flight.sent_at, msg.time, now);
+        }
+        let sent = flight.bindings;
         let mut wrote = false;
         // Subnets where an address came back to FREE. Bound: one per acknowledged binding.
         let mut freed_in = Vec::new();
@@ -1511,7 +1542,7 @@ impl<S: Storage> Server<S> {
         // the connection it came in on, or not at all).
         let in_flight: Vec<Ipv4Addr> = std::mem::take(&mut rel.in_flight)
             .into_values()
-            .flatten()
+            .flat_map(|f| f.bindings)
             .map(|s| s.address)
             .collect();
         if self.config.bugs.has(Bug::ForgetUnackedOnReconnect) {
