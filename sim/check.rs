@@ -66,7 +66,7 @@ use dhcpfo_engine::time::{Duration, Time};
 use dhcpfo_engine::wire::failover::{Dialect, FoOption, Message, MessageType};
 
 use crate::client::LostReason;
-use crate::names::{RelationshipName, ServerName};
+use crate::names::{Pair, RelationshipName, ServerName};
 
 /// A time as people read it: relative to the run's start.
 fn at(t: Time) -> String {
@@ -324,6 +324,8 @@ impl Debts {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Carried {
     address: Ipv4Addr,
+    /// The binding status, as the receiver reads it (`None` when it cannot).
+    state: Option<BindingState>,
     pet: Option<Time>,
     active: Option<(Vec<u8>, Time)>,
 }
@@ -334,8 +336,8 @@ struct Carried {
 pub struct Link {
     /// The failover connection it was sent on.
     pub conn: u64,
-    /// The relationship the connection serves.
-    pub relationship: RelationshipName,
+    /// The relationship the connection serves, with its servers' roles.
+    pub pair: Pair,
     /// The server that sent it.
     pub from: Endpoint,
     /// The server it was sent to.
@@ -372,6 +374,17 @@ impl AckedPet {
     }
 }
 
+/// Whose own pool an update's binding status puts its address in, in `pair` (draft-12 §2.2
+/// "available IP address": FREE the primary's, BACKUP the secondary's); `None` for any other
+/// status, or one the receiver could not read.
+fn pool_owner(pair: Pair, state: Option<BindingState>) -> Option<ServerName> {
+    match state? {
+        BindingState::Free => Some(pair.primary),
+        BindingState::Backup => Some(pair.secondary),
+        _ => None,
+    }
+}
+
 /// The last DHCPACK granting an address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Grant {
@@ -396,6 +409,12 @@ pub struct Checker {
     /// BNDACK answers on the connection the update came in on, or never (draft-12 §7.1.1), so a
     /// closed connection's entries go with it ([`Checker::connection_closed`]).
     updates: BTreeMap<(u64, RelationshipName, ServerName, u32), Vec<Carried>>,
+    /// (relationship, address) → the server whose own pool the address is in, by the last
+    /// update about it the partners agreed on (one sent, the other acknowledged): FREE is the
+    /// primary's, BACKUP the secondary's (draft-12 §2.2 "available IP address"). Kept only
+    /// while no grant of it and no other update about it follows: until then its partner
+    /// cannot have leased it, and PARTNER-DOWN may use it at once (draft-12 §9.4.2).
+    pool_agreed: BTreeMap<(RelationshipName, Ipv4Addr), ServerName>,
     /// (relationship, server, address) → (client hardware address, lease end) of the ACTIVE
     /// binding that server last accepted from its partner in that relationship.
     known: BTreeMap<(RelationshipName, ServerName, Ipv4Addr), (Vec<u8>, Time)>,
@@ -569,7 +588,7 @@ impl Checker {
     /// for the run's `dialect` (STYLE.md 19a), so each binding status means what the receiver
     /// reads. A BNDACK answers the update its receiver sent on the same connection.
     pub fn failover_message(&mut self, now: Time, link: &Link, msg: &Message, dialect: Dialect) {
-        let relationship = link.relationship;
+        let relationship = link.pair.relationship;
         let skew_ms = link.from.skew_ms;
         let true_time = |wire: Time| {
             let ms = wire.as_millis() as i64 - skew_ms;
@@ -589,6 +608,7 @@ impl Checker {
                             };
                             Carried {
                                 address: i.address,
+                                state: Some(i.state),
                                 pet: i.pet.map(true_time),
                                 active,
                             }
@@ -596,6 +616,7 @@ impl Checker {
                         // The receiver's decoder refuses it too: its BNDACK rejects it.
                         Err((address, _)) => Carried {
                             address,
+                            state: None,
                             pet: None,
                             active: None,
                         },
@@ -603,6 +624,13 @@ impl Checker {
                     .collect();
                 for c in &carried {
                     self.count_update(now, relationship, c.address);
+                    // Another word about it may take it out of the pool it was in.
+                    let pool = pool_owner(link.pair, c.state);
+                    if pool.is_none()
+                        || self.pool_agreed.get(&(relationship, c.address)) != pool.as_ref()
+                    {
+                        self.pool_agreed.remove(&(relationship, c.address));
+                    }
                 }
                 // Bound: entries are removed when answered or when their connection closes,
                 // so at most max-unacked-bndupd per open connection remain.
@@ -638,6 +666,9 @@ impl Checker {
                             (acker.server, acker.skew_ms),
                         ];
                         self.acked_pet.insert(about, AckedPet { pet, skews_ms });
+                    }
+                    if let Some(owner) = pool_owner(link.pair, c.state) {
+                        self.pool_agreed.insert((relationship, c.address), owner);
                     }
                     let known = (relationship, acker.server, b.address);
                     match &c.active {
@@ -702,8 +733,10 @@ impl Checker {
         let before = self.last_grant.insert((relationship, address), grant);
         if let Some(&entered) = self.partner_down_since.get(&(relationship, server)) {
             self.partner_down_reuse(&grant, relationship, address, entered, before, mclt);
+            self.pool_agreed.remove(&(relationship, address));
             return;
         }
+        self.pool_agreed.remove(&(relationship, address));
         self.mclt_checked += 1;
         // A PET acknowledged when the granting server's clock was further ahead than now: its
         // clock went back since, and the PET it holds reads that much later in true time.
@@ -764,6 +797,12 @@ impl Checker {
         };
         let holder = before.client;
         if holder == client || (before.server == me && before.at >= entered) {
+            return;
+        }
+        // Since that lease, the partners agreed it is in this server's own pool, and nobody
+        // spoke of it again: the partner cannot have leased it (draft-12 §9.4.2: its own pool
+        // at once).
+        if self.pool_agreed.get(&(relationship, address)) == Some(&me) {
             return;
         }
         // What this server knew of the holder's lease: its own grant, or the partner's update
@@ -1312,7 +1351,6 @@ impl Checker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::names::Pair;
     use dhcpfo_engine::failover::messages::bndupd;
     use dhcpfo_engine::lease::{Binding, HwAddr};
     use dhcpfo_engine::wire::failover::BindingStatus;
@@ -1337,7 +1375,7 @@ mod tests {
         let to = pair.partner(from).expect("a server of the pair");
         Link {
             conn,
-            relationship: pair.relationship,
+            pair,
             from: Endpoint {
                 server: from,
                 skew_ms: 0,
@@ -2107,6 +2145,48 @@ mod tests {
             history(false, 2100).is_empty(),
             "a lease it never heard of binds nothing it could wait for"
         );
+    }
+
+    #[test]
+    fn partner_down_uses_its_own_pool_at_once_once_the_partners_agreed_on_it() {
+        // Goal: swarm seeds 1905 and 2945 of 3 000, false alarms. `me` leased A to client 4
+        // long ago; since then the partners agreed (an acknowledged update) that A is in
+        // `pool`'s own pool. In PARTNER-DOWN from 2000 s, `me` gives A to client 9 at 2010 s.
+        let mclt = Duration::from_secs(300);
+        let history = |me: ServerName, pool: BindingState, then_free: bool| {
+            let mut c = Checker::default();
+            c.granted(t(10), SIM, me, 0, 4, A, t(300), mclt);
+            let mut b = Binding::new(A, pool);
+            b.state_since = t(400);
+            accepted_update(&mut c, PRIMARY, Dialect::Isc, &b, 0);
+            if then_free {
+                // The primary takes it back; the secondary has not acknowledged it yet.
+                let free = bndupd(
+                    0,
+                    4,
+                    &[(&Binding::new(A, BindingState::Free), t(0), MASK)],
+                    Dialect::Isc,
+                );
+                let free = Message::parse(&free.to_bytes(), Dialect::Isc).expect("our encoding");
+                c.failover_message(Time::EPOCH, &sent(PRIMARY), &free, Dialect::Isc);
+            }
+            c.state(t(2000), SIM, me, Some(FoState::PartnerDown));
+            c.granted(t(2010), SIM, me, 0, 9, A, t(9999), mclt);
+            c.violations
+        };
+        assert!(
+            history(SECONDARY, BindingState::Backup, false).is_empty(),
+            "the secondary's own pool, at once"
+        );
+        assert!(
+            history(PRIMARY, BindingState::Free, false).is_empty(),
+            "the primary's own pool, at once"
+        );
+        let theirs = history(PRIMARY, BindingState::Backup, false);
+        assert_eq!(theirs.len(), 1, "the secondary's pool waits: {theirs:?}");
+        let taken_back = history(SECONDARY, BindingState::Backup, true);
+        assert_eq!(taken_back.len(), 1, "a later word about it: {taken_back:?}");
+        assert_eq!(taken_back[0].property, "mclt");
     }
 
     // Three servers in two relationships: B is the secondary of A in "ab" and the primary of C

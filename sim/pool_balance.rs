@@ -212,7 +212,7 @@ impl PoolBalance {
         out: &mut Vec<Violation>,
     ) {
         self.judge(now, out);
-        if link.relationship != self.pair.relationship {
+        if link.pair.relationship != self.pair.relationship {
             return;
         }
         match msg.msg_type {
@@ -407,7 +407,7 @@ mod tests {
         let end = |server| Endpoint { server, skew_ms: 0 };
         Link {
             conn: 1,
-            relationship: pair.relationship,
+            pair,
             from: end(from),
             to: end(pair.partner(from).expect("a server of the pair")),
         }

@@ -1448,7 +1448,7 @@ impl World {
                         // to the sender's partner.
                         let link = Link {
                             conn,
-                            relationship: PAIR.relationship,
+                            pair: PAIR,
                             from: end(n),
                             to: end(1 - n),
                         };
