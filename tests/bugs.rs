@@ -40,6 +40,8 @@ fn hunt(bug: Bug) -> Option<(&'static str, std::ops::Range<u64>)> {
         Bug::DuelByExactTime => Some(("swarm", 2372..2373)),
         // Found by the swarm (seeds 209, 1021, 1323 of 3 000), written down as a scenario.
         Bug::PetReadLate => Some(("delay-spike-at-reconnect", 0..2)),
+        // Found by the swarm (seed 2775 of 3 000), its world written out: a timing that seed holds.
+        Bug::LeaseEndsDuelByTime => Some(("lease-ends-duel", 2775..2776)),
     }
 }
 

@@ -122,11 +122,17 @@ pub enum Bug {
     /// wait for (draft-12 §5.10, §7.1.5; found by the swarm, seeds 209, 1021 and 1323 of
     /// 3 000). The correct engine reads it through the delta's round-trip floor.
     PetReadLate,
+    /// Dueling updates that both end a lease (EXPIRED, RELEASED, RESET) are ordered by client
+    /// transaction times within a margin each side measures on its own clock: near the margin
+    /// one side sees a tie and keeps its own while the other sees the partner's older and
+    /// rejects it, and the pair disagrees for good (found by the swarm, seed 2775 of 3 000).
+    /// The correct engine lets the primary's word settle such a duel on both sides.
+    LeaseEndsDuelByTime,
 }
 
 impl Bug {
     /// Every bug, in catalogue order.
-    pub const ALL: [Bug; 23] = [
+    pub const ALL: [Bug; 24] = [
         Bug::NoSkewCorrection,
         Bug::DownTimeRoundedToHeartbeat,
         Bug::StaleRenewalShortensLease,
@@ -150,6 +156,7 @@ impl Bug {
         Bug::LostStorageForgottenOnRestart,
         Bug::DuelByExactTime,
         Bug::PetReadLate,
+        Bug::LeaseEndsDuelByTime,
     ];
 
     /// The name `--bug` takes.
@@ -178,6 +185,7 @@ impl Bug {
             Bug::LostStorageForgottenOnRestart => "lost-storage-forgotten-on-restart",
             Bug::DuelByExactTime => "duel-by-exact-time",
             Bug::PetReadLate => "pet-read-late",
+            Bug::LeaseEndsDuelByTime => "lease-ends-duel-by-time",
         }
     }
 
@@ -218,6 +226,7 @@ impl Bug {
             // Addresses stuck EXPIRED on both sides: clients go without one.
             Bug::DuelByExactTime => "liveness",
             Bug::PetReadLate => "mclt",
+            Bug::LeaseEndsDuelByTime => "liveness",
         }
     }
 
@@ -321,6 +330,11 @@ impl Bug {
                 "the partner's PET lets a grant run the MCLT past it as read through the clock \
                  delta's estimate, which errs late by a delay spike's transit (draft-12 §5.10, \
                  §7.1.5); the floor from round trips reads it never later than it is"
+            }
+            Bug::LeaseEndsDuelByTime => {
+                "dueling updates that both end a lease (EXPIRED, RELEASED) are ordered by times \
+                 each side measures on its own clock: near the margin both reject, and the pair \
+                 disagrees for good"
             }
         }
     }

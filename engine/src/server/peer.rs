@@ -1095,12 +1095,29 @@ impl<S: Storage> Server<S> {
                 PARTNER_TIME_MARGIN
             };
             let same_lease_rule = !bugs.has(Bug::SameSecondReleaseRejected);
-            let verdict = match dueling
-                .map(|mine| duel(&current, mine.state, &incoming, role, by_cltt, margin))
-            {
+            // `duel-by-exact-time` was a duel of two EXPIREDs: it orders lease ends by time too.
+            let ends_by_time = bugs.has(Bug::LeaseEndsDuelByTime) || bugs.has(Bug::DuelByExactTime);
+            let verdict = match dueling.map(|mine| {
+                let v = duel(
+                    &current,
+                    mine.state,
+                    &incoming,
+                    role,
+                    by_cltt,
+                    margin,
+                    ends_by_time,
+                );
+                (mine.state, v)
+            }) {
                 // The catalogued bug: no rules at all, the partner's update always wins.
                 _ if bugs.has(Bug::AcceptBndupdWithoutRules) => Verdict::Accept,
-                Some(Verdict::Reject(r)) => Verdict::Reject(r),
+                Some((_, Verdict::Reject(r))) => Verdict::Reject(r),
+                // Two ends of a lease: the primary's word, table aside ([`duel`]).
+                Some((mine, Verdict::Accept))
+                    if by_cltt && !ends_by_time && settled_by_role(mine, incoming.state) =>
+                {
+                    Verdict::Accept
+                }
                 _ => {
                     match acceptance::check_with(&current, &incoming, role, now, same_lease_rule) {
                         // The catalogued bug: time(2) is not checked, so an update that ends a
@@ -1639,6 +1656,14 @@ impl<S: Storage> Server<S> {
 /// swarm, seed 2372; `margin` zero is the catalogued bug `duel-by-exact-time`). Within the
 /// margin the times tie, and the tie-break decides the same way on both sides.
 ///
+/// Two updates that both end a lease (EXPIRED, RELEASED, RESET) are not ordered by time at
+/// all: no client holds the address either way, and each side measures the times' distance on
+/// its own clock, so near the margin one side saw a tie (the primary keeps its own) while the
+/// other saw the partner's older (and rejected it): both rejected, and the pair disagreed for
+/// good (found by the swarm, seed 2775). The primary's word settles them on both sides, and the
+/// secondary takes it without the acceptance table ([`settled_by_role`]); `lease_ends_by_time`
+/// (the catalogued bug `lease-ends-duel-by-time`) orders them by time as before.
+///
 /// With `by_cltt` off (the catalogued bug `duel-deadlock`) the rule is the old one: ACTIVE
 /// accepted over anything, an ACTIVE yielding to any EXPIRED, and the primary winning every
 /// other duel whatever the times. Both sides of an ACTIVE-EXPIRED duel then accepted (the
@@ -1652,12 +1677,16 @@ fn duel(
     role: Role,
     by_cltt: bool,
     margin: Duration,
+    lease_ends_by_time: bool,
 ) -> Verdict {
     use std::cmp::Ordering;
     let primary_keeps = || match role {
         Role::Primary => Verdict::Reject(RejectReason::LESS_CRITICAL_BINDING),
         Role::Secondary => Verdict::Accept,
     };
+    if by_cltt && !lease_ends_by_time && settled_by_role(mine, theirs.state) {
+        return primary_keeps();
+    }
     let theirs_cltt = theirs.cltt.unwrap_or(Time::EPOCH);
     if !by_cltt {
         return match (mine, theirs.state) {
@@ -1690,6 +1719,18 @@ fn duel(
             _ => primary_keeps(),
         },
     }
+}
+
+/// Whether a duel of our update in `mine` with the partner's in `theirs` is settled by role
+/// alone, table and times aside: both end a lease ([`duel`]).
+fn settled_by_role(mine: BindingState, theirs: BindingState) -> bool {
+    let ends = |s| {
+        matches!(
+            s,
+            BindingState::Expired | BindingState::Released | BindingState::Reset
+        )
+    };
+    ends(mine) && ends(theirs)
 }
 
 /// The human-readable text sent with a reject reason.
