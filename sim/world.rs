@@ -141,7 +141,19 @@ enum Ev {
         generation: u64,
         healed_at: Time,
     },
+    /// The second look at the pair's databases ([`AGREEMENT_GRACE`] after liveness found
+    /// `differ`): the addresses that still differ disagree.
+    SecondLook {
+        generation: u64,
+        differ: Vec<Ipv4Addr>,
+    },
 }
+
+/// How long after liveness finds the pair's databases apart it looks again: a lease ending
+/// as the pair is judged ends on each server's clock a moment apart (the clock delta's error,
+/// a few seconds), and the update that tells it takes a round trip; a real disagreement
+/// outlasts any wait.
+const AGREEMENT_GRACE: Duration = Duration::from_secs(30);
 
 struct ServerSlot {
     server: Option<Server<MemStorage>>,
@@ -247,6 +259,8 @@ pub struct World {
     /// Counts the faults applied: a liveness judgement scheduled in an older generation is
     /// void.
     fault_generation: u64,
+    /// Second looks at the pair's databases scheduled and not yet taken ([`Ev::SecondLook`]).
+    second_looks_pending: u32,
     /// Forged updates injected so far (each takes the next xid from [`FORGED_XID_BASE`]).
     forged: u32,
     /// What the run reached ([`World::coverage`]); an observer, fed by a few hook lines.
@@ -337,6 +351,7 @@ impl World {
             spin_second: 0,
             spin_events: 0,
             fault_generation: 0,
+            second_looks_pending: 0,
             forged: 0,
         };
         let header = tracing::header(
@@ -494,17 +509,50 @@ impl World {
         outcome
     }
 
-    /// The event loop of [`World::run_with_progress`].
+    /// The event loop of [`World::run_with_progress`], then the final checks.
     fn run_events(&mut self, keep_going: bool, progress: &mut dyn FnMut(&World)) -> Outcome {
+        if let Some(early) = self.run_to_end(keep_going, progress) {
+            return early;
+        }
+        self.pool_balance
+            .finish(self.end, &mut self.checker.violations);
+        if let Some(v) = self.checker.violations.first().cloned() {
+            self.now = self.end;
+            return Outcome::Violation(v);
+        }
+        self.now = self.end;
+        let outcome = self.final_checks();
+        if outcome == Outcome::Pass && self.second_looks_pending > 0 {
+            // The final judgement found the databases apart: the world runs on for the second
+            // look ([`AGREEMENT_GRACE`]), which judges them.
+            self.end += AGREEMENT_GRACE;
+            if let Some(early) = self.run_to_end(keep_going, progress) {
+                return early;
+            }
+            self.now = self.end;
+            if let Some(v) = self.checker.violations.first().cloned() {
+                return Outcome::Violation(v);
+            }
+        }
+        outcome
+    }
+
+    /// Handle events up to the end; `Some` when the run stops before it (a violation without
+    /// `keep_going`, or a bound).
+    fn run_to_end(
+        &mut self,
+        keep_going: bool,
+        progress: &mut dyn FnMut(&World),
+    ) -> Option<Outcome> {
         while let Some(at) = self.queue.peek_time() {
             if at > self.end {
                 break;
             }
             if self.counts.events >= MAX_EVENTS {
-                return Outcome::Unfinished(format!(
+                return Some(Outcome::Unfinished(format!(
                     "the run reached its bound of {MAX_EVENTS} events at {}",
                     fmt_at(self.now)
-                ));
+                )));
             }
             let Some((at, slot)) = self.queue.pop() else {
                 break;
@@ -516,11 +564,11 @@ impl World {
             if second == self.spin_second {
                 self.spin_events += 1;
                 if self.spin_events > MAX_EVENTS_PER_VIRTUAL_SECOND {
-                    return Outcome::Unfinished(format!(
+                    return Some(Outcome::Unfinished(format!(
                         "more than {MAX_EVENTS_PER_VIRTUAL_SECOND} events within one virtual \
                          second at {}: the run is spinning without time passing",
                         fmt_at(at)
-                    ));
+                    )));
                 }
             } else {
                 self.spin_second = second;
@@ -547,18 +595,11 @@ impl World {
                 // Bound: with keep_going, the run stops once 10 000 violations are traced.
                 if !keep_going || self.traced_violations >= 10_000 {
                     self.checker.stopped_at = Some(self.now);
-                    return Outcome::Violation(self.checker.violations[0].clone());
+                    return Some(Outcome::Violation(self.checker.violations[0].clone()));
                 }
             }
         }
-        self.pool_balance
-            .finish(self.end, &mut self.checker.violations);
-        if let Some(v) = self.checker.violations.first().cloned() {
-            self.now = self.end;
-            return Outcome::Violation(v);
-        }
-        self.now = self.end;
-        self.final_checks()
+        None
     }
 
     /// Every property's end of the run (see [`crate::check::Checker::judgements`]).
@@ -834,7 +875,18 @@ impl World {
         self.checker.stuck_pair(now, PAIR.relationship, states);
         if self.checker.violations.len() == before {
             let views = [0, 1].map(|n| (server_name(n), self.binding_views(n)));
-            self.checker.databases_agree(now, PAIR.relationship, views);
+            let differ: Vec<Ipv4Addr> = Checker::database_differences(views)
+                .into_iter()
+                .map(|(a, _)| a)
+                .collect();
+            if !differ.is_empty() {
+                let e = Ev::SecondLook {
+                    generation: self.fault_generation,
+                    differ,
+                };
+                self.second_looks_pending += 1;
+                self.schedule(now + AGREEMENT_GRACE, e);
+            }
         }
         if self.checker.violations.len() == before {
             let waiting: Vec<(usize, Time)> = self
@@ -946,6 +998,18 @@ impl World {
             } => {
                 if generation == self.fault_generation && self.unhealthy().is_none() {
                     self.judge_liveness(healed_at);
+                }
+            }
+            Ev::SecondLook { generation, differ } => {
+                self.second_looks_pending -= 1;
+                if generation == self.fault_generation && self.unhealthy().is_none() {
+                    let views = [0, 1].map(|n| (server_name(n), self.binding_views(n)));
+                    let still: Vec<(Ipv4Addr, String)> = Checker::database_differences(views)
+                        .into_iter()
+                        .filter(|(a, _)| differ.contains(a))
+                        .collect();
+                    let now = self.now;
+                    self.checker.databases_agree(now, PAIR.relationship, still);
                 }
             }
         }

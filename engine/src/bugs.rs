@@ -122,12 +122,15 @@ pub enum Bug {
     /// wait for (draft-12 §5.10, §7.1.5; found by the swarm, seeds 209, 1021 and 1323 of
     /// 3 000). The correct engine reads it through the delta's round-trip floor.
     PetReadLate,
-    /// Dueling updates that both end a lease (EXPIRED, RELEASED, RESET) are ordered by client
-    /// transaction times within a margin each side measures on its own clock: near the margin
-    /// one side sees a tie and keeps its own while the other sees the partner's older and
-    /// rejects it, and the pair disagrees for good (found by the swarm, seed 2775 of 3 000).
-    /// The correct engine lets the primary's word settle such a duel on both sides.
-    LeaseEndsDuelByTime,
+    /// Both sides of a duel judge it alike: the same tie band for the two client transaction
+    /// times, each measured on the side's own clock (the partner's in whole seconds through the
+    /// clock delta, draft-12 §5.10), a tie-break by binding state, and the acceptance table
+    /// after an accepted duel. Near the band's edge one side sees a tie and keeps its own while
+    /// the other sees the partner's older, or the table vetoes the accepting side: both reject,
+    /// and the pair disagrees for good (found by the swarm, seeds 2775 and 1903). The correct
+    /// engine gives the secondary a tie band wider by the two truncated seconds, breaks ties for
+    /// the primary, and makes a duel's verdict final.
+    DuelJudgedAlike,
 }
 
 impl Bug {
@@ -156,7 +159,7 @@ impl Bug {
         Bug::LostStorageForgottenOnRestart,
         Bug::DuelByExactTime,
         Bug::PetReadLate,
-        Bug::LeaseEndsDuelByTime,
+        Bug::DuelJudgedAlike,
     ];
 
     /// The name `--bug` takes.
@@ -185,7 +188,7 @@ impl Bug {
             Bug::LostStorageForgottenOnRestart => "lost-storage-forgotten-on-restart",
             Bug::DuelByExactTime => "duel-by-exact-time",
             Bug::PetReadLate => "pet-read-late",
-            Bug::LeaseEndsDuelByTime => "lease-ends-duel-by-time",
+            Bug::DuelJudgedAlike => "duel-judged-alike",
         }
     }
 
@@ -226,7 +229,7 @@ impl Bug {
             // Addresses stuck EXPIRED on both sides: clients go without one.
             Bug::DuelByExactTime => "liveness",
             Bug::PetReadLate => "mclt",
-            Bug::LeaseEndsDuelByTime => "liveness",
+            Bug::DuelJudgedAlike => "liveness",
         }
     }
 
@@ -331,10 +334,10 @@ impl Bug {
                  delta's estimate, which errs late by a delay spike's transit (draft-12 §5.10, \
                  §7.1.5); the floor from round trips reads it never later than it is"
             }
-            Bug::LeaseEndsDuelByTime => {
-                "dueling updates that both end a lease (EXPIRED, RELEASED) are ordered by times \
-                 each side measures on its own clock: near the margin both reject, and the pair \
-                 disagrees for good"
+            Bug::DuelJudgedAlike => {
+                "both sides of a duel judge it alike, each on its own clock: the same tie band, a \
+                 tie-break by state, the acceptance table after an accepted duel; near the \
+                 band's edge both reject, and the pair disagrees for good"
             }
         }
     }

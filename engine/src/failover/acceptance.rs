@@ -100,7 +100,7 @@ pub fn check_with(
     now: Time,
     same_lease_rule: bool,
 ) -> Verdict {
-    if let Some(reason) = missing_information(incoming) {
+    if let Some(reason) = incomplete(incoming) {
         return Verdict::Reject(reason);
     }
 
@@ -162,7 +162,7 @@ pub fn is_conflict(receiver: &Binding, incoming: &Incoming, now: Time) -> bool {
 
 /// The reject-reason for an update that lacks what its binding-status requires, if it does
 /// (draft-12 §7.1.3 first paragraph, Table 7.1-1, Table 7.1.1-1).
-fn missing_information(incoming: &Incoming) -> Option<RejectReason> {
+pub fn incomplete(incoming: &Incoming) -> Option<RejectReason> {
     let missing = match incoming.state {
         // ACTIVE: client MUST appear, and so MUST lease-expiration-time and
         // potential-expiration-time (draft-12 Table 7.1-1). Without them the receiver could not

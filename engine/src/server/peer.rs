@@ -54,6 +54,10 @@ const OPERATING_PROMISE: Duration = Duration::from_secs(1);
 /// rounding (draft-12 §5.10).
 const PARTNER_TIME_MARGIN: Duration = Duration::from_secs(2);
 
+/// How much wider the secondary's tie band is than the primary's in a duel: the two whole
+/// seconds the sides' truncated readings of each other's times can take apart ([`duel`]).
+const SECONDARY_TIE_EXTRA: Duration = Duration::from_secs(2);
+
 /// The vendor-class-identifier we send in CONNECT and CONNECTACK.
 const VENDOR: &[u8] = concat!("dhcpfo-", env!("CARGO_PKG_VERSION")).as_bytes();
 
@@ -1096,27 +1100,22 @@ impl<S: Storage> Server<S> {
             };
             let same_lease_rule = !bugs.has(Bug::SameSecondReleaseRejected);
             // `duel-by-exact-time` was a duel of two EXPIREDs: it orders lease ends by time too.
-            let ends_by_time = bugs.has(Bug::LeaseEndsDuelByTime) || bugs.has(Bug::DuelByExactTime);
+            // The old duel rules judged both sides alike and let the table veto ([`duel`]).
+            let alike = bugs.has(Bug::DuelJudgedAlike)
+                || bugs.has(Bug::DuelByExactTime)
+                || bugs.has(Bug::DuelDeadlock);
             let verdict = match dueling.map(|mine| {
-                let v = duel(
-                    &current,
-                    mine.state,
-                    &incoming,
-                    role,
-                    by_cltt,
-                    margin,
-                    ends_by_time,
-                );
-                (mine.state, v)
+                duel(
+                    &current, mine.state, &incoming, role, by_cltt, margin, alike,
+                )
             }) {
                 // The catalogued bug: no rules at all, the partner's update always wins.
                 _ if bugs.has(Bug::AcceptBndupdWithoutRules) => Verdict::Accept,
-                Some((_, Verdict::Reject(r))) => Verdict::Reject(r),
-                // Two ends of a lease: the primary's word, table aside ([`duel`]).
-                Some((mine, Verdict::Accept))
-                    if by_cltt && !ends_by_time && settled_by_role(mine, incoming.state) =>
-                {
-                    Verdict::Accept
+                Some(Verdict::Reject(r)) => Verdict::Reject(r),
+                // A duel's verdict is final ([`duel`]), for a complete update over anything
+                // but ABANDONED (which only RESET or ABANDONED replace, draft-12 §7.1.3).
+                Some(Verdict::Accept) if !alike && current.state != BindingState::Abandoned => {
+                    acceptance::incomplete(&incoming).map_or(Verdict::Accept, Verdict::Reject)
                 }
                 _ => {
                     match acceptance::check_with(&current, &incoming, role, now, same_lease_rule) {
@@ -1641,35 +1640,35 @@ impl<S: Storage> Server<S> {
 }
 
 /// Both servers sent an update for the same address at once ("dueling updates", draft-12.md
-/// §6.3): without a rule each would accept the other's and the two would disagree. Exactly one
-/// side's update must win on both sides, so the rule must give opposite answers to the two
-/// sides of one duel: the later client transaction wins; on a tie an EXPIRED beats the ACTIVE
-/// it ends (ISC: an ACTIVE yields to its own EXPIRED), and otherwise the primary's update wins
-/// (the primary rejects, the secondary accepts). The side that accepts still applies the
-/// acceptance table (draft-12 §7.1.3), which orders by the same client transaction times.
+/// §6.3): without a rule each would accept the other's and the two would disagree, and if both
+/// rejected they would disagree for good. So the rule gives opposite answers to the two sides
+/// of one duel: the later client transaction wins, and on a tie the primary's update wins (the
+/// primary rejects, the secondary accepts). Its verdict is final: the acceptance table (draft-12
+/// §7.1.3) judges an update against a settled record, and in a duel neither record is settled
+/// (the caller still refuses an incomplete update and guards ABANDONED).
 ///
-/// The client transaction times are compared within `margin` ([`PARTNER_TIME_MARGIN`]): the
-/// partner's arrive in whole seconds on its clock, read through an estimated clock delta
-/// (draft-12 §5.10), so two records of one event (both servers expiring one lease, each on its
-/// own clock) can each look older to the other by up to that much; ordered to the millisecond
-/// both sides rejected, neither freed the address, and it was lost to the pool (found by the
-/// swarm, seed 2372; `margin` zero is the catalogued bug `duel-by-exact-time`). Within the
-/// margin the times tie, and the tie-break decides the same way on both sides.
+/// Each side measures the two client transaction times on its own clock: its own to the
+/// millisecond, the partner's in whole seconds through an estimated clock delta (draft-12
+/// §5.10), which errs late. So the primary's `x` (theirs minus mine) and the secondary's `y`
+/// for the same duel satisfy `x + y ≥ −2 s` (each side's reading of the partner's time is at
+/// most a truncated second early). The primary ties within `margin`; the secondary within
+/// `margin` + [`SECONDARY_TIE_EXTRA`] (2 s). Then both cannot reject: the primary rejects on a
+/// tie (`|x| ≤ margin`, so `y ≥ −2 s − margin`: a tie or later for the secondary, which accepts)
+/// or when `x < −margin` (so `y > margin − 2 s`: a tie or later again). Both may accept (a swap)
+/// when the primary sees the secondary's clearly later and the secondary sees a tie; the next
+/// round settles it, both then holding the secondary's.
 ///
-/// Two updates that both end a lease (EXPIRED, RELEASED, RESET) are not ordered by time at
-/// all: no client holds the address either way, and each side measures the times' distance on
-/// its own clock, so near the margin one side saw a tie (the primary keeps its own) while the
-/// other saw the partner's older (and rejected it): both rejected, and the pair disagreed for
-/// good (found by the swarm, seed 2775). The primary's word settles them on both sides, and the
-/// secondary takes it without the acceptance table ([`settled_by_role`]); `lease_ends_by_time`
-/// (the catalogued bug `lease-ends-duel-by-time`) orders them by time as before.
-///
-/// With `by_cltt` off (the catalogued bug `duel-deadlock`) the rule is the old one: ACTIVE
-/// accepted over anything, an ACTIVE yielding to any EXPIRED, and the primary winning every
-/// other duel whatever the times. Both sides of an ACTIVE-EXPIRED duel then accepted (the
-/// two swapped states), and the secondary's table rejected an EXPIRED older than its own
-/// RELEASED while the primary rejected the RELEASED: found by `load-balance-partition-2h` once
-/// a rejected update counted as a disagreement.
+/// History, each a catalogued bug that brings the old rule back:
+/// * `duel-deadlock` (`by_cltt` off): ACTIVE accepted over anything, an ACTIVE yielding to any
+///   EXPIRED, the primary winning every other duel whatever the times; both sides of an
+///   ACTIVE-EXPIRED duel accepted, and the secondary's table rejected an EXPIRED older than its
+///   own RELEASED while the primary rejected the RELEASED (`load-balance-partition-2h`).
+/// * `duel-by-exact-time` (`margin` zero): two EXPIREDs of one lease, each server expiring it on
+///   its own clock, each looked older to the other; both rejected (the swarm, seed 2372).
+/// * `duel-judged-alike` (`alike`): the same tie band on both sides, a tie-break by state (an
+///   EXPIRED beating the ACTIVE it ends) and the table after an accepted duel. Near the band's
+///   edge one side saw a tie and kept its own while the other saw the partner's older, or the
+///   table vetoed the accepting side: both rejected (the swarm, seeds 2775 and 1903).
 fn duel(
     current: &Binding,
     mine: BindingState,
@@ -1677,16 +1676,13 @@ fn duel(
     role: Role,
     by_cltt: bool,
     margin: Duration,
-    lease_ends_by_time: bool,
+    alike: bool,
 ) -> Verdict {
     use std::cmp::Ordering;
     let primary_keeps = || match role {
         Role::Primary => Verdict::Reject(RejectReason::LESS_CRITICAL_BINDING),
         Role::Secondary => Verdict::Accept,
     };
-    if by_cltt && !lease_ends_by_time && settled_by_role(mine, theirs.state) {
-        return primary_keeps();
-    }
     let theirs_cltt = theirs.cltt.unwrap_or(Time::EPOCH);
     if !by_cltt {
         return match (mine, theirs.state) {
@@ -1700,10 +1696,14 @@ fn duel(
             _ => primary_keeps(),
         };
     }
+    let band = match role {
+        Role::Secondary if !alike => margin + SECONDARY_TIE_EXTRA,
+        _ => margin,
+    };
     let apart = theirs_cltt
         .max(current.cltt)
         .saturating_since(theirs_cltt.min(current.cltt));
-    let order = if apart <= margin {
+    let order = if apart <= band {
         Ordering::Equal
     } else {
         theirs_cltt.cmp(&current.cltt)
@@ -1711,6 +1711,7 @@ fn duel(
     match order {
         Ordering::Greater => Verdict::Accept,
         Ordering::Less => Verdict::Reject(RejectReason::LESS_CRITICAL_BINDING),
+        Ordering::Equal if !alike => primary_keeps(),
         Ordering::Equal => match (mine, theirs.state) {
             (BindingState::Active, BindingState::Expired) => Verdict::Accept,
             (BindingState::Expired, BindingState::Active) => {
@@ -1719,18 +1720,6 @@ fn duel(
             _ => primary_keeps(),
         },
     }
-}
-
-/// Whether a duel of our update in `mine` with the partner's in `theirs` is settled by role
-/// alone, table and times aside: both end a lease ([`duel`]).
-fn settled_by_role(mine: BindingState, theirs: BindingState) -> bool {
-    let ends = |s| {
-        matches!(
-            s,
-            BindingState::Expired | BindingState::Released | BindingState::Reset
-        )
-    };
-    ends(mine) && ends(theirs)
 }
 
 /// The human-readable text sent with a reject reason.
