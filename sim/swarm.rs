@@ -366,10 +366,7 @@ impl Lane {
 }
 
 fn fault(at_ms: u64, verb: Verb) -> Fault {
-    Fault {
-        at: Span(Duration::from_millis(at_ms)),
-        verb,
-    }
+    Fault::at(Span(Duration::from_millis(at_ms)), verb)
 }
 
 fn node(rng: &mut ChaCha8Rng) -> Node {

@@ -109,13 +109,13 @@ fn a_forgery_without_a_connection_is_traced_and_an_unsigned_link_believes_one() 
     let first = s.faults[0].at.0;
     s.faults.insert(
         1,
-        Fault {
-            at: Span(first + dhcpfo_engine::time::Duration::from_secs(10)),
-            verb: Verb::Forge {
+        Fault::at(
+            Span(first + dhcpfo_engine::time::Duration::from_secs(10)),
+            Verb::Forge {
                 to: Node::Primary,
                 release: Victim::Leased,
             },
-        },
+        ),
     );
     s.validate().unwrap();
     let file = temp_dir("forge-trace");
