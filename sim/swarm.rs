@@ -29,8 +29,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::{ClientConfig, PARAMETER_REQUEST_LIST};
 use crate::scenario::{
-    Checks, ClientMix, Clients, Command, Cut, Fault, Network, Node, PairMode, Scenario, Servers,
-    Span, StorageLoss, Verb,
+    Checks, ClientMix, Clients, Command, Cut, Fault, Moment, Network, Node, PairMode, Scenario,
+    Servers, Span, State, StorageLoss, Trigger, TriggerEvent, Verb, Victim,
 };
 use crate::world::stream;
 
@@ -221,13 +221,17 @@ pub fn draw(base: &Scenario, swarm: &Swarm, seed: u64) -> Scenario {
             .as_millis()
             .saturating_sub(converge.as_millis() + 10 * 60_000),
     );
+    // An attacker on the failover link only where a digest can stop it.
+    let attacker = dialect == DialectName::Microsoft && servers.shared_secret.is_some();
     let faults = draw_faults(
         &mut stream(seed, "swarm", 2),
+        &mut stream(seed, "swarm", 3),
         swarm.max_faults,
         FAULTS_FROM,
         heal_by,
         network.delay_ms_mean,
         servers.max_clock_delta.0,
+        attacker,
     );
     Scenario {
         name: base.name.clone(),
@@ -379,13 +383,16 @@ fn node(rng: &mut ChaCha8Rng) -> Node {
 
 /// The drawn fault schedule (see the module doc): lanes of non-overlapping episodes, each lane
 /// on or off, at most `max_faults` episodes, all undone by `heal_by`.
+#[allow(clippy::too_many_arguments)]
 fn draw_faults(
     rng: &mut ChaCha8Rng,
+    edge_rng: &mut ChaCha8Rng,
     max_faults: u32,
     from: Duration,
     heal_by: Duration,
     delay_ms_mean: u32,
     max_clock_delta: Duration,
+    attacker: bool,
 ) -> Vec<Fault> {
     let (from, until) = (from.as_millis(), heal_by.as_millis());
     let mut on: Vec<Kind> = KINDS.into_iter().filter(|_| rng.random_bool(0.6)).collect();
@@ -400,6 +407,10 @@ fn draw_faults(
     // once it is back.
     let mut link_whole: Vec<(u64, u64)> = Vec::new();
     let mut lost_database = false;
+    // What the timed lanes occupy, for the edge lane and the attacker to keep clear of: the
+    // crash episodes (either server down, or about to be), and the cuts with their links.
+    let mut down: Vec<(u64, u64)> = Vec::new();
+    let mut cut: Vec<(u64, u64, u8)> = Vec::new();
 
     if on.contains(&Kind::Crash) {
         let mut lane = Lane::new(rng, from, max_outage);
@@ -416,6 +427,7 @@ fn draw_faults(
                 StorageLoss::KeepSynced
             };
             let (crash_at, restart_at) = (start + 500, start + len);
+            down.push((start, restart_at));
             let operator = on.contains(&Kind::Operator) && len > 20_000 && rng.random_bool(0.5);
             if operator {
                 match rng.random_range(0..3u8) {
@@ -438,9 +450,11 @@ fn draw_faults(
                         ));
                         link_whole.push((start, restart_at + 10 * 60_000));
                     }
-                    // The operator, rightly, declares the crashed server down.
+                    // The operator, rightly, declares the crashed server down: ten seconds after
+                    // the crash at the soonest, so that the restarted server can tell the
+                    // PARTNER-DOWN came after it stopped (draft-12 §9.3.3).
                     _ => {
-                        let at = crash_at + rng.random_range(1000..=(len - 10_000));
+                        let at = crash_at + rng.random_range(10_000..=(len - 10_000).max(10_000));
                         out.push(fault(
                             at,
                             Verb::Admin {
@@ -448,7 +462,27 @@ fn draw_faults(
                                 command: Command::PartnerDown,
                             },
                         ));
-                        link_whole.push((start, restart_at + 10 * 60_000));
+                        let mut whole_until = restart_at + 10 * 60_000;
+                        // An edge: the failover link cut just as the restarted server takes
+                        // POTENTIAL-CONFLICT, which it must not (it went down before the
+                        // PARTNER-DOWN, so it recovers): armed from its restart for ten minutes.
+                        let for_ms = edge_rng.random_range(60_000..=20 * 60_000u64);
+                        if edge_rng.random_bool(0.5) && whole_until + for_ms <= until {
+                            out.push(Fault {
+                                at: Span(Duration::from_millis(restart_at)),
+                                verb: Verb::Partition { cut: Cut::Servers },
+                                when: Some(Trigger {
+                                    server: n,
+                                    event: TriggerEvent::Enters(State::PotentialConflict),
+                                    nth: 1,
+                                    delay: secs(0),
+                                    until: Some(Span(Duration::from_millis(whole_until))),
+                                    undo_after: Some(Span(Duration::from_millis(for_ms))),
+                                }),
+                            });
+                            whole_until += for_ms;
+                        }
+                        link_whole.push((start, whole_until));
                     }
                 }
             }
@@ -471,7 +505,7 @@ fn draw_faults(
                 continue;
             }
             budget -= 1;
-            let cut = pick(
+            let c = pick(
                 rng,
                 &[
                     Cut::Servers,
@@ -479,8 +513,9 @@ fn draw_faults(
                     Cut::SecondaryToPrimary,
                 ],
             );
-            out.push(fault(start, Verb::Partition { cut }));
-            out.push(fault(start + len, Verb::Heal { cut }));
+            out.push(fault(start, Verb::Partition { cut: c }));
+            out.push(fault(start + len, Verb::Heal { cut: c }));
+            cut.push((start, start + len, cut_links(c)));
         }
     }
     if on.contains(&Kind::ClientCut) {
@@ -490,9 +525,10 @@ fn draw_faults(
                 break;
             };
             budget -= 1;
-            let cut = pick(rng, &[Cut::PrimaryClients, Cut::SecondaryClients]);
-            out.push(fault(start, Verb::Partition { cut }));
-            out.push(fault(start + len, Verb::Heal { cut }));
+            let c = pick(rng, &[Cut::PrimaryClients, Cut::SecondaryClients]);
+            out.push(fault(start, Verb::Partition { cut: c }));
+            out.push(fault(start + len, Verb::Heal { cut: c }));
+            cut.push((start, start + len, cut_links(c)));
         }
     }
     if on.contains(&Kind::Clock) {
@@ -573,9 +609,224 @@ fn draw_faults(
             out.push(fault(start, Verb::RebootClients));
         }
     }
+    let mut edges = EdgeLane {
+        rng: edge_rng,
+        until,
+        max_outage,
+        down: &mut down,
+        cut: &mut cut,
+        link_whole: &mut link_whole,
+        lost_database: &mut lost_database,
+        operator: on.contains(&Kind::Operator),
+    };
+    if edges.rng.random_bool(0.6) {
+        let budget = edges.rng.random_range(1..=(max_faults / 4).max(1));
+        edges.draw(from, budget, &mut out);
+    }
+    // The attacker: forged releases while both servers are up (else there is no connection to
+    // forge into), signed with a key of its own; the digest must stop it.
+    if attacker && edge_rng.random_bool(0.5) {
+        let mut lane = Lane::new(edge_rng, from, 1000);
+        for _ in 0..edge_rng.random_range(1..=3u32) {
+            let Some((start, _)) = lane.next(edge_rng, until) else {
+                break;
+            };
+            if down.iter().any(|&(a, b)| a <= start + 1000 && start <= b + 1000) {
+                continue;
+            }
+            let to = node(edge_rng);
+            out.push(fault(
+                start,
+                Verb::Forge {
+                    to,
+                    release: Victim::Leased,
+                },
+            ));
+        }
+    }
     // In time order (stable: an episode's own faults keep theirs).
     out.sort_by_key(|f| f.at);
     out
+}
+
+/// The links a cut takes (as [`Cut`] counts them: primary to secondary, secondary to primary,
+/// the primary's clients, the secondary's).
+fn cut_links(c: Cut) -> u8 {
+    match c {
+        Cut::Servers => 0b0011,
+        Cut::PrimaryToSecondary => 0b0001,
+        Cut::SecondaryToPrimary => 0b0010,
+        Cut::PrimaryClients => 0b0100,
+        Cut::SecondaryClients => 0b1000,
+    }
+}
+
+/// The failover states an edge fault may wait for, the likelier first.
+const EDGE_STATES: [State; 12] = [
+    State::CommunicationsInterrupted,
+    State::Recover,
+    State::RecoverWait,
+    State::RecoverDone,
+    State::Normal,
+    State::Startup,
+    State::PartnerDown,
+    State::Paused,
+    State::Shutdown,
+    State::PotentialConflict,
+    State::ResolutionInterrupted,
+    State::ConflictDone,
+];
+
+/// The edge lane: faults triggered by the protocol's own events ([`Trigger`]) — a crash or a
+/// cut on entering a failover state, right after a DHCPACK (before its BNDUPD), between a
+/// BNDUPD and its BNDACK, during UPDREQALL — each carrying its undo (`for`). Safe as the timed
+/// lanes are: each episode's whole window (armed, delayed, undone) keeps clear of every crash
+/// episode (so at most one server is down at once) for a crash, and of every cut of the same
+/// links and every operator's promise for a cut; the one operator's PARTNER-DOWN it draws is
+/// for the server its crash took down, with the link whole until ten minutes after the restart.
+struct EdgeLane<'a> {
+    rng: &'a mut ChaCha8Rng,
+    until: u64,
+    max_outage: u64,
+    down: &'a mut Vec<(u64, u64)>,
+    cut: &'a mut Vec<(u64, u64, u8)>,
+    link_whole: &'a mut Vec<(u64, u64)>,
+    lost_database: &'a mut bool,
+    operator: bool,
+}
+
+impl EdgeLane<'_> {
+    /// Up to `budget` episodes after `from`, into `out`.
+    fn draw(&mut self, from: u64, budget: u32, out: &mut Vec<Fault>) {
+        let mut lane = Lane::new(self.rng, from, self.max_outage);
+        let mut left = budget;
+        // Bound: each turn moves the lane on; at most four times the budget.
+        for _ in 0..budget * 4 {
+            if left == 0 {
+                break;
+            }
+            let Some((start, len)) = lane.next(self.rng, self.until) else {
+                break;
+            };
+            let server = node(self.rng);
+            let (event, nth) = match self.rng.random_range(0..4u8) {
+                0 => {
+                    let likely = self.rng.random_range(5..=EDGE_STATES.len());
+                    let mut s = pick(self.rng, &EDGE_STATES[..likely]);
+                    if s == State::ConflictDone && server == Node::Secondary {
+                        s = State::PotentialConflict;
+                    }
+                    (TriggerEvent::Enters(s), 1)
+                }
+                1 => (TriggerEvent::After(Moment::Dhcpack), self.rng.random_range(1..=20)),
+                2 => (TriggerEvent::After(Moment::Bndupd), self.rng.random_range(1..=20)),
+                _ => (TriggerEvent::After(Moment::Updreqall), 1),
+            };
+            let delay_ms = if self.rng.random_bool(0.7) {
+                0
+            } else {
+                self.rng.random_range(1..=30_000u64)
+            };
+            let undo_ms = self.rng.random_range(1000..=(len / 2).max(1000));
+            let Some(armed_until) = (start + len).checked_sub(undo_ms + delay_ms) else {
+                continue;
+            };
+            if armed_until < start {
+                continue;
+            }
+            let end = start + len;
+            let crash = self.rng.random_bool(0.5);
+            let mut verbs = Vec::new();
+            if crash {
+                if let Some(&(_, b)) = self.down.iter().find(|&&(a, b)| a <= end && start <= b) {
+                    lane.at = lane.at.max(b);
+                    continue;
+                }
+                // Crash the server whose event it is, or (between a BNDUPD and its BNDACK, or
+                // on its partner's state) the other.
+                let victim = if self.rng.random_bool(0.6) {
+                    server
+                } else {
+                    server.partner()
+                };
+                let storage = if !*self.lost_database && self.rng.random_bool(0.2) {
+                    *self.lost_database = true;
+                    StorageLoss::LoseAll
+                } else {
+                    StorageLoss::KeepSynced
+                };
+                verbs.push((Verb::Crash { node: victim, storage }, Some(undo_ms), delay_ms));
+                // The operator, rightly, declares the crashed server down: after its crash
+                // (ten seconds at the soonest, draft-12 §9.3.3), while it is down, with the
+                // link whole until ten minutes after its restart.
+                let whole = (start, end + 10 * 60_000);
+                if self.operator
+                    && undo_ms > 30_000
+                    && whole.1 <= self.until
+                    && !self.cut.iter().any(|&(a, b, l)| l & 0b11 != 0 && a <= whole.1 && whole.0 <= b)
+                    && self.rng.random_bool(0.5)
+                {
+                    let pd_delay = delay_ms + self.rng.random_range(10_000..=undo_ms - 10_000);
+                    verbs.push((
+                        Verb::Admin {
+                            node: victim.partner(),
+                            command: Command::PartnerDown,
+                        },
+                        None,
+                        pd_delay,
+                    ));
+                    self.link_whole.push(whole);
+                    self.cut.push((whole.0, whole.1, 0b11));
+                }
+                self.down.push((start, end));
+            } else {
+                let c = pick(
+                    self.rng,
+                    &[
+                        Cut::Servers,
+                        Cut::PrimaryToSecondary,
+                        Cut::SecondaryToPrimary,
+                        Cut::PrimaryClients,
+                        Cut::SecondaryClients,
+                    ],
+                );
+                let links = cut_links(c);
+                let clash = self
+                    .cut
+                    .iter()
+                    .filter(|&&(a, b, l)| l & links != 0 && a <= end && start <= b)
+                    .map(|&(_, b, _)| b)
+                    .chain(
+                        self.link_whole
+                            .iter()
+                            .filter(|&&(a, b)| links & 0b11 != 0 && a <= end && start <= b)
+                            .map(|&(_, b)| b),
+                    )
+                    .max();
+                if let Some(b) = clash {
+                    lane.at = lane.at.max(b);
+                    continue;
+                }
+                verbs.push((Verb::Partition { cut: c }, Some(undo_ms), delay_ms));
+                self.cut.push((start, end, links));
+            }
+            left -= 1;
+            for (verb, undo, delay) in verbs {
+                out.push(Fault {
+                    at: Span(Duration::from_millis(start)),
+                    verb,
+                    when: Some(Trigger {
+                        server,
+                        event,
+                        nth,
+                        delay: Span(Duration::from_millis(delay)),
+                        until: Some(Span(Duration::from_millis(armed_until))),
+                        undo_after: undo.map(|u| Span(Duration::from_millis(u))),
+                    }),
+                });
+            }
+        }
+    }
 }
 
 /// The drawn settings of a concrete scenario, a few lines for `dhcpfo run` to print.
