@@ -631,7 +631,10 @@ fn draw_faults(
             let Some((start, _)) = lane.next(edge_rng, until) else {
                 break;
             };
-            if down.iter().any(|&(a, b)| a <= start + 1000 && start <= b + 1000) {
+            if down
+                .iter()
+                .any(|&(a, b)| a <= start + 1000 && start <= b + 1000)
+            {
                 continue;
             }
             let to = node(edge_rng);
@@ -718,8 +721,14 @@ impl EdgeLane<'_> {
                     }
                     (TriggerEvent::Enters(s), 1)
                 }
-                1 => (TriggerEvent::After(Moment::Dhcpack), self.rng.random_range(1..=20)),
-                2 => (TriggerEvent::After(Moment::Bndupd), self.rng.random_range(1..=20)),
+                1 => (
+                    TriggerEvent::After(Moment::Dhcpack),
+                    self.rng.random_range(1..=20),
+                ),
+                2 => (
+                    TriggerEvent::After(Moment::Bndupd),
+                    self.rng.random_range(1..=20),
+                ),
                 _ => (TriggerEvent::After(Moment::Updreqall), 1),
             };
             let delay_ms = if self.rng.random_bool(0.7) {
@@ -755,7 +764,14 @@ impl EdgeLane<'_> {
                 } else {
                     StorageLoss::KeepSynced
                 };
-                verbs.push((Verb::Crash { node: victim, storage }, Some(undo_ms), delay_ms));
+                verbs.push((
+                    Verb::Crash {
+                        node: victim,
+                        storage,
+                    },
+                    Some(undo_ms),
+                    delay_ms,
+                ));
                 // The operator, rightly, declares the crashed server down: after its crash
                 // (ten seconds at the soonest, draft-12 §9.3.3), while it is down, with the
                 // link whole until ten minutes after its restart.
@@ -763,7 +779,10 @@ impl EdgeLane<'_> {
                 if self.operator
                     && undo_ms > 30_000
                     && whole.1 <= self.until
-                    && !self.cut.iter().any(|&(a, b, l)| l & 0b11 != 0 && a <= whole.1 && whole.0 <= b)
+                    && !self
+                        .cut
+                        .iter()
+                        .any(|&(a, b, l)| l & 0b11 != 0 && a <= whole.1 && whole.0 <= b)
                     && self.rng.random_bool(0.5)
                 {
                     let pd_delay = delay_ms + self.rng.random_range(10_000..=undo_ms - 10_000);

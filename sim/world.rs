@@ -1723,8 +1723,7 @@ impl World {
         match kind {
             Some(FoMessageType::BndAck) => {
                 let dialect = self.scenario.servers.dialect.dialect();
-                let forged = Message::parse(bytes, dialect)
-                    .is_ok_and(|m| m.xid >= FORGED_XID_BASE);
+                let forged = Message::parse(bytes, dialect).is_ok_and(|m| m.xid >= FORGED_XID_BASE);
                 if !forged {
                     let what = format!(" (the {}'s BNDACK not yet sent)", NAMES[n]);
                     self.trigger(1 - n, TriggerEvent::After(Moment::Bndupd), &what);

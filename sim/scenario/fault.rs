@@ -327,7 +327,9 @@ impl Trigger {
     /// occurrence 2`.
     pub fn describe(&self) -> String {
         let what = match self.event {
-            TriggerEvent::Enters(s) => format!("the {} entered {}", self.server.as_str(), state_name(s)),
+            TriggerEvent::Enters(s) => {
+                format!("the {} entered {}", self.server.as_str(), state_name(s))
+            }
             TriggerEvent::After(Moment::Dhcpack) => format!(
                 "the {} sent a DHCPACK (before the BNDUPD carrying it left)",
                 self.server.as_str()
@@ -371,9 +373,9 @@ struct TriggerKeys {
 impl TriggerKeys {
     /// The trigger these keys describe for `verb`, with its `for`, or what is wrong.
     fn into_trigger(self, verb: &Verb, undo_after: Option<Span>) -> Result<Trigger, String> {
-        let server = self.server.ok_or(
-            "`when` needs a `server` (primary or secondary): whose event fires the fault",
-        )?;
+        let server = self
+            .server
+            .ok_or("`when` needs a `server` (primary or secondary): whose event fires the fault")?;
         let event = match (self.enters, self.after) {
             (Some(s), None) => TriggerEvent::Enters(parse_state(&s)?),
             (None, Some(m)) => TriggerEvent::After(m),
@@ -383,9 +385,11 @@ impl TriggerKeys {
                     .to_string());
             }
             (None, None) => {
-                return Err("`when` needs an event: `enters: STATE` (a failover state) or \
+                return Err(
+                    "`when` needs an event: `enters: STATE` (a failover state) or \
                             `after: dhcpack`, `after: bndupd` or `after: updreqall`"
-                    .to_string());
+                        .to_string(),
+                );
             }
         };
         if self.nth == Some(0) {
@@ -406,9 +410,11 @@ impl TriggerKeys {
         };
         match (kind, undo_after) {
             ("admin", Some(_)) => {
-                return Err("`for` does nothing on `admin`: only a triggered `crash` (its \
+                return Err(
+                    "`for` does nothing on `admin`: only a triggered `crash` (its \
                             restart) and `partition` (its heal) take it"
-                    .to_string());
+                        .to_string(),
+                );
             }
             ("crash" | "partition", None) => {
                 return Err(format!(
@@ -668,16 +674,20 @@ impl FaultKeys {
         let when = self.when.take();
         let at = match (&when, self.at) {
             (Some(_), Some(_)) => {
-                return Err("a fault has `at` (a time) or `when` (an event), not both: to arm a \
+                return Err(
+                    "a fault has `at` (a time) or `when` (an event), not both: to arm a \
                             trigger only from a time, write `when: { from: … }`"
-                    .to_string());
+                        .to_string(),
+                );
             }
             (Some(w), None) => w.from.unwrap_or(Span(Duration::ZERO)),
             (None, Some(at)) => at,
             (None, None) => {
-                return Err("a fault needs `at`, when it happens, or `when`, the event that \
+                return Err(
+                    "a fault needs `at`, when it happens, or `when`, the event that \
                             fires it"
-                    .to_string());
+                        .to_string(),
+                );
             }
         };
         let verbs: Vec<&str> = [
@@ -778,9 +788,11 @@ impl FaultKeys {
         let when = match when {
             Some(w) => Some(w.into_trigger(&verb, self.undo_after)?),
             None if self.undo_after.is_some() => {
-                return Err("`for` needs `when`: a fault at a time is undone by a restart or \
+                return Err(
+                    "`for` needs `when`: a fault at a time is undone by a restart or \
                             heal of its own"
-                    .to_string());
+                        .to_string(),
+                );
             }
             None => None,
         };
@@ -907,8 +919,7 @@ pub(super) fn check_schedule(
                     Span(f.last_effect(duration))
                 ));
             }
-            if t.event == TriggerEvent::Enters(State::ConflictDone) && t.server == Node::Secondary
-            {
+            if t.event == TriggerEvent::Enters(State::ConflictDone) && t.server == Node::Secondary {
                 return bad(
                     "the secondary never enters conflict-done: only the primary does (draft-12 \
                      §9.11)",
@@ -1084,7 +1095,10 @@ fn check_triggered(
                 }
             }
             Verb::Partition { cut } => {
-                if let Some(&(c, j)) = world.cuts.iter().find(|(c, _)| c.links() & cut.links() != 0)
+                if let Some(&(c, j)) = world
+                    .cuts
+                    .iter()
+                    .find(|(c, _)| c.links() & cut.links() != 0)
                 {
                     return Err(Invalid::fault(
                         i,
@@ -1967,6 +1981,237 @@ mod tests {
                 node: Node::Primary,
                 storage: StorageLoss::KeepSynced
             }
+        );
+    }
+
+    #[test]
+    fn a_triggered_fault_reads_and_writes_back_as_written() {
+        let written = [
+            "{ when: { server: secondary, enters: recover-wait }, crash: secondary, storage: \
+             lose_all, for: 30s }",
+            "{ when: { server: primary, after: dhcpack, nth: 3, delay: 2s, from: 1h, until: 2h \
+             }, partition: servers, for: 1m }",
+            "{ when: { server: primary, after: bndupd }, admin: primary, command: partner_down \
+             }",
+            "{ when: { server: secondary, after: updreqall, until: 3h }, partition: \
+             primary_clients, for: 2m }",
+        ];
+        let s = with_faults(&written, "").unwrap();
+        let t = s.faults[1].when.unwrap();
+        assert_eq!(s.faults[1].at, Span(Duration::from_mins(60)));
+        assert_eq!(
+            (t.server, t.event, t.nth, t.delay),
+            (
+                Node::Primary,
+                TriggerEvent::After(Moment::Dhcpack),
+                3,
+                Span(Duration::from_secs(2))
+            )
+        );
+        assert_eq!(
+            s.faults[0].when.unwrap().event,
+            TriggerEvent::Enters(State::RecoverWait)
+        );
+        let shown: Vec<String> = s.faults.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, written);
+        let yaml = serde_yaml::to_string(&s).unwrap();
+        assert!(!yaml.contains("at:"), "{yaml}");
+        assert_eq!(Scenario::parse(&yaml), Ok(s));
+        // The trace's short name of COMMUNICATIONS-INTERRUPTED reads too.
+        let s = with_faults(
+            &["{ when: { server: primary, enters: comm-interrupted }, crash: primary, for: 1m }"],
+            "",
+        )
+        .unwrap();
+        assert_eq!(
+            s.faults[0].when.unwrap().event,
+            TriggerEvent::Enters(State::CommunicationsInterrupted)
+        );
+    }
+
+    #[test]
+    fn a_bad_trigger_is_an_error_with_its_line() {
+        let crash = "crash: primary, for: 1m";
+        for (fault, words) in [
+            (
+                format!("{{ at: 1h, when: {{ server: primary, enters: normal }}, {crash} }}"),
+                &["`at` (a time) or `when` (an event), not both"][..],
+            ),
+            (
+                format!("{{ when: {{ enters: normal }}, {crash} }}"),
+                &["`when` needs a `server`"],
+            ),
+            (
+                format!("{{ when: {{ server: primary }}, {crash} }}"),
+                &["`when` needs an event", "`after: dhcpack`"],
+            ),
+            (
+                format!(
+                    "{{ when: {{ server: primary, enters: normal, after: dhcpack }}, {crash} }}"
+                ),
+                &["`enters` or `after`, not both"],
+            ),
+            (
+                format!("{{ when: {{ server: primary, enters: nirvana }}, {crash} }}"),
+                &["`nirvana` is not a failover state", "recover-wait"],
+            ),
+            (
+                format!("{{ when: {{ server: primary, enters: normal, nth: 0 }}, {crash} }}"),
+                &["`nth: 0` never fires"],
+            ),
+            (
+                "{ when: { server: primary, enters: normal }, crash: primary }".to_string(),
+                &["a triggered `crash` needs `for`", "restart"],
+            ),
+            (
+                "{ when: { server: primary, enters: normal }, partition: servers }".to_string(),
+                &["a triggered `partition` needs `for`", "heal"],
+            ),
+            (
+                "{ when: { server: primary, enters: normal }, admin: primary, command: pause, \
+                 for: 1m }"
+                    .to_string(),
+                &["`for` does nothing on `admin`"],
+            ),
+            (
+                "{ when: { server: primary, enters: normal }, delay_ms: 30 }".to_string(),
+                &[
+                    "`delay_ms` cannot be triggered",
+                    "only `crash`, `partition` and `admin`",
+                ],
+            ),
+            (
+                "{ at: 1h, crash: primary, for: 1m }".to_string(),
+                &["`for` needs `when`"],
+            ),
+        ] {
+            rejected(&[&fault], "", 7, words);
+        }
+        let e = with_faults(
+            &["{ when: { server: primary, after: offer }, crash: primary, for: 1m }"],
+            "",
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with("line 7,") && e.contains("unknown variant `offer`"),
+            "{e}"
+        );
+        let e = with_faults(
+            &["{ when: { server: primary, enters: normal, bogus: 1 }, crash: primary, for: 1m }"],
+            "",
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with("line 7,") && e.contains("unknown field `bogus`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_triggered_fault_owns_its_window() {
+        // The run is 4h long.
+        rejected(
+            &[
+                "{ when: { server: primary, enters: normal, until: 3h59m }, crash: primary, for: \
+               5m }",
+            ],
+            "",
+            7,
+            &["it may act until 4h4m, after the end of the run (4h)"],
+        );
+        rejected(
+            &[
+                "{ when: { server: primary, enters: normal, from: 2h, until: 1h }, crash: \
+               primary, for: 5m }",
+            ],
+            "",
+            7,
+            &["`until` 1h is before `from` 2h"],
+        );
+        rejected(
+            &["{ when: { server: secondary, enters: conflict-done }, crash: primary, for: 1m }"],
+            "",
+            7,
+            &["the secondary never enters conflict-done"],
+        );
+        // A timed fault on the same server, or the same links, inside the window.
+        rejected(
+            &[
+                "{ when: { server: secondary, enters: recover-wait, until: 2h }, crash: \
+                 secondary, for: 30s }",
+                "{ at: 1h, crash: secondary }",
+                "{ at: 3h, restart: secondary }",
+            ],
+            "",
+            7,
+            &[
+                "faults[0]",
+                "from 0s until 2h30s",
+                "faults[1] { at: 1h, crash: secondary, storage: keep_synced } acts on what it \
+                 crashes",
+            ],
+        );
+        rejected(
+            &[
+                "{ at: 1h, partition: primary_to_secondary }",
+                "{ at: 2h, heal: primary_to_secondary }",
+                "{ when: { server: primary, after: dhcpack, from: 30m, until: 3h }, partition: \
+                 servers, for: 1m }",
+            ],
+            "",
+            9,
+            &[
+                "faults[2]",
+                "faults[0] { at: 1h, partition: primary_to_secondary }",
+            ],
+        );
+        rejected(
+            &[
+                "{ when: { server: primary, after: dhcpack, until: 2h }, crash: primary, for: \
+                 1m }",
+                "{ when: { server: secondary, after: bndupd, until: 1h }, admin: primary, \
+                 command: partner_down }",
+            ],
+            "",
+            8,
+            &["faults[1]", "faults[0]", "needs up"],
+        );
+        // Armed where the server is down, or the links are cut.
+        rejected(
+            &[
+                "{ at: 1h, crash: secondary }",
+                "{ when: { server: primary, enters: normal, from: 1h30m }, crash: secondary, \
+                 for: 1m }",
+            ],
+            "",
+            8,
+            &["the secondary is down when it is armed at 1h30m"],
+        );
+        // Different servers and links may go together, and a trigger armed at a restart's
+        // time waits for the restarted server.
+        let ok = with_faults(
+            &[
+                "{ at: 1h, crash: secondary, storage: lose_all }",
+                "{ at: 1h10m, restart: secondary }",
+                "{ when: { server: secondary, enters: recover-wait, from: 1h10m }, crash: \
+                 secondary, for: 30s }",
+                "{ when: { server: primary, after: dhcpack }, partition: primary_clients, for: \
+                 1m }",
+                "{ when: { server: primary, after: dhcpack, until: 50m }, crash: primary, for: \
+                 1m }",
+            ],
+            "",
+        );
+        assert!(ok.is_ok(), "{ok:?}");
+        let nemesis = "nemesis: { faults: 4, start: 1h, heal_by: 2h }\n";
+        rejected(
+            &[
+                "{ when: { server: primary, enters: normal, until: 30m }, crash: primary, for: \
+               31m }",
+            ],
+            nemesis,
+            7,
+            &["across the nemesis's window 1h..2h"],
         );
     }
 
