@@ -182,7 +182,7 @@ pub fn draw(base: &Scenario, swarm: &Swarm, seed: u64) -> Scenario {
         .random_bool(0.8)
         .then(|| draw_mix(&mut stream(seed, "swarm", 1), stay.is_some()))
         .filter(|m| m.traits().iter().any(|(_, p)| *p > 0.0));
-    let clients = Clients {
+    let mut clients = Clients {
         count,
         arrive_over: mins(rng.random_range(1..=90)),
         segments,
@@ -221,8 +221,31 @@ pub fn draw(base: &Scenario, swarm: &Swarm, seed: u64) -> Scenario {
             .as_millis()
             .saturating_sub(converge.as_millis() + 10 * 60_000),
     );
-    // An attacker on the failover link only where a digest can stop it.
-    let attacker = dialect == DialectName::Microsoft && servers.shared_secret.is_some();
+    // An attacker on the failover link, only where a digest can stop it (the Microsoft
+    // dialect, signed), from its own stream. It forges releases of held addresses while
+    // clients come and go, as `microsoft-dialect-forged-update` does: churn uses every address
+    // of the pool, so a release taken for true would give the address, the least recently
+    // used, to the next client. The pool is sized for the clients present at once.
+    let mut attack = stream(seed, "swarm", 4);
+    let attacker = (dialect == DialectName::Microsoft
+        && servers.shared_secret.is_some()
+        && attack.random_bool(0.6))
+    .then(|| {
+        let arrive_m = attack.random_range(60..=150u64);
+        let stay_m = attack.random_range(20..=60u64);
+        clients.arrive_over = mins(arrive_m);
+        clients.stay = Some(mins(stay_m));
+        // Clients present at once: those that arrived within a stay (each stays half to one
+        // and a half times `stay`, a stay on average), and half a lease more for those that
+        // leave without a release. The pool holds 1.5 to 2 times that: fewer addresses than
+        // clients, each given out again and again.
+        let present = (stay_m as f64 + lease_m as f64 / 2.0) / arrive_m as f64;
+        let ratio = attack.random_range(1.5..=2.0f64);
+        servers.pool_size = ((f64::from(count) * present.min(1.0) * ratio).ceil() as u32)
+            .clamp(segments.max(8), 60_000);
+        let over = arrive_m * 60_000;
+        (over / 2, over, lease_m * 60_000)
+    });
     let faults = draw_faults(
         &mut stream(seed, "swarm", 2),
         &mut stream(seed, "swarm", 3),
@@ -232,6 +255,7 @@ pub fn draw(base: &Scenario, swarm: &Swarm, seed: u64) -> Scenario {
         network.delay_ms_mean,
         servers.max_clock_delta.0,
         attacker,
+        servers.mode == PairMode::HotStandby,
     );
     Scenario {
         name: base.name.clone(),
@@ -392,7 +416,8 @@ fn draw_faults(
     heal_by: Duration,
     delay_ms_mean: u32,
     max_clock_delta: Duration,
-    attacker: bool,
+    attacker: Option<(u64, u64, u64)>,
+    hot_standby: bool,
 ) -> Vec<Fault> {
     let (from, until) = (from.as_millis(), heal_by.as_millis());
     let mut on: Vec<Kind> = KINDS.into_iter().filter(|_| rng.random_bool(0.6)).collect();
@@ -617,7 +642,6 @@ fn draw_faults(
         cut: &mut cut,
         link_whole: &mut link_whole,
         lost_database: &mut lost_database,
-        operator: on.contains(&Kind::Operator),
     };
     if edges.rng.random_bool(0.6) {
         let budget = edges.rng.random_range(1..=(max_faults / 4).max(1));
@@ -625,19 +649,29 @@ fn draw_faults(
     }
     // The attacker: forged releases while both servers are up (else there is no connection to
     // forge into), signed with a key of its own; the digest must stop it.
-    if attacker && edge_rng.random_bool(0.5) {
-        let mut lane = Lane::new(edge_rng, from, 1000);
-        for _ in 0..edge_rng.random_range(1..=3u32) {
-            let Some((start, _)) = lane.next(edge_rng, until) else {
-                break;
-            };
-            if down
+    // It reads the victim's last DHCPACK off the clients' side, so it forges only where the
+    // servers heard every client for a lease before: no crash nor client cut in that time.
+    if let Some((first, last, lease_ms)) = attacker {
+        for _ in 0..edge_rng.random_range(1..=6u32) {
+            let start = edge_rng.random_range(first..=last.max(first));
+            let quiet_from = start.saturating_sub(lease_ms);
+            let clients_cut = cut
                 .iter()
-                .any(|&(a, b)| a <= start + 1000 && start <= b + 1000)
+                .any(|&(a, b, l)| l & 0b1100 != 0 && a <= start && quiet_from <= b);
+            if start > until
+                || clients_cut
+                || down
+                    .iter()
+                    .any(|&(a, b)| a <= start + 1000 && quiet_from <= b + 1000)
             {
                 continue;
             }
-            let to = node(edge_rng);
+            // Toward a server that gives out new addresses: in hot standby, the primary.
+            let to = if hot_standby {
+                Node::Primary
+            } else {
+                node(edge_rng)
+            };
             out.push(fault(
                 start,
                 Verb::Forge {
@@ -695,13 +729,18 @@ struct EdgeLane<'a> {
     cut: &'a mut Vec<(u64, u64, u8)>,
     link_whole: &'a mut Vec<(u64, u64)>,
     lost_database: &'a mut bool,
-    operator: bool,
 }
 
 impl EdgeLane<'_> {
     /// Up to `budget` episodes after `from`, into `out`.
     fn draw(&mut self, from: u64, budget: u32, out: &mut Vec<Fault>) {
-        let mut lane = Lane::new(self.rng, from, self.max_outage);
+        // Edges come often: a gap of 1 to 20 minutes on average, so that some strike while
+        // clients still arrive (a lease the partner never heard of matters to a new client).
+        let mut lane = Lane {
+            at: from,
+            mean_gap: self.rng.random_range(60_000..=20 * 60_000),
+            max_len: self.max_outage,
+        };
         let mut left = budget;
         // Bound: each turn moves the lane on; at most four times the budget.
         for _ in 0..budget * 4 {
@@ -712,7 +751,7 @@ impl EdgeLane<'_> {
                 break;
             };
             let server = node(self.rng);
-            let (event, nth) = match self.rng.random_range(0..4u8) {
+            let (event, nth) = match self.rng.random_range(0..5u8) {
                 0 => {
                     let likely = self.rng.random_range(5..=EDGE_STATES.len());
                     let mut s = pick(self.rng, &EDGE_STATES[..likely]);
@@ -721,7 +760,7 @@ impl EdgeLane<'_> {
                     }
                     (TriggerEvent::Enters(s), 1)
                 }
-                1 => (
+                1 | 4 => (
                     TriggerEvent::After(Moment::Dhcpack),
                     self.rng.random_range(1..=20),
                 ),
@@ -776,8 +815,7 @@ impl EdgeLane<'_> {
                 // (ten seconds at the soonest, draft-12 §9.3.3), while it is down, with the
                 // link whole until ten minutes after its restart.
                 let whole = (start, end + 10 * 60_000);
-                if self.operator
-                    && undo_ms > 30_000
+                if undo_ms > 30_000
                     && whole.1 <= self.until
                     && !self
                         .cut
