@@ -16,7 +16,9 @@
 //! after the last fault for the pair to converge. Faults are written out as scheduled faults
 //! in lanes — the servers' processes, the failover link, the servers' client sides, each
 //! server's clock, the network's delay, client reboots — each lane a sequence of episodes that
-//! never overlap, so the schedule passes [`Scenario::validate`] like a hand-written one.
+//! never overlap, so the schedule passes [`Scenario::validate`] like a hand-written one. An edge
+//! lane (its own stream) adds faults triggered by the protocol's events, with their undo
+//! ([`EdgeLane`]); a signed Microsoft world may have an attacker forging releases.
 //!
 //! The repro of a swarm seed holds the drawn scenario ([`concrete`]), with no `swarm:` block:
 //! replay and shrink work on it unchanged.
@@ -141,7 +143,7 @@ fn secs(s: u64) -> Span {
 /// [`Scenario::validate`].
 pub fn draw(base: &Scenario, swarm: &Swarm, seed: u64) -> Scenario {
     let mut rng = stream(seed, "swarm", 0);
-    let lease_m = pick(&mut rng, &[10u64, 15, 20, 30, 45, 60]);
+    let mut lease_m = pick(&mut rng, &[10u64, 15, 20, 30, 45, 60]);
     let mclt_s = rng.random_range(60..=(lease_m * 60).min(15 * 60));
     let dialect = if rng.random_bool(0.3) {
         DialectName::Microsoft
@@ -208,6 +210,57 @@ pub fn draw(base: &Scenario, swarm: &Swarm, seed: u64) -> Scenario {
             0.0
         },
     };
+    // An attacker on the failover link, only where a digest can stop it (the Microsoft
+    // dialect, signed), from its own stream. It forges releases of held addresses while
+    // clients come and go, as `microsoft-dialect-forged-update` does: leases of hours, so that
+    // the client quietest since its DHCPACK (the attacker's victim) is not about to renew, and
+    // churn that uses every address of the pool, so that a release taken for true would give
+    // the address, the least recently used, to the next client.
+    let mut attack = stream(seed, "swarm", 4);
+    let attacker = (dialect == DialectName::Microsoft
+        && servers.shared_secret.is_some()
+        && attack.random_bool(0.6))
+    .then(|| {
+        lease_m = attack.random_range(4..=6u64) * 60;
+        servers.lease_time = mins(lease_m);
+        let arrive_m = attack.random_range(60..=150u64);
+        let stay_m = attack.random_range(20..=60u64);
+        clients.arrive_over = mins(arrive_m);
+        clients.stay = Some(mins(stay_m));
+        // Every client releases its address as it leaves.
+        if let Some(m) = clients.mix.as_mut() {
+            m.no_release = 0.0;
+        }
+        clients.mix = clients
+            .mix
+            .take()
+            .filter(|m| m.traits().iter().any(|(_, p)| *p > 0.0));
+        // Clients present at once: those that arrived within a stay (each stays half to one
+        // and a half times `stay`, a stay on average). The pool holds 1.5 to 2 times that:
+        // fewer addresses than clients, each given out again and again.
+        let present = stay_m as f64 / arrive_m as f64;
+        let ratio = attack.random_range(1.5..=2.0f64);
+        servers.pool_size = ((f64::from(count) * present.min(1.0) * ratio).ceil() as u32)
+            .clamp(segments.max(8), 60_000);
+        let over = arrive_m * 60_000;
+        // Forges in the second half of the arrivals, each quiet for the longest stay before.
+        (over / 2, over, stay_m * 90_000)
+    });
+    // Churn, in some other worlds too: clients come and go over a pool sized for those present
+    // at once (and a lease more, for those that leave without a release), so that addresses
+    // are given out again and again and the pool runs short at times (where offers go stale,
+    // and an address a server could not know was leased goes to a new client at once).
+    let mut churn = stream(seed, "swarm", 5);
+    if attacker.is_none() && churn.random_bool(0.3) {
+        let arrive_m = churn.random_range(60..=150u64);
+        let stay_m = churn.random_range(20..=60u64);
+        clients.arrive_over = mins(arrive_m);
+        clients.stay = Some(mins(stay_m));
+        let present = (stay_m + lease_m) as f64 / arrive_m as f64;
+        let ratio = churn.random_range(1.5..=2.0f64);
+        servers.pool_size = ((f64::from(count) * present.min(1.0) * ratio).ceil() as u32)
+            .clamp(segments.max(8), 60_000);
+    }
     // After the last fault: the longest lease (a server that lost its database waits that out
     // in RECOVER-WAIT), the MCLT, and time for the clients' retransmissions to find a server.
     let converge = Duration::from_millis((lease_m * 60 + mclt_s + 20 * 60) * 1000);
@@ -221,31 +274,6 @@ pub fn draw(base: &Scenario, swarm: &Swarm, seed: u64) -> Scenario {
             .as_millis()
             .saturating_sub(converge.as_millis() + 10 * 60_000),
     );
-    // An attacker on the failover link, only where a digest can stop it (the Microsoft
-    // dialect, signed), from its own stream. It forges releases of held addresses while
-    // clients come and go, as `microsoft-dialect-forged-update` does: churn uses every address
-    // of the pool, so a release taken for true would give the address, the least recently
-    // used, to the next client. The pool is sized for the clients present at once.
-    let mut attack = stream(seed, "swarm", 4);
-    let attacker = (dialect == DialectName::Microsoft
-        && servers.shared_secret.is_some()
-        && attack.random_bool(0.6))
-    .then(|| {
-        let arrive_m = attack.random_range(60..=150u64);
-        let stay_m = attack.random_range(20..=60u64);
-        clients.arrive_over = mins(arrive_m);
-        clients.stay = Some(mins(stay_m));
-        // Clients present at once: those that arrived within a stay (each stays half to one
-        // and a half times `stay`, a stay on average), and half a lease more for those that
-        // leave without a release. The pool holds 1.5 to 2 times that: fewer addresses than
-        // clients, each given out again and again.
-        let present = (stay_m as f64 + lease_m as f64 / 2.0) / arrive_m as f64;
-        let ratio = attack.random_range(1.5..=2.0f64);
-        servers.pool_size = ((f64::from(count) * present.min(1.0) * ratio).ceil() as u32)
-            .clamp(segments.max(8), 60_000);
-        let over = arrive_m * 60_000;
-        (over / 2, over, lease_m * 60_000)
-    });
     let faults = draw_faults(
         &mut stream(seed, "swarm", 2),
         &mut stream(seed, "swarm", 3),
@@ -479,7 +507,12 @@ fn draw_faults(
                     // the crash at the soonest, so that the restarted server can tell the
                     // PARTNER-DOWN came after it stopped (draft-12 §9.3.3).
                     _ => {
-                        let at = crash_at + rng.random_range(10_000..=(len - 10_000).max(10_000));
+                        let mut at = crash_at + rng.random_range(10_000..=(len - 10_000).max(10_000));
+                        // Often soon after: within a heartbeat, where a restarted server that
+                        // kept its last operating time only to a heartbeat cannot tell.
+                        if edge_rng.random_bool(0.5) {
+                            at = at.min(crash_at + edge_rng.random_range(10_000..=30_000));
+                        }
                         out.push(fault(
                             at,
                             Verb::Admin {
@@ -651,10 +684,10 @@ fn draw_faults(
     // forge into), signed with a key of its own; the digest must stop it.
     // It reads the victim's last DHCPACK off the clients' side, so it forges only where the
     // servers heard every client for a lease before: no crash nor client cut in that time.
-    if let Some((first, last, lease_ms)) = attacker {
+    if let Some((first, last, quiet_ms)) = attacker {
         for _ in 0..edge_rng.random_range(1..=6u32) {
             let start = edge_rng.random_range(first..=last.max(first));
-            let quiet_from = start.saturating_sub(lease_ms);
+            let quiet_from = start.saturating_sub(quiet_ms);
             let clients_cut = cut
                 .iter()
                 .any(|&(a, b, l)| l & 0b1100 != 0 && a <= start && quiet_from <= b);
@@ -785,6 +818,9 @@ impl EdgeLane<'_> {
             let end = start + len;
             let crash = self.rng.random_bool(0.5);
             let mut verbs = Vec::new();
+            // The cut armed for a POTENTIAL-CONFLICT after an operator's PARTNER-DOWN: whose,
+            // and until when.
+            let mut conflict_cut: Option<(Node, u64)> = None;
             if crash {
                 if let Some(&(_, b)) = self.down.iter().find(|&&(a, b)| a <= end && start <= b) {
                     lane.at = lane.at.max(b);
@@ -823,7 +859,12 @@ impl EdgeLane<'_> {
                         .any(|&(a, b, l)| l & 0b11 != 0 && a <= whole.1 && whole.0 <= b)
                     && self.rng.random_bool(0.5)
                 {
-                    let pd_delay = delay_ms + self.rng.random_range(10_000..=undo_ms - 10_000);
+                    let soon = if self.rng.random_bool(0.5) {
+                        30_000
+                    } else {
+                        undo_ms - 10_000
+                    };
+                    let pd_delay = delay_ms + self.rng.random_range(10_000..=soon);
                     verbs.push((
                         Verb::Admin {
                             node: victim.partner(),
@@ -832,6 +873,19 @@ impl EdgeLane<'_> {
                         None,
                         pd_delay,
                     ));
+                    let mut whole = whole;
+                    // And the link cut as the restarted server enters POTENTIAL-CONFLICT,
+                    // which it must not (it recovers: the PARTNER-DOWN came after its crash).
+                    let cut_ms = self.rng.random_range(60_000..=20 * 60_000u64);
+                    if self.rng.random_bool(0.5) && whole.1 + cut_ms <= self.until {
+                        verbs.push((
+                            Verb::Partition { cut: Cut::Servers },
+                            Some(cut_ms),
+                            0,
+                        ));
+                        conflict_cut = Some((victim, whole.1));
+                        whole.1 += cut_ms;
+                    }
                     self.link_whole.push(whole);
                     self.cut.push((whole.0, whole.1, 0b11));
                 }
@@ -869,6 +923,15 @@ impl EdgeLane<'_> {
             }
             left -= 1;
             for (verb, undo, delay) in verbs {
+                let (server, event, nth, armed_until) = match (&verb, conflict_cut) {
+                    (Verb::Partition { .. }, Some((victim, until))) => (
+                        victim,
+                        TriggerEvent::Enters(State::PotentialConflict),
+                        1,
+                        until,
+                    ),
+                    _ => (server, event, nth, armed_until),
+                };
                 out.push(Fault {
                     at: Span(Duration::from_millis(start)),
                     verb,

@@ -6,6 +6,11 @@
 //! [`check_schedule`] then replays the schedule in the world's order and rejects a fault that
 //! would do nothing where it stands (a restart of a server that is up, a heal of a cut never
 //! made), or that would race the nemesis.
+//!
+//! A fault may wait for an event instead of a time ([`Trigger`], `when:` in place of `at:`): a
+//! server entering a failover state, or a moment of its failover traffic (right after a
+//! DHCPACK, between a BNDUPD and its BNDACK, during UPDREQALL). A triggered crash or cut carries
+//! its own undo (`for:`), and owns its server or links for the whole window it may strike in.
 
 use std::fmt;
 use std::net::Ipv4Addr;
