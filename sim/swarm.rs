@@ -507,7 +507,8 @@ fn draw_faults(
                     // the crash at the soonest, so that the restarted server can tell the
                     // PARTNER-DOWN came after it stopped (draft-12 §9.3.3).
                     _ => {
-                        let mut at = crash_at + rng.random_range(10_000..=(len - 10_000).max(10_000));
+                        let mut at =
+                            crash_at + rng.random_range(10_000..=(len - 10_000).max(10_000));
                         // Often soon after: within a heartbeat, where a restarted server that
                         // kept its last operating time only to a heartbeat cannot tell.
                         if edge_rng.random_bool(0.5) {
@@ -577,16 +578,28 @@ fn draw_faults(
         }
     }
     if on.contains(&Kind::ClientCut) {
-        let mut lane = Lane::new(rng, from, max_outage);
-        while budget > 0 {
-            let Some((start, len)) = lane.next(rng, until) else {
-                break;
-            };
-            budget -= 1;
-            let c = pick(rng, &[Cut::PrimaryClients, Cut::SecondaryClients]);
-            out.push(fault(start, Verb::Partition { cut: c }));
-            out.push(fault(start + len, Verb::Heal { cut: c }));
-            cut.push((start, start + len, cut_links(c)));
+        // One lane for both servers' client sides, or in half the worlds a lane each, whose
+        // cuts may overlap: clients cut off from both servers, whose leases may run out
+        // meanwhile, and who then find one server back before the other (where an offer can
+        // go stale).
+        let lanes: &[Option<Cut>] = if edge_rng.random_bool(0.5) {
+            &[Some(Cut::PrimaryClients), Some(Cut::SecondaryClients)]
+        } else {
+            &[None]
+        };
+        for &side in lanes {
+            let mut lane = Lane::new(rng, from, max_outage);
+            while budget > 0 {
+                let Some((start, len)) = lane.next(rng, until) else {
+                    break;
+                };
+                budget -= 1;
+                let c = side
+                    .unwrap_or_else(|| pick(rng, &[Cut::PrimaryClients, Cut::SecondaryClients]));
+                out.push(fault(start, Verb::Partition { cut: c }));
+                out.push(fault(start + len, Verb::Heal { cut: c }));
+                cut.push((start, start + len, cut_links(c)));
+            }
         }
     }
     if on.contains(&Kind::Clock) {
@@ -878,11 +891,7 @@ impl EdgeLane<'_> {
                     // which it must not (it recovers: the PARTNER-DOWN came after its crash).
                     let cut_ms = self.rng.random_range(60_000..=20 * 60_000u64);
                     if self.rng.random_bool(0.5) && whole.1 + cut_ms <= self.until {
-                        verbs.push((
-                            Verb::Partition { cut: Cut::Servers },
-                            Some(cut_ms),
-                            0,
-                        ));
+                        verbs.push((Verb::Partition { cut: Cut::Servers }, Some(cut_ms), 0));
                         conflict_cut = Some((victim, whole.1));
                         whole.1 += cut_ms;
                     }
