@@ -890,7 +890,12 @@ impl EdgeLane<'_> {
                     // And the link cut as the restarted server enters POTENTIAL-CONFLICT,
                     // which it must not (it recovers: the PARTNER-DOWN came after its crash).
                     let cut_ms = self.rng.random_range(60_000..=20 * 60_000u64);
-                    if self.rng.random_bool(0.5) && whole.1 + cut_ms <= self.until {
+                    let ext = whole.1 + cut_ms;
+                    let clear = !self
+                        .cut
+                        .iter()
+                        .any(|&(a, b, l)| l & 0b11 != 0 && a <= ext && whole.0 <= b);
+                    if self.rng.random_bool(0.5) && ext <= self.until && clear {
                         verbs.push((Verb::Partition { cut: Cut::Servers }, Some(cut_ms), 0));
                         conflict_cut = Some((victim, whole.1));
                         whole.1 += cut_ms;
