@@ -54,7 +54,10 @@ use serde::{Deserialize, Serialize};
 
 mod fault;
 
-pub use fault::{Command, Cut, Fault, Node, StorageLoss, Verb, Victim};
+pub use fault::{
+    Command, Cut, Fault, Moment, Node, State, StorageLoss, Trigger, TriggerEvent, Verb, Victim,
+    state_name,
+};
 
 /// A whole scenario.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -16,7 +16,9 @@
 //! after the last fault for the pair to converge. Faults are written out as scheduled faults
 //! in lanes — the servers' processes, the failover link, the servers' client sides, each
 //! server's clock, the network's delay, client reboots — each lane a sequence of episodes that
-//! never overlap, so the schedule passes [`Scenario::validate`] like a hand-written one.
+//! never overlap, so the schedule passes [`Scenario::validate`] like a hand-written one. An edge
+//! lane (its own stream) adds faults triggered by the protocol's events, with their undo
+//! ([`EdgeLane`]); a signed Microsoft world may have an attacker forging releases.
 //!
 //! The repro of a swarm seed holds the drawn scenario ([`concrete`]), with no `swarm:` block:
 //! replay and shrink work on it unchanged.
@@ -29,8 +31,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::{ClientConfig, PARAMETER_REQUEST_LIST};
 use crate::scenario::{
-    Checks, ClientMix, Clients, Command, Cut, Fault, Network, Node, PairMode, Scenario, Servers,
-    Span, StorageLoss, Verb,
+    Checks, ClientMix, Clients, Command, Cut, Fault, Moment, Network, Node, PairMode, Scenario,
+    Servers, Span, State, StorageLoss, Trigger, TriggerEvent, Verb, Victim,
 };
 use crate::world::stream;
 
@@ -141,7 +143,7 @@ fn secs(s: u64) -> Span {
 /// [`Scenario::validate`].
 pub fn draw(base: &Scenario, swarm: &Swarm, seed: u64) -> Scenario {
     let mut rng = stream(seed, "swarm", 0);
-    let lease_m = pick(&mut rng, &[10u64, 15, 20, 30, 45, 60]);
+    let mut lease_m = pick(&mut rng, &[10u64, 15, 20, 30, 45, 60]);
     let mclt_s = rng.random_range(60..=(lease_m * 60).min(15 * 60));
     let dialect = if rng.random_bool(0.3) {
         DialectName::Microsoft
@@ -182,7 +184,7 @@ pub fn draw(base: &Scenario, swarm: &Swarm, seed: u64) -> Scenario {
         .random_bool(0.8)
         .then(|| draw_mix(&mut stream(seed, "swarm", 1), stay.is_some()))
         .filter(|m| m.traits().iter().any(|(_, p)| *p > 0.0));
-    let clients = Clients {
+    let mut clients = Clients {
         count,
         arrive_over: mins(rng.random_range(1..=90)),
         segments,
@@ -208,6 +210,57 @@ pub fn draw(base: &Scenario, swarm: &Swarm, seed: u64) -> Scenario {
             0.0
         },
     };
+    // An attacker on the failover link, only where a digest can stop it (the Microsoft
+    // dialect, signed), from its own stream. It forges releases of held addresses while
+    // clients come and go, as `microsoft-dialect-forged-update` does: leases of hours, so that
+    // the client quietest since its DHCPACK (the attacker's victim) is not about to renew, and
+    // churn that uses every address of the pool, so that a release taken for true would give
+    // the address, the least recently used, to the next client.
+    let mut attack = stream(seed, "swarm", 4);
+    let attacker = (dialect == DialectName::Microsoft
+        && servers.shared_secret.is_some()
+        && attack.random_bool(0.6))
+    .then(|| {
+        lease_m = attack.random_range(4..=6u64) * 60;
+        servers.lease_time = mins(lease_m);
+        let arrive_m = attack.random_range(60..=150u64);
+        let stay_m = attack.random_range(20..=60u64);
+        clients.arrive_over = mins(arrive_m);
+        clients.stay = Some(mins(stay_m));
+        // Every client releases its address as it leaves.
+        if let Some(m) = clients.mix.as_mut() {
+            m.no_release = 0.0;
+        }
+        clients.mix = clients
+            .mix
+            .take()
+            .filter(|m| m.traits().iter().any(|(_, p)| *p > 0.0));
+        // Clients present at once: those that arrived within a stay (each stays half to one
+        // and a half times `stay`, a stay on average). The pool holds 1.5 to 2 times that:
+        // fewer addresses than clients, each given out again and again.
+        let present = stay_m as f64 / arrive_m as f64;
+        let ratio = attack.random_range(1.5..=2.0f64);
+        servers.pool_size = ((f64::from(count) * present.min(1.0) * ratio).ceil() as u32)
+            .clamp(segments.max(8), 60_000);
+        let over = arrive_m * 60_000;
+        // Forges in the second half of the arrivals, each quiet for the longest stay before.
+        (over / 2, over, stay_m * 90_000)
+    });
+    // Churn, in some other worlds too: clients come and go over a pool sized for those present
+    // at once (and a lease more, for those that leave without a release), so that addresses
+    // are given out again and again and the pool runs short at times (where offers go stale,
+    // and an address a server could not know was leased goes to a new client at once).
+    let mut churn = stream(seed, "swarm", 5);
+    if attacker.is_none() && churn.random_bool(0.3) {
+        let arrive_m = churn.random_range(60..=150u64);
+        let stay_m = churn.random_range(20..=60u64);
+        clients.arrive_over = mins(arrive_m);
+        clients.stay = Some(mins(stay_m));
+        let present = (stay_m + lease_m) as f64 / arrive_m as f64;
+        let ratio = churn.random_range(1.5..=2.0f64);
+        servers.pool_size = ((f64::from(count) * present.min(1.0) * ratio).ceil() as u32)
+            .clamp(segments.max(8), 60_000);
+    }
     // After the last fault: the longest lease (a server that lost its database waits that out
     // in RECOVER-WAIT), the MCLT, and time for the clients' retransmissions to find a server.
     let converge = Duration::from_millis((lease_m * 60 + mclt_s + 20 * 60) * 1000);
@@ -223,11 +276,14 @@ pub fn draw(base: &Scenario, swarm: &Swarm, seed: u64) -> Scenario {
     );
     let faults = draw_faults(
         &mut stream(seed, "swarm", 2),
+        &mut stream(seed, "swarm", 3),
         swarm.max_faults,
         FAULTS_FROM,
         heal_by,
         network.delay_ms_mean,
         servers.max_clock_delta.0,
+        attacker,
+        servers.mode == PairMode::HotStandby,
     );
     Scenario {
         name: base.name.clone(),
@@ -366,10 +422,7 @@ impl Lane {
 }
 
 fn fault(at_ms: u64, verb: Verb) -> Fault {
-    Fault {
-        at: Span(Duration::from_millis(at_ms)),
-        verb,
-    }
+    Fault::at(Span(Duration::from_millis(at_ms)), verb)
 }
 
 fn node(rng: &mut ChaCha8Rng) -> Node {
@@ -382,13 +435,17 @@ fn node(rng: &mut ChaCha8Rng) -> Node {
 
 /// The drawn fault schedule (see the module doc): lanes of non-overlapping episodes, each lane
 /// on or off, at most `max_faults` episodes, all undone by `heal_by`.
+#[allow(clippy::too_many_arguments)]
 fn draw_faults(
     rng: &mut ChaCha8Rng,
+    edge_rng: &mut ChaCha8Rng,
     max_faults: u32,
     from: Duration,
     heal_by: Duration,
     delay_ms_mean: u32,
     max_clock_delta: Duration,
+    attacker: Option<(u64, u64, u64)>,
+    hot_standby: bool,
 ) -> Vec<Fault> {
     let (from, until) = (from.as_millis(), heal_by.as_millis());
     let mut on: Vec<Kind> = KINDS.into_iter().filter(|_| rng.random_bool(0.6)).collect();
@@ -403,6 +460,10 @@ fn draw_faults(
     // once it is back.
     let mut link_whole: Vec<(u64, u64)> = Vec::new();
     let mut lost_database = false;
+    // What the timed lanes occupy, for the edge lane and the attacker to keep clear of: the
+    // crash episodes (either server down, or about to be), and the cuts with their links.
+    let mut down: Vec<(u64, u64)> = Vec::new();
+    let mut cut: Vec<(u64, u64, u8)> = Vec::new();
 
     if on.contains(&Kind::Crash) {
         let mut lane = Lane::new(rng, from, max_outage);
@@ -419,6 +480,7 @@ fn draw_faults(
                 StorageLoss::KeepSynced
             };
             let (crash_at, restart_at) = (start + 500, start + len);
+            down.push((start, restart_at));
             let operator = on.contains(&Kind::Operator) && len > 20_000 && rng.random_bool(0.5);
             if operator {
                 match rng.random_range(0..3u8) {
@@ -441,9 +503,17 @@ fn draw_faults(
                         ));
                         link_whole.push((start, restart_at + 10 * 60_000));
                     }
-                    // The operator, rightly, declares the crashed server down.
+                    // The operator, rightly, declares the crashed server down: ten seconds after
+                    // the crash at the soonest, so that the restarted server can tell the
+                    // PARTNER-DOWN came after it stopped (draft-12 §9.3.3).
                     _ => {
-                        let at = crash_at + rng.random_range(1000..=(len - 10_000));
+                        let mut at =
+                            crash_at + rng.random_range(10_000..=(len - 10_000).max(10_000));
+                        // Often soon after: within a heartbeat, where a restarted server that
+                        // kept its last operating time only to a heartbeat cannot tell.
+                        if edge_rng.random_bool(0.5) {
+                            at = at.min(crash_at + edge_rng.random_range(10_000..=30_000));
+                        }
                         out.push(fault(
                             at,
                             Verb::Admin {
@@ -451,7 +521,27 @@ fn draw_faults(
                                 command: Command::PartnerDown,
                             },
                         ));
-                        link_whole.push((start, restart_at + 10 * 60_000));
+                        let mut whole_until = restart_at + 10 * 60_000;
+                        // An edge: the failover link cut just as the restarted server takes
+                        // POTENTIAL-CONFLICT, which it must not (it went down before the
+                        // PARTNER-DOWN, so it recovers): armed from its restart for ten minutes.
+                        let for_ms = edge_rng.random_range(60_000..=20 * 60_000u64);
+                        if edge_rng.random_bool(0.5) && whole_until + for_ms <= until {
+                            out.push(Fault {
+                                at: Span(Duration::from_millis(restart_at)),
+                                verb: Verb::Partition { cut: Cut::Servers },
+                                when: Some(Trigger {
+                                    server: n,
+                                    event: TriggerEvent::Enters(State::PotentialConflict),
+                                    nth: 1,
+                                    delay: secs(0),
+                                    until: Some(Span(Duration::from_millis(whole_until))),
+                                    undo_after: Some(Span(Duration::from_millis(for_ms))),
+                                }),
+                            });
+                            whole_until += for_ms;
+                        }
+                        link_whole.push((start, whole_until));
                     }
                 }
             }
@@ -474,7 +564,7 @@ fn draw_faults(
                 continue;
             }
             budget -= 1;
-            let cut = pick(
+            let c = pick(
                 rng,
                 &[
                     Cut::Servers,
@@ -482,20 +572,34 @@ fn draw_faults(
                     Cut::SecondaryToPrimary,
                 ],
             );
-            out.push(fault(start, Verb::Partition { cut }));
-            out.push(fault(start + len, Verb::Heal { cut }));
+            out.push(fault(start, Verb::Partition { cut: c }));
+            out.push(fault(start + len, Verb::Heal { cut: c }));
+            cut.push((start, start + len, cut_links(c)));
         }
     }
     if on.contains(&Kind::ClientCut) {
-        let mut lane = Lane::new(rng, from, max_outage);
-        while budget > 0 {
-            let Some((start, len)) = lane.next(rng, until) else {
-                break;
-            };
-            budget -= 1;
-            let cut = pick(rng, &[Cut::PrimaryClients, Cut::SecondaryClients]);
-            out.push(fault(start, Verb::Partition { cut }));
-            out.push(fault(start + len, Verb::Heal { cut }));
+        // One lane for both servers' client sides, or in half the worlds a lane each, whose
+        // cuts may overlap: clients cut off from both servers, whose leases may run out
+        // meanwhile, and who then find one server back before the other (where an offer can
+        // go stale).
+        let lanes: &[Option<Cut>] = if edge_rng.random_bool(0.5) {
+            &[Some(Cut::PrimaryClients), Some(Cut::SecondaryClients)]
+        } else {
+            &[None]
+        };
+        for &side in lanes {
+            let mut lane = Lane::new(rng, from, max_outage);
+            while budget > 0 {
+                let Some((start, len)) = lane.next(rng, until) else {
+                    break;
+                };
+                budget -= 1;
+                let c = side
+                    .unwrap_or_else(|| pick(rng, &[Cut::PrimaryClients, Cut::SecondaryClients]));
+                out.push(fault(start, Verb::Partition { cut: c }));
+                out.push(fault(start + len, Verb::Heal { cut: c }));
+                cut.push((start, start + len, cut_links(c)));
+            }
         }
     }
     if on.contains(&Kind::Clock) {
@@ -576,9 +680,287 @@ fn draw_faults(
             out.push(fault(start, Verb::RebootClients));
         }
     }
+    let mut edges = EdgeLane {
+        rng: edge_rng,
+        until,
+        max_outage,
+        down: &mut down,
+        cut: &mut cut,
+        link_whole: &mut link_whole,
+        lost_database: &mut lost_database,
+    };
+    if edges.rng.random_bool(0.6) {
+        let budget = edges.rng.random_range(1..=(max_faults / 4).max(1));
+        edges.draw(from, budget, &mut out);
+    }
+    // The attacker: forged releases while both servers are up (else there is no connection to
+    // forge into), signed with a key of its own; the digest must stop it.
+    // It reads the victim's last DHCPACK off the clients' side, so it forges only where the
+    // servers heard every client for a lease before: no crash nor client cut in that time.
+    if let Some((first, last, quiet_ms)) = attacker {
+        for _ in 0..edge_rng.random_range(1..=6u32) {
+            let start = edge_rng.random_range(first..=last.max(first));
+            let quiet_from = start.saturating_sub(quiet_ms);
+            let clients_cut = cut
+                .iter()
+                .any(|&(a, b, l)| l & 0b1100 != 0 && a <= start && quiet_from <= b);
+            if start > until
+                || clients_cut
+                || down
+                    .iter()
+                    .any(|&(a, b)| a <= start + 1000 && quiet_from <= b + 1000)
+            {
+                continue;
+            }
+            // Toward a server that gives out new addresses: in hot standby, the primary.
+            let to = if hot_standby {
+                Node::Primary
+            } else {
+                node(edge_rng)
+            };
+            out.push(fault(
+                start,
+                Verb::Forge {
+                    to,
+                    release: Victim::Leased,
+                },
+            ));
+        }
+    }
     // In time order (stable: an episode's own faults keep theirs).
     out.sort_by_key(|f| f.at);
     out
+}
+
+/// The links a cut takes (as [`Cut`] counts them: primary to secondary, secondary to primary,
+/// the primary's clients, the secondary's).
+fn cut_links(c: Cut) -> u8 {
+    match c {
+        Cut::Servers => 0b0011,
+        Cut::PrimaryToSecondary => 0b0001,
+        Cut::SecondaryToPrimary => 0b0010,
+        Cut::PrimaryClients => 0b0100,
+        Cut::SecondaryClients => 0b1000,
+    }
+}
+
+/// The failover states an edge fault may wait for, the likelier first.
+const EDGE_STATES: [State; 12] = [
+    State::CommunicationsInterrupted,
+    State::Recover,
+    State::RecoverWait,
+    State::RecoverDone,
+    State::Normal,
+    State::Startup,
+    State::PartnerDown,
+    State::Paused,
+    State::Shutdown,
+    State::PotentialConflict,
+    State::ResolutionInterrupted,
+    State::ConflictDone,
+];
+
+/// The edge lane: faults triggered by the protocol's own events ([`Trigger`]) — a crash or a
+/// cut on entering a failover state, right after a DHCPACK (before its BNDUPD), between a
+/// BNDUPD and its BNDACK, during UPDREQALL — each carrying its undo (`for`). Safe as the timed
+/// lanes are: each episode's whole window (armed, delayed, undone) keeps clear of every crash
+/// episode (so at most one server is down at once) for a crash, and of every cut of the same
+/// links and every operator's promise for a cut; the one operator's PARTNER-DOWN it draws is
+/// for the server its crash took down, with the link whole until ten minutes after the restart.
+struct EdgeLane<'a> {
+    rng: &'a mut ChaCha8Rng,
+    until: u64,
+    max_outage: u64,
+    down: &'a mut Vec<(u64, u64)>,
+    cut: &'a mut Vec<(u64, u64, u8)>,
+    link_whole: &'a mut Vec<(u64, u64)>,
+    lost_database: &'a mut bool,
+}
+
+impl EdgeLane<'_> {
+    /// Up to `budget` episodes after `from`, into `out`.
+    fn draw(&mut self, from: u64, budget: u32, out: &mut Vec<Fault>) {
+        // Edges come often: a gap of 1 to 20 minutes on average, so that some strike while
+        // clients still arrive (a lease the partner never heard of matters to a new client).
+        let mut lane = Lane {
+            at: from,
+            mean_gap: self.rng.random_range(60_000..=20 * 60_000),
+            max_len: self.max_outage,
+        };
+        let mut left = budget;
+        // Bound: each turn moves the lane on; at most four times the budget.
+        for _ in 0..budget * 4 {
+            if left == 0 {
+                break;
+            }
+            let Some((start, len)) = lane.next(self.rng, self.until) else {
+                break;
+            };
+            let server = node(self.rng);
+            let (event, nth) = match self.rng.random_range(0..5u8) {
+                0 => {
+                    let likely = self.rng.random_range(5..=EDGE_STATES.len());
+                    let mut s = pick(self.rng, &EDGE_STATES[..likely]);
+                    if s == State::ConflictDone && server == Node::Secondary {
+                        s = State::PotentialConflict;
+                    }
+                    (TriggerEvent::Enters(s), 1)
+                }
+                1 | 4 => (
+                    TriggerEvent::After(Moment::Dhcpack),
+                    self.rng.random_range(1..=20),
+                ),
+                2 => (
+                    TriggerEvent::After(Moment::Bndupd),
+                    self.rng.random_range(1..=20),
+                ),
+                _ => (TriggerEvent::After(Moment::Updreqall), 1),
+            };
+            let delay_ms = if self.rng.random_bool(0.7) {
+                0
+            } else {
+                self.rng.random_range(1..=30_000u64)
+            };
+            let undo_ms = self.rng.random_range(1000..=(len / 2).max(1000));
+            let Some(armed_until) = (start + len).checked_sub(undo_ms + delay_ms) else {
+                continue;
+            };
+            if armed_until < start {
+                continue;
+            }
+            let end = start + len;
+            let crash = self.rng.random_bool(0.5);
+            let mut verbs = Vec::new();
+            // The cut armed for a POTENTIAL-CONFLICT after an operator's PARTNER-DOWN: whose,
+            // and until when.
+            let mut conflict_cut: Option<(Node, u64)> = None;
+            if crash {
+                if let Some(&(_, b)) = self.down.iter().find(|&&(a, b)| a <= end && start <= b) {
+                    lane.at = lane.at.max(b);
+                    continue;
+                }
+                // Crash the server whose event it is, or (between a BNDUPD and its BNDACK, or
+                // on its partner's state) the other.
+                let victim = if self.rng.random_bool(0.6) {
+                    server
+                } else {
+                    server.partner()
+                };
+                let storage = if !*self.lost_database && self.rng.random_bool(0.2) {
+                    *self.lost_database = true;
+                    StorageLoss::LoseAll
+                } else {
+                    StorageLoss::KeepSynced
+                };
+                verbs.push((
+                    Verb::Crash {
+                        node: victim,
+                        storage,
+                    },
+                    Some(undo_ms),
+                    delay_ms,
+                ));
+                // The operator, rightly, declares the crashed server down: after its crash
+                // (ten seconds at the soonest, draft-12 §9.3.3), while it is down, with the
+                // link whole until ten minutes after its restart.
+                let whole = (start, end + 10 * 60_000);
+                if undo_ms > 30_000
+                    && whole.1 <= self.until
+                    && !self
+                        .cut
+                        .iter()
+                        .any(|&(a, b, l)| l & 0b11 != 0 && a <= whole.1 && whole.0 <= b)
+                    && self.rng.random_bool(0.5)
+                {
+                    let soon = if self.rng.random_bool(0.5) {
+                        30_000
+                    } else {
+                        undo_ms - 10_000
+                    };
+                    let pd_delay = delay_ms + self.rng.random_range(10_000..=soon);
+                    verbs.push((
+                        Verb::Admin {
+                            node: victim.partner(),
+                            command: Command::PartnerDown,
+                        },
+                        None,
+                        pd_delay,
+                    ));
+                    let mut whole = whole;
+                    // And the link cut as the restarted server enters POTENTIAL-CONFLICT,
+                    // which it must not (it recovers: the PARTNER-DOWN came after its crash).
+                    let cut_ms = self.rng.random_range(60_000..=20 * 60_000u64);
+                    let ext = whole.1 + cut_ms;
+                    let clear = !self
+                        .cut
+                        .iter()
+                        .any(|&(a, b, l)| l & 0b11 != 0 && a <= ext && whole.0 <= b);
+                    if self.rng.random_bool(0.5) && ext <= self.until && clear {
+                        verbs.push((Verb::Partition { cut: Cut::Servers }, Some(cut_ms), 0));
+                        conflict_cut = Some((victim, whole.1));
+                        whole.1 += cut_ms;
+                    }
+                    self.link_whole.push(whole);
+                    self.cut.push((whole.0, whole.1, 0b11));
+                }
+                self.down.push((start, end));
+            } else {
+                let c = pick(
+                    self.rng,
+                    &[
+                        Cut::Servers,
+                        Cut::PrimaryToSecondary,
+                        Cut::SecondaryToPrimary,
+                        Cut::PrimaryClients,
+                        Cut::SecondaryClients,
+                    ],
+                );
+                let links = cut_links(c);
+                let clash = self
+                    .cut
+                    .iter()
+                    .filter(|&&(a, b, l)| l & links != 0 && a <= end && start <= b)
+                    .map(|&(_, b, _)| b)
+                    .chain(
+                        self.link_whole
+                            .iter()
+                            .filter(|&&(a, b)| links & 0b11 != 0 && a <= end && start <= b)
+                            .map(|&(_, b)| b),
+                    )
+                    .max();
+                if let Some(b) = clash {
+                    lane.at = lane.at.max(b);
+                    continue;
+                }
+                verbs.push((Verb::Partition { cut: c }, Some(undo_ms), delay_ms));
+                self.cut.push((start, end, links));
+            }
+            left -= 1;
+            for (verb, undo, delay) in verbs {
+                let (server, event, nth, armed_until) = match (&verb, conflict_cut) {
+                    (Verb::Partition { .. }, Some((victim, until))) => (
+                        victim,
+                        TriggerEvent::Enters(State::PotentialConflict),
+                        1,
+                        until,
+                    ),
+                    _ => (server, event, nth, armed_until),
+                };
+                out.push(Fault {
+                    at: Span(Duration::from_millis(start)),
+                    verb,
+                    when: Some(Trigger {
+                        server,
+                        event,
+                        nth,
+                        delay: Span(Duration::from_millis(delay)),
+                        until: Some(Span(Duration::from_millis(armed_until))),
+                        undo_after: undo.map(|u| Span(Duration::from_millis(u))),
+                    }),
+                });
+            }
+        }
+    }
 }
 
 /// The drawn settings of a concrete scenario, a few lines for `dhcpfo run` to print.

@@ -39,7 +39,9 @@ use crate::client::{Client, ClientConfig, ClientOutput};
 use crate::clock::Clock;
 use crate::names::{Pair, RelationshipName, ServerName};
 use crate::queue::Queue;
-use crate::scenario::{Command, Cut, Fault, PairMode, Scenario, StorageLoss, Verb, Victim};
+use crate::scenario::{
+    Command, Cut, Fault, Moment, PairMode, Scenario, StorageLoss, TriggerEvent, Verb, Victim,
+};
 use crate::tracing;
 use dhcpfo_reports::event::{
     Counts as CountsEvent, End, Property, ServerCounts, Violation as ViolationEvent,
@@ -133,6 +135,10 @@ enum Ev {
         node: usize,
     },
     Fault(usize),
+    /// Triggered fault `.0` of [`World::triggers`] strikes, its delay after its event.
+    Strike(usize),
+    /// Triggered fault `.0` of [`World::triggers`] is undone (`for` after it struck).
+    Undo(usize),
     /// The next spoofed DISCOVER of a flood.
     Flood,
     /// Judge liveness: the converge bound has passed since the world last became healthy,
@@ -176,6 +182,20 @@ struct ClientSlot {
     /// When it last accepted a lease (its last DHCPACK), in true time: the transaction a
     /// forged release claims to follow ([`Verb::Forge`]).
     leased_at: Option<Time>,
+}
+
+/// A triggered fault's progress ([`crate::scenario::Trigger`]).
+struct Armed {
+    /// The fault's index in the scenario.
+    fault: usize,
+    /// Occurrences of its event seen while it was armed.
+    seen: u32,
+    /// Its nth occurrence came (it is struck, or will be after its delay).
+    fired: bool,
+    /// It struck; its trace detail says what fired it.
+    struck: bool,
+    /// What fired it, for the trace.
+    detail: String,
 }
 
 /// Counts of what a run did.
@@ -265,6 +285,14 @@ pub struct World {
     forged: u32,
     /// What the run reached ([`World::coverage`]); an observer, fed by a few hook lines.
     coverage: crate::coverage::Probe,
+    /// The triggered faults, in scenario order (empty when there are none: the hooks then
+    /// cost one comparison).
+    triggers: Vec<Armed>,
+    /// Each server: it sent UPDREQALL and its partner has not sent UPDDONE since.
+    awaiting_upddone: [bool; 2],
+    /// When a triggered fault or its undo last acted (liveness at the end waits the converge
+    /// bound after it).
+    triggered_last_at: Option<Time>,
 }
 
 impl World {
@@ -353,6 +381,9 @@ impl World {
             fault_generation: 0,
             second_looks_pending: 0,
             forged: 0,
+            triggers: Vec::new(),
+            awaiting_upddone: [false; 2],
+            triggered_last_at: None,
         };
         let header = tracing::header(
             &w.scenario,
@@ -390,7 +421,18 @@ impl World {
             }
         }
         for (i, f) in w.scenario.faults.clone().iter().enumerate() {
-            w.schedule(START + f.at.0, Ev::Fault(i));
+            if f.when.is_some() {
+                // Armed from `at`: its event, not the clock, fires it.
+                w.triggers.push(Armed {
+                    fault: i,
+                    seen: 0,
+                    fired: false,
+                    struck: false,
+                    detail: String::new(),
+                });
+            } else {
+                w.schedule(START + f.at.0, Ev::Fault(i));
+            }
         }
         w.schedule_liveness();
         if let Some(f) = w.scenario.clients.flood.clone() {
@@ -636,11 +678,14 @@ impl World {
     /// scenario's converge bound passed since the last fault, the pair must have converged.
     /// When the run cannot be judged at its end, the reason is recorded, never a pass.
     fn final_checks(&mut self) -> Outcome {
+        // A triggered fault counts where it acted, if it did.
         let last_fault = self
             .scenario
             .faults
             .iter()
+            .filter(|f| f.when.is_none())
             .map(|f| f.at.0)
+            .chain(self.triggered_last_at.map(|t| t.saturating_since(START)))
             .max()
             .unwrap_or(Duration::ZERO);
         let bound = self.scenario.checks.converge_within.0;
@@ -685,6 +730,31 @@ impl World {
     /// the run ended.
     fn close_trace(&mut self, outcome: &Outcome) {
         self.trace_violations();
+        // A trigger that never fired is said so, never passed over in silence.
+        for k in 0..self.triggers.len() {
+            if self.triggers[k].struck {
+                continue;
+            }
+            let f = self.scenario.faults[self.triggers[k].fault].clone();
+            let Some(t) = f.when else { continue };
+            let mut e = tracing::fault(&f.verb, &NAMES);
+            e.text = f.to_string();
+            e.window = None;
+            e.detail = Some(format!(
+                "never fired: {} ({} of {} occurrence(s) seen while armed, {}..{}{})",
+                t.describe(),
+                self.triggers[k].seen.min(t.nth),
+                t.nth,
+                fmt_at(START + f.at.0),
+                fmt_at(START + t.disarm_at(self.scenario.duration)),
+                if self.now < self.end {
+                    format!("; the run stopped at {}", fmt_at(self.now))
+                } else {
+                    String::new()
+                }
+            ));
+            self.note(Event::Fault(e));
+        }
         for j in self.judgements() {
             self.note(Event::Property(Property {
                 property: j.property.to_string(),
@@ -840,8 +910,8 @@ impl World {
 
     /// After a fault: count what it gives the checkers to judge, and if the world is now
     /// healthy, judge liveness once the converge bound has passed without another fault.
-    fn after_fault(&mut self, f: &Fault) {
-        if matches!(f.verb, Verb::Crash { .. } | Verb::Partition { .. }) {
+    fn after_fault(&mut self, verb: &Verb) {
+        if matches!(verb, Verb::Crash { .. } | Verb::Partition { .. }) {
             self.checker.failures += 1;
         }
         self.fault_generation += 1;
@@ -988,8 +1058,23 @@ impl World {
             }
             Ev::Fault(i) => {
                 let f = self.scenario.faults[i].clone();
-                self.fault(&f);
-                self.after_fault(&f);
+                self.fault(&f.verb, None);
+                self.after_fault(&f.verb);
+            }
+            Ev::Strike(k) => self.strike(k),
+            Ev::Undo(k) => {
+                let f = self.scenario.faults[self.triggers[k].fault].clone();
+                if let (Some(undo), Some(t)) = (f.undo(), f.when) {
+                    let detail = format!(
+                        "the undo of faults[{}] {}, `for: {}` after it struck",
+                        self.triggers[k].fault,
+                        f,
+                        t.undo_after.map_or(String::new(), |d| d.to_string())
+                    );
+                    self.triggered_last_at = Some(self.now);
+                    self.fault(&undo, Some(detail));
+                    self.after_fault(&undo);
+                }
             }
             Ev::Flood => self.flood(),
             Ev::Liveness {
@@ -1121,16 +1206,84 @@ impl World {
         self.drain_server(n);
     }
 
-    /// Apply one fault. Scheduled faults were checked to take effect
-    /// ([`Scenario::validate`]); the nemesis's may overlap one another, so a crash of a server
-    /// already down, or a restart of one already up, is a harmless no-op here.
-    fn fault(&mut self, f: &Fault) {
+    /// Server `n` reached `event`: count it for every armed trigger that waits for it, and fire
+    /// those whose nth occurrence it is: at once without a delay (between two of the server's
+    /// outputs: before what it sends next), else after the delay ([`Ev::Strike`]). `what` says
+    /// more about the occurrence, for the trace.
+    fn trigger(&mut self, n: usize, event: TriggerEvent, what: &str) {
+        for k in 0..self.triggers.len() {
+            let armed = &self.triggers[k];
+            let f = &self.scenario.faults[armed.fault];
+            let Some(t) = f.when else { continue };
+            if armed.fired || t.server.index() != n || t.event != event {
+                continue;
+            }
+            let disarm = START + t.disarm_at(self.scenario.duration);
+            if self.now < START + f.at.0 || self.now > disarm {
+                continue;
+            }
+            let armed = &mut self.triggers[k];
+            armed.seen += 1;
+            if armed.seen < t.nth {
+                continue;
+            }
+            armed.fired = true;
+            let delayed = if t.delay.0 > Duration::ZERO {
+                format!(", struck {} later", t.delay)
+            } else {
+                String::new()
+            };
+            armed.detail = format!(
+                "triggered: {} at {}{what}{delayed}",
+                t.describe(),
+                fmt_at(self.now)
+            );
+            if t.delay.0 == Duration::ZERO {
+                self.strike(k);
+            } else {
+                let at = self.now + t.delay.0;
+                self.schedule(at, Ev::Strike(k));
+            }
+        }
+    }
+
+    /// Triggered fault `k` strikes now, and its undo is scheduled `for` after. An UPDREQALL
+    /// trigger whose exchange ended during the delay has missed: it waits for the next one.
+    fn strike(&mut self, k: usize) {
+        let f = self.scenario.faults[self.triggers[k].fault].clone();
+        let Some(t) = f.when else { return };
+        if t.event == TriggerEvent::After(Moment::Updreqall)
+            && !self.awaiting_upddone[t.server.index()]
+        {
+            let armed = &mut self.triggers[k];
+            armed.fired = false;
+            armed.seen = t.nth - 1;
+            return;
+        }
+        self.triggers[k].struck = true;
+        self.triggered_last_at = Some(self.now);
+        let detail = self.triggers[k].detail.clone();
+        self.fault(&f.verb, Some(detail));
+        self.after_fault(&f.verb);
+        if f.undo().is_some() {
+            let at = self.now + t.undo();
+            self.schedule(at, Ev::Undo(k));
+        }
+    }
+
+    /// Apply one fault (`detail`: what fired a triggered one, for the trace). Scheduled faults
+    /// were checked to take effect ([`Scenario::validate`]); the nemesis's may overlap one
+    /// another, so a crash of a server already down, or a restart of one already up, is a
+    /// harmless no-op here.
+    fn fault(&mut self, verb: &Verb, detail: Option<String>) {
         self.counts.faults += 1;
         // A forgery is traced with what it did (see `note_forge`).
-        if !matches!(f.verb, Verb::Forge { .. }) {
-            self.note(Event::Fault(tracing::fault(&f.verb, &NAMES)));
+        if !matches!(verb, Verb::Forge { .. }) {
+            let mut e = tracing::fault(verb, &NAMES);
+            e.detail = detail;
+            self.note(Event::Fault(e));
         }
-        match f.verb {
+        match *verb {
             Verb::Crash { node, storage } => self.crash(node.index(), storage),
             Verb::Restart { node } => {
                 let n = node.index();
@@ -1323,6 +1476,7 @@ impl World {
             }
             self.servers[n].disk = disk;
             self.servers[n].state = None;
+            self.awaiting_upddone[n] = false;
             self.coverage.crashed(n, storage == StorageLoss::LoseAll);
             let now = self.now;
             self.checker
@@ -1396,6 +1550,9 @@ impl World {
                     if let Some(r) = reply {
                         self.observe_reply(n, &r);
                     }
+                    let acked = reply
+                        .filter(|r| r.kind == Some(MessageType::Ack))
+                        .map(|r| r.yiaddr);
                     if self.trace.wants_messages() {
                         let to = client.map_or("unknown".into(), |c| format!("client {c}"));
                         let src = SocketAddrV4::new(SERVER_ADDR[n], 67);
@@ -1405,24 +1562,27 @@ impl World {
                             self.note(Event::Dhcp(m));
                         }
                     }
-                    if self.cut_clients[n] {
-                        continue;
+                    if let Some(client) = client.filter(|&c| c < self.clients.len())
+                        && !self.cut_clients[n]
+                    {
+                        for d in self.udp_delays() {
+                            let at = self.now + d;
+                            self.schedule(
+                                at,
+                                Ev::ToClient {
+                                    client,
+                                    bytes: t.bytes.clone(),
+                                },
+                            );
+                        }
                     }
-                    let Some(client) = client else {
-                        continue;
-                    };
-                    if client >= self.clients.len() {
-                        continue;
-                    }
-                    for d in self.udp_delays() {
-                        let at = self.now + d;
-                        self.schedule(
-                            at,
-                            Ev::ToClient {
-                                client,
-                                bytes: t.bytes.clone(),
-                            },
-                        );
+                    // Gone to the client: the moment before the BNDUPD that carries it.
+                    if let Some(address) = acked
+                        && !self.triggers.is_empty()
+                    {
+                        let to = client.map_or(String::new(), |c| format!(" to client {c}"));
+                        let what = format!(" (DHCPACK of {address}{to})");
+                        self.trigger(n, TriggerEvent::After(Moment::Dhcpack), &what);
                     }
                 }
                 Output::PeerConnect { .. } => {
@@ -1474,6 +1634,14 @@ impl World {
                     }
                 }
                 Output::PeerSend { conn, bytes } => {
+                    let kind = Message::peek_type(&bytes);
+                    if !self.triggers.is_empty() {
+                        self.peer_send_triggers(n, kind, &bytes);
+                        if self.servers[n].server.is_none() {
+                            // A triggered crash took the sender down before this left it.
+                            continue;
+                        }
+                    }
                     self.counts.failover_messages += 1;
                     self.period.failover_messages += 1;
                     self.coverage.message(n, conn, &bytes);
@@ -1541,6 +1709,10 @@ impl World {
                             },
                         );
                     }
+                    // Sent: the exchange it opens is under way.
+                    if kind == Some(FoMessageType::UpdReqAll) && !self.triggers.is_empty() {
+                        self.trigger(n, TriggerEvent::After(Moment::Updreqall), "");
+                    }
                 }
                 Output::PeerClose { conn } => {
                     if self.conns.contains_key(&conn) {
@@ -1583,6 +1755,10 @@ impl World {
                         from: from.name().into(),
                         to: to.name().into(),
                     });
+                    if !self.triggers.is_empty() {
+                        let what = format!(" (from {})", from.name());
+                        self.trigger(n, TriggerEvent::Enters(to), &what);
+                    }
                 }
             }
         }
@@ -1601,6 +1777,25 @@ impl World {
                 self.servers[n].armed = Some(net_t);
                 self.schedule(net_t, Ev::ServerTimer(n));
             }
+        }
+    }
+
+    /// The triggers of a failover message server `n` is about to send: a BNDACK is the moment
+    /// between its partner's BNDUPD and the acknowledgement (a forged update's is not: no
+    /// partner sent it); UPDREQALL opens the exchange its partner's UPDDONE closes.
+    fn peer_send_triggers(&mut self, n: usize, kind: Option<FoMessageType>, bytes: &[u8]) {
+        match kind {
+            Some(FoMessageType::BndAck) => {
+                let dialect = self.scenario.servers.dialect.dialect();
+                let forged = Message::parse(bytes, dialect).is_ok_and(|m| m.xid >= FORGED_XID_BASE);
+                if !forged {
+                    let what = format!(" (the {}'s BNDACK not yet sent)", NAMES[n]);
+                    self.trigger(1 - n, TriggerEvent::After(Moment::Bndupd), &what);
+                }
+            }
+            Some(FoMessageType::UpdReqAll) => self.awaiting_upddone[n] = true,
+            Some(FoMessageType::UpdDone) => self.awaiting_upddone[1 - n] = false,
+            _ => {}
         }
     }
 
@@ -1892,11 +2087,8 @@ pub fn nemesis_faults(n: &crate::scenario::Nemesis, seed: u64) -> Vec<Fault> {
                 Verb::ClockOffset { node, offset_s: 0 },
             ),
         };
-        out.push(Fault { at, verb });
-        out.push(Fault {
-            at: until,
-            verb: undo,
-        });
+        out.push(Fault::at(at, verb));
+        out.push(Fault::at(until, undo));
     }
     out
 }

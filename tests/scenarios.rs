@@ -109,13 +109,13 @@ fn a_forgery_without_a_connection_is_traced_and_an_unsigned_link_believes_one() 
     let first = s.faults[0].at.0;
     s.faults.insert(
         1,
-        Fault {
-            at: Span(first + dhcpfo_engine::time::Duration::from_secs(10)),
-            verb: Verb::Forge {
+        Fault::at(
+            Span(first + dhcpfo_engine::time::Duration::from_secs(10)),
+            Verb::Forge {
                 to: Node::Primary,
                 release: Victim::Leased,
             },
-        },
+        ),
     );
     s.validate().unwrap();
     let file = temp_dir("forge-trace");
@@ -702,4 +702,91 @@ fn a_partitioned_runs_capture_shows_client_macs_real_acks_and_retransmissions() 
     );
     assert!(stderr.contains(", 0 differ"), "{stderr}");
     let _ = std::fs::remove_dir_all(d);
+}
+
+/// Faults triggered by events (issue 15): a crash on entering RECOVER-WAIT strikes in
+/// RECOVER-WAIT, at the instant the state is entered, and its `for` restarts the server; a cut
+/// right after a DHCPACK strikes before the BNDUPD carrying it leaves (the update is
+/// blackholed); a trigger that never fires is said so at the end of the trace.
+#[test]
+fn a_triggered_fault_strikes_at_its_event_and_one_that_never_fires_is_said_so() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/restart-with-lost-database.yaml");
+    let mut s = Scenario::load(&path).unwrap();
+    let text = "\
+- { when: { server: secondary, enters: recover-wait, from: 1h10m }, crash: secondary, for: 30s }
+- { when: { server: primary, after: dhcpack, from: 2h }, partition: servers, for: 1m }
+- { when: { server: primary, enters: conflict-done, until: 2h }, crash: primary, for: 1m }
+";
+    let extra: Vec<dhcpfo::scenario::Fault> = serde_yaml::from_str(text).unwrap();
+    s.faults.extend(extra);
+    s.validate().unwrap();
+    let file = temp_dir("triggered-trace");
+    let sink = std::fs::File::create(&file).unwrap();
+    let trace = dhcpfo_reports::TraceWriter::new(Box::new(sink), dhcpfo_reports::Level::Full);
+    let mut w = World::with_trace(s, 1, trace);
+    assert_eq!(w.run(), Outcome::Pass);
+    w.trace.finish().unwrap();
+    let text = std::fs::read_to_string(&file).unwrap();
+    let _ = std::fs::remove_file(&file);
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let field = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap_or_default().to_string();
+    // The secondary's state when the triggered crash strikes: the last it entered.
+    let crash = lines
+        .iter()
+        .position(|v| {
+            field(v, "kind") == "fault"
+                && field(v, "verb") == "crash"
+                && field(v, "detail").starts_with("triggered: the secondary entered recover-wait")
+        })
+        .expect("the triggered crash struck");
+    let state_then = lines[..crash]
+        .iter()
+        .rev()
+        .find(|v| field(v, "kind") == "state" && field(v, "server") == "secondary")
+        .unwrap();
+    assert_eq!(field(state_then, "to"), "recover-wait");
+    assert_eq!(state_then["t_ms"], lines[crash]["t_ms"]);
+    let restart = lines[crash..]
+        .iter()
+        .find(|v| field(v, "kind") == "fault" && field(v, "verb") == "restart")
+        .unwrap();
+    assert_eq!(
+        restart["t_ms"].as_u64().unwrap(),
+        lines[crash]["t_ms"].as_u64().unwrap() + 30_000
+    );
+    // The cut strikes right after the DHCPACK (the event before it, at the same instant), so
+    // nothing the primary sends after it, its BNDUPD included, crosses until the heal.
+    let cut = lines
+        .iter()
+        .position(|v| field(v, "kind") == "fault" && field(v, "verb") == "partition")
+        .expect("the triggered cut struck");
+    assert!(field(&lines[cut], "detail").contains("DHCPACK of"));
+    let ack = &lines[cut - 1];
+    assert_eq!(
+        (field(ack, "kind"), field(ack, "from"), field(ack, "msg")),
+        ("dhcp".into(), "primary".into(), "ACK".into())
+    );
+    assert_eq!(ack["t_ms"], lines[cut]["t_ms"]);
+    let heal = cut
+        + lines[cut..]
+            .iter()
+            .position(|v| field(v, "kind") == "fault" && field(v, "verb") == "heal")
+            .unwrap();
+    assert!(
+        lines[cut..heal]
+            .iter()
+            .filter(|v| field(v, "kind") == "failover" && field(v, "from") == "primary")
+            .all(|v| v["blackholed"] == true)
+    );
+    // Never fired: said at the end, with no window opened.
+    let never = lines
+        .iter()
+        .find(|v| field(v, "kind") == "fault" && field(v, "detail").starts_with("never fired"))
+        .unwrap();
+    assert!(field(never, "text").contains("enters: conflict-done"));
+    assert!(never.get("window").is_none());
 }

@@ -6,10 +6,16 @@
 //! [`check_schedule`] then replays the schedule in the world's order and rejects a fault that
 //! would do nothing where it stands (a restart of a server that is up, a heal of a cut never
 //! made), or that would race the nemesis.
+//!
+//! A fault may wait for an event instead of a time ([`Trigger`], `when:` in place of `at:`): a
+//! server entering a failover state, or a moment of its failover traffic (right after a
+//! DHCPACK, between a BNDUPD and its BNDACK, during UPDREQALL). A triggered crash or cut carries
+//! its own undo (`for:`), and owns its server or links for the whole window it may strike in.
 
 use std::fmt;
 use std::net::Ipv4Addr;
 
+use dhcpfo_engine::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::{Invalid, Nemesis, Span};
@@ -175,6 +181,266 @@ impl<'de> Deserialize<'de> for Victim {
     }
 }
 
+/// A failover state a trigger waits for a server to enter (`enters:`), as the trace names it
+/// (`communications-interrupted` may also be written as the trace's `comm-interrupted`).
+pub type State = dhcpfo_engine::failover::state::FoState;
+
+/// Every failover state, in the order errors list them.
+const STATES: [State; 12] = [
+    State::Startup,
+    State::Normal,
+    State::CommunicationsInterrupted,
+    State::PartnerDown,
+    State::PotentialConflict,
+    State::ResolutionInterrupted,
+    State::ConflictDone,
+    State::Recover,
+    State::RecoverWait,
+    State::RecoverDone,
+    State::Paused,
+    State::Shutdown,
+];
+
+/// A state's name in a scenario file.
+pub fn state_name(s: State) -> &'static str {
+    match s {
+        State::CommunicationsInterrupted => "communications-interrupted",
+        other => other.name(),
+    }
+}
+
+fn parse_state(text: &str) -> Result<State, String> {
+    STATES
+        .into_iter()
+        .find(|s| state_name(*s) == text || s.name() == text)
+        .ok_or_else(|| {
+            let names: Vec<&str> = STATES.iter().map(|s| state_name(*s)).collect();
+            format!(
+                "`{text}` is not a failover state: give one of {}",
+                names.join(", ")
+            )
+        })
+}
+
+/// A moment in a server's failover traffic that a trigger waits for (`after:`): where the
+/// protocol's own bookkeeping is in flight, which a fault at a random time almost never hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Moment {
+    /// Right after the server sends a DHCPACK, before anything else it sends: before the
+    /// BNDUPD that carries the binding to its partner leaves it.
+    Dhcpack,
+    /// A BNDUPD of the server's has crossed the wire and been taken in by its partner, whose
+    /// BNDACK has not left yet: between the update and its acknowledgement.
+    Bndupd,
+    /// Right after the server sends UPDREQALL, while its UPDDONE has not come back (with a
+    /// `delay`, only if the partner has not sent UPDDONE by then; otherwise the trigger waits
+    /// for the next UPDREQALL).
+    Updreqall,
+}
+
+impl Moment {
+    /// Its name in a scenario file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Moment::Dhcpack => "dhcpack",
+            Moment::Bndupd => "bndupd",
+            Moment::Updreqall => "updreqall",
+        }
+    }
+}
+
+/// What a trigger waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TriggerEvent {
+    /// The server enters this failover state (`enters: recover-wait`).
+    Enters(State),
+    /// The server reaches this moment of its failover traffic (`after: dhcpack`).
+    After(Moment),
+}
+
+/// The event that fires a triggered fault, instead of a time (`when:`), and how long the
+/// fault lasts (`for:`).
+///
+/// In YAML: `when: { server: secondary, enters: recover-wait, nth: 2, delay: 5s, from: 1h,
+/// until: 3h }` (one of `enters` and `after`; the rest optional), beside the verb and `for`. The
+/// trigger is armed from `from` (the fault's [`Fault::at`]; the run's start by default) until
+/// `until` (the run's end by default) and fires on the `nth` occurrence of its event while
+/// armed (the first by default), `delay` after it (none by default: with no delay the fault
+/// strikes at that very instant, between two of the server's outputs).
+///
+/// A triggered crash or cut carries its own undo, `for: SPAN`: the restart or heal that long
+/// after it struck. A scheduled restart could not know whether the crash happened, so a
+/// triggered crash or cut owns its server or its links from `from` until `until + delay + for`,
+/// and no other fault may touch them in that window ([`check_schedule`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Trigger {
+    /// The server whose event it waits for.
+    pub server: Node,
+    /// The event.
+    pub event: TriggerEvent,
+    /// Which occurrence fires it, counting from 1 while armed.
+    pub nth: u32,
+    /// How long after the event the fault strikes.
+    pub delay: Span,
+    /// When it is disarmed (none: at the end of the run).
+    pub until: Option<Span>,
+    /// How long a crash or cut lasts before its restart or heal (`for`).
+    pub undo_after: Option<Span>,
+}
+
+impl fmt::Display for Trigger {
+    /// As a scenario writes it, without `from` (the fault's `at`) and `for`: `{ server:
+    /// primary, after: dhcpack, nth: 2 }`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{{ server: {}, ", self.server.as_str())?;
+        match self.event {
+            TriggerEvent::Enters(s) => write!(f, "enters: {}", state_name(s))?,
+            TriggerEvent::After(m) => write!(f, "after: {}", m.as_str())?,
+        }
+        if self.nth != 1 {
+            write!(f, ", nth: {}", self.nth)?;
+        }
+        if self.delay.0 > Duration::ZERO {
+            write!(f, ", delay: {}", self.delay)?;
+        }
+        Ok(())
+    }
+}
+
+impl Trigger {
+    /// When it is disarmed: `until`, or by default the last instant from which its delay and
+    /// its `for` still end within a run of `duration`.
+    pub fn disarm_at(&self, duration: Span) -> Duration {
+        match self.until {
+            Some(u) => u.0,
+            None => Duration::from_millis(
+                duration
+                    .0
+                    .as_millis()
+                    .saturating_sub(self.delay.0.as_millis() + self.undo().as_millis()),
+            ),
+        }
+    }
+
+    /// How long its crash or cut lasts (zero for an operator command).
+    pub fn undo(&self) -> Duration {
+        self.undo_after.map_or(Duration::ZERO, |f| f.0)
+    }
+
+    /// What it waits for, in words for the trace: `the secondary entered recover-wait,
+    /// occurrence 2`.
+    pub fn describe(&self) -> String {
+        let what = match self.event {
+            TriggerEvent::Enters(s) => {
+                format!("the {} entered {}", self.server.as_str(), state_name(s))
+            }
+            TriggerEvent::After(Moment::Dhcpack) => format!(
+                "the {} sent a DHCPACK (before the BNDUPD carrying it left)",
+                self.server.as_str()
+            ),
+            TriggerEvent::After(Moment::Bndupd) => format!(
+                "a BNDUPD of the {}'s reached its partner (before the BNDACK left)",
+                self.server.as_str()
+            ),
+            TriggerEvent::After(Moment::Updreqall) => format!(
+                "the {} sent UPDREQALL (before its UPDDONE)",
+                self.server.as_str()
+            ),
+        };
+        let nth = match self.nth {
+            1 => String::new(),
+            n => format!(", occurrence {n}"),
+        };
+        format!("{what}{nth}")
+    }
+}
+
+/// A trigger as written inside `when:`.
+#[derive(Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TriggerKeys {
+    server: Option<Node>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    enters: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    after: Option<Moment>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    nth: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    delay: Option<Span>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    from: Option<Span>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    until: Option<Span>,
+}
+
+impl TriggerKeys {
+    /// The trigger these keys describe for `verb`, with its `for`, or what is wrong.
+    fn into_trigger(self, verb: &Verb, undo_after: Option<Span>) -> Result<Trigger, String> {
+        let server = self
+            .server
+            .ok_or("`when` needs a `server` (primary or secondary): whose event fires the fault")?;
+        let event = match (self.enters, self.after) {
+            (Some(s), None) => TriggerEvent::Enters(parse_state(&s)?),
+            (None, Some(m)) => TriggerEvent::After(m),
+            (Some(_), Some(_)) => {
+                return Err("`when` waits for one event: `enters` or `after`, not both \
+                            (write one fault for each)"
+                    .to_string());
+            }
+            (None, None) => {
+                return Err(
+                    "`when` needs an event: `enters: STATE` (a failover state) or \
+                            `after: dhcpack`, `after: bndupd` or `after: updreqall`"
+                        .to_string(),
+                );
+            }
+        };
+        if self.nth == Some(0) {
+            return Err("`nth: 0` never fires: occurrences count from 1".to_string());
+        }
+        let kind = match verb {
+            Verb::Crash { .. } => "crash",
+            Verb::Partition { .. } => "partition",
+            Verb::Admin { .. } => "admin",
+            other => {
+                let text = other.to_string();
+                let name = text.split(':').next().unwrap_or_default().to_string();
+                return Err(format!(
+                    "`{name}` cannot be triggered: `when` fires only `crash`, `partition` and \
+                     `admin` (give `{name}` an `at`)"
+                ));
+            }
+        };
+        match (kind, undo_after) {
+            ("admin", Some(_)) => {
+                return Err(
+                    "`for` does nothing on `admin`: only a triggered `crash` (its \
+                            restart) and `partition` (its heal) take it"
+                        .to_string(),
+                );
+            }
+            ("crash" | "partition", None) => {
+                return Err(format!(
+                    "a triggered `{kind}` needs `for`, how long until its {} (a restart or \
+                     heal at a time cannot know whether the trigger fired)",
+                    if kind == "crash" { "restart" } else { "heal" }
+                ));
+            }
+            _ => {}
+        }
+        Ok(Trigger {
+            server,
+            event,
+            nth: self.nth.unwrap_or(1),
+            delay: self.delay.unwrap_or(Span(Duration::ZERO)),
+            until: self.until,
+            undo_after,
+        })
+    }
+}
+
 /// One scheduled fault: when, and the one thing it does.
 ///
 /// In YAML a fault is one flat mapping, `at` and the verb's own keys:
@@ -183,10 +449,42 @@ impl<'de> Deserialize<'de> for Victim {
 /// an error naming the key, the verb and the line.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fault {
-    /// When, from the start of the run.
+    /// When, from the start of the run; for a triggered fault, when its trigger is armed
+    /// (`when: { from: … }`).
     pub at: Span,
     /// What it does.
     pub verb: Verb,
+    /// The event that fires it, if an event does and not the time (see [`Trigger`]).
+    pub when: Option<Trigger>,
+}
+
+impl Fault {
+    /// A fault at a time.
+    pub fn at(at: Span, verb: Verb) -> Fault {
+        Fault {
+            at,
+            verb,
+            when: None,
+        }
+    }
+
+    /// The last instant it may act, from the start of the run: its time, or for a triggered
+    /// fault the end of its window (disarmed, delayed, then undone).
+    pub fn last_effect(&self, duration: Span) -> Duration {
+        match &self.when {
+            None => self.at.0,
+            Some(t) => t.disarm_at(duration) + t.delay.0 + t.undo(),
+        }
+    }
+
+    /// The verb that undoes a triggered crash or cut (its restart or heal).
+    pub fn undo(&self) -> Option<Verb> {
+        match self.verb {
+            Verb::Crash { node, .. } => Some(Verb::Restart { node }),
+            Verb::Partition { cut } => Some(Verb::Heal { cut }),
+            _ => None,
+        }
+    }
 }
 
 /// What a fault does: one verb with exactly its arguments (STYLE.md 16), so that a fault with
@@ -311,9 +609,25 @@ impl fmt::Display for Verb {
 
 impl fmt::Display for Fault {
     /// The fault as it is written in a scenario: `{ at: 30m, crash: primary, storage:
-    /// keep_synced }`.
+    /// keep_synced }`, `{ when: { server: primary, after: dhcpack, from: 1h }, crash: primary,
+    /// storage: keep_synced, for: 30s }`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{{ at: {}, {} }}", self.at, self.verb)
+        let Some(t) = &self.when else {
+            return write!(f, "{{ at: {}, {} }}", self.at, self.verb);
+        };
+        let shown = t.to_string();
+        let mut when = shown.trim_end_matches(" }").to_string();
+        if self.at.0 > Duration::ZERO {
+            when.push_str(&format!(", from: {}", self.at));
+        }
+        if let Some(u) = t.until {
+            when.push_str(&format!(", until: {u}"));
+        }
+        write!(f, "{{ when: {when} }}, {}", self.verb)?;
+        if let Some(d) = t.undo_after {
+            write!(f, ", for: {d}")?;
+        }
+        f.write_str(" }")
     }
 }
 
@@ -323,7 +637,12 @@ impl fmt::Display for Fault {
 #[derive(Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FaultKeys {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     at: Option<Span>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    when: Option<TriggerKeys>,
+    #[serde(default, rename = "for", skip_serializing_if = "Option::is_none")]
+    undo_after: Option<Span>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     crash: Option<Node>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -356,8 +675,26 @@ struct FaultKeys {
 
 impl FaultKeys {
     /// The fault these keys describe, or what is wrong with them.
-    fn into_fault(self) -> Result<Fault, String> {
-        let at = self.at.ok_or("a fault needs `at`, when it happens")?;
+    fn into_fault(mut self) -> Result<Fault, String> {
+        let when = self.when.take();
+        let at = match (&when, self.at) {
+            (Some(_), Some(_)) => {
+                return Err(
+                    "a fault has `at` (a time) or `when` (an event), not both: to arm a \
+                            trigger only from a time, write `when: { from: … }`"
+                        .to_string(),
+                );
+            }
+            (Some(w), None) => w.from.unwrap_or(Span(Duration::ZERO)),
+            (None, Some(at)) => at,
+            (None, None) => {
+                return Err(
+                    "a fault needs `at`, when it happens, or `when`, the event that \
+                            fires it"
+                        .to_string(),
+                );
+            }
+        };
         let verbs: Vec<&str> = [
             ("crash", self.crash.is_some()),
             ("restart", self.restart.is_some()),
@@ -453,7 +790,18 @@ impl FaultKeys {
         } else {
             return Err("`reboot_clients: false` does nothing: leave the fault out".to_string());
         };
-        Ok(Fault { at, verb })
+        let when = match when {
+            Some(w) => Some(w.into_trigger(&verb, self.undo_after)?),
+            None if self.undo_after.is_some() => {
+                return Err(
+                    "`for` needs `when`: a fault at a time is undone by a restart or \
+                            heal of its own"
+                        .to_string(),
+                );
+            }
+            None => None,
+        };
+        Ok(Fault { at, verb, when })
     }
 
     /// The keys that write `fault`.
@@ -462,6 +810,25 @@ impl FaultKeys {
             at: Some(fault.at),
             ..FaultKeys::default()
         };
+        if let Some(t) = &fault.when {
+            k.at = None;
+            k.undo_after = t.undo_after;
+            k.when = Some(TriggerKeys {
+                server: Some(t.server),
+                enters: match t.event {
+                    TriggerEvent::Enters(s) => Some(state_name(s).to_string()),
+                    TriggerEvent::After(_) => None,
+                },
+                after: match t.event {
+                    TriggerEvent::After(m) => Some(m),
+                    TriggerEvent::Enters(_) => None,
+                },
+                nth: (t.nth != 1).then_some(t.nth),
+                delay: (t.delay.0 > Duration::ZERO).then_some(t.delay),
+                from: (fault.at.0 > Duration::ZERO).then_some(fault.at),
+                until: t.until,
+            });
+        }
         match fault.verb {
             Verb::Crash { node, storage } => {
                 k.crash = Some(node);
@@ -539,6 +906,31 @@ pub(super) fn check_schedule(
         if f.at > duration {
             return bad(&format!("it is after the end of the run ({duration})"));
         }
+        if let Some(t) = &f.when {
+            let disarm = Span(t.disarm_at(duration));
+            if disarm < f.at {
+                return bad(&match t.until {
+                    Some(u) => format!("`until` {u} is before `from` {}", f.at),
+                    None => format!(
+                        "from {} its delay and `for` run past the end of the run ({duration})",
+                        f.at
+                    ),
+                });
+            }
+            if f.last_effect(duration) > duration.0 {
+                return bad(&format!(
+                    "disarmed at {disarm}, then delayed and undone, it may act until {}, after \
+                     the end of the run ({duration}): end `until` earlier",
+                    Span(f.last_effect(duration))
+                ));
+            }
+            if t.event == TriggerEvent::Enters(State::ConflictDone) && t.server == Node::Secondary {
+                return bad(
+                    "the secondary never enters conflict-done: only the primary does (draft-12 \
+                     §9.11)",
+                );
+            }
+        }
         match f.verb {
             Verb::ClockDrift { ppm, .. } if ppm.unsigned_abs() > 100_000 => {
                 return bad("clock_drift_ppm is beyond ±100000");
@@ -571,6 +963,10 @@ pub(super) fn check_schedule(
     let mut nemesis_checked = false;
     for &i in &order {
         let f = &faults[i];
+        if f.when.is_some() {
+            // Judged below, against the window it may strike in.
+            continue;
+        }
         if let Some(n) = nemesis {
             if !nemesis_checked && f.at >= n.start {
                 world.clear_at(n, faults)?;
@@ -597,6 +993,178 @@ pub(super) fn check_schedule(
         && !nemesis_checked
     {
         world.clear_at(n, faults)?;
+    }
+    check_triggered(faults, &order, duration, delay_ms_mean, nemesis)
+}
+
+/// What a fault acts on: the servers' processes (one bit each) and the one-way links
+/// ([`Cut::links`]).
+#[derive(Clone, Copy, Default)]
+struct Touches {
+    servers: [bool; 2],
+    links: u8,
+}
+
+impl Touches {
+    fn of(verb: &Verb) -> Touches {
+        let mut t = Touches::default();
+        match *verb {
+            Verb::Crash { node, .. } | Verb::Restart { node } | Verb::Admin { node, .. } => {
+                t.servers[node.index()] = true;
+            }
+            Verb::Forge { .. } => t.servers = [true, true],
+            Verb::Partition { cut } | Verb::Heal { cut } => t.links = cut.links(),
+            _ => {}
+        }
+        t
+    }
+
+    /// What a triggered fault holds for its whole window: the server it crashes or the links
+    /// it cuts (an operator command holds nothing, but needs its server up).
+    fn owned_by(verb: &Verb) -> Touches {
+        match verb {
+            Verb::Admin { .. } => Touches::default(),
+            v => Touches::of(v),
+        }
+    }
+
+    fn meets(self, other: Touches) -> bool {
+        (self.servers[0] && other.servers[0])
+            || (self.servers[1] && other.servers[1])
+            || self.links & other.links != 0
+    }
+}
+
+/// Triggered faults ([`Trigger`]): each may strike anywhere in its window, from `from` until
+/// it is disarmed, delayed and undone. So at `from` what it acts on must be as it needs (its
+/// server up, its links whole, by the scheduled faults before); in its window no other fault
+/// may touch what it crashes or cuts, nor crash the server an operator command needs; and the
+/// window stays out of the nemesis's.
+fn check_triggered(
+    faults: &[Fault],
+    order: &[usize],
+    duration: Span,
+    delay_ms_mean: u32,
+    nemesis: Option<&Nemesis>,
+) -> Result<(), Invalid> {
+    let window = |f: &Fault| (f.at.0, f.last_effect(duration));
+    for (i, f) in faults.iter().enumerate() {
+        if f.when.is_none() {
+            continue;
+        }
+        let (from, last) = window(f);
+        let shown = |d: Duration| Span(d).to_string();
+        if let Some(n) = nemesis
+            && from <= n.heal_by.0
+            && n.start.0 <= last
+        {
+            return Err(Invalid::fault(
+                i,
+                f,
+                &format!(
+                    "it may strike from {} until {} (armed, delayed, undone), across the \
+                     nemesis's window {}..{}: arm it after {} or end it before {}",
+                    shown(from),
+                    shown(last),
+                    n.start,
+                    n.heal_by,
+                    n.heal_by,
+                    n.start
+                ),
+            ));
+        }
+        // The world as the scheduled faults up to `from` leave it (those at `from` come first:
+        // a trigger armed at a restart's time waits for the restarted server).
+        let mut world = Replay::new(delay_ms_mean);
+        for &j in order {
+            let g = &faults[j];
+            if g.when.is_none() && g.at.0 <= from {
+                // Already judged: only its effect matters here.
+                let _ = world.apply(j, g, faults);
+            }
+        }
+        let by = |j: usize| format!("faults[{j}] {}", faults[j]);
+        match f.verb {
+            Verb::Crash { node, .. } | Verb::Admin { node, .. } => {
+                if let Some(j) = world.down[node.index()] {
+                    return Err(Invalid::fault(
+                        i,
+                        f,
+                        &format!(
+                            "the {} is down when it is armed at {} ({} crashed it)",
+                            node.as_str(),
+                            shown(from),
+                            by(j)
+                        ),
+                    ));
+                }
+            }
+            Verb::Partition { cut } => {
+                if let Some(&(c, j)) = world
+                    .cuts
+                    .iter()
+                    .find(|(c, _)| c.links() & cut.links() != 0)
+                {
+                    return Err(Invalid::fault(
+                        i,
+                        f,
+                        &format!(
+                            "{} is cut when it is armed at {} ({} cut it): its links must be \
+                             whole",
+                            c.as_str(),
+                            shown(from),
+                            by(j)
+                        ),
+                    ));
+                }
+            }
+            _ => {}
+        }
+        let owned = Touches::owned_by(&f.verb);
+        let needs = Touches::of(&f.verb);
+        for (j, g) in faults.iter().enumerate() {
+            if j == i {
+                continue;
+            }
+            let apart = match g.when {
+                None => g.at.0 <= from || last < g.at.0,
+                Some(_) => {
+                    let (g_from, g_last) = window(g);
+                    g_last < from || last < g_from
+                }
+            };
+            if apart {
+                continue;
+            }
+            let (g_owned, g_needs) = match g.when {
+                None => (Touches::of(&g.verb), Touches::of(&g.verb)),
+                Some(_) => (Touches::owned_by(&g.verb), Touches::of(&g.verb)),
+            };
+            // A pair of triggered faults is reported once, at the later one.
+            if g.when.is_some() && j > i {
+                continue;
+            }
+            if owned.meets(g_needs) || g_owned.meets(needs) {
+                return Err(Invalid::fault(
+                    i,
+                    f,
+                    &format!(
+                        "it may strike from {} until {} (armed, delayed, undone), and {} acts \
+                         on what it {} in that window: a triggered fault's restart or heal \
+                         comes with it (`for`), so nothing else may touch its server or links \
+                         meanwhile",
+                        shown(from),
+                        shown(last),
+                        by(j),
+                        match f.verb {
+                            Verb::Admin { .. } => "needs up",
+                            Verb::Crash { .. } => "crashes",
+                            _ => "cuts",
+                        }
+                    ),
+                ));
+            }
+        }
     }
     Ok(())
 }
@@ -1418,6 +1986,237 @@ mod tests {
                 node: Node::Primary,
                 storage: StorageLoss::KeepSynced
             }
+        );
+    }
+
+    #[test]
+    fn a_triggered_fault_reads_and_writes_back_as_written() {
+        let written = [
+            "{ when: { server: secondary, enters: recover-wait }, crash: secondary, storage: \
+             lose_all, for: 30s }",
+            "{ when: { server: primary, after: dhcpack, nth: 3, delay: 2s, from: 1h, until: 2h \
+             }, partition: servers, for: 1m }",
+            "{ when: { server: primary, after: bndupd }, admin: primary, command: partner_down \
+             }",
+            "{ when: { server: secondary, after: updreqall, until: 3h }, partition: \
+             primary_clients, for: 2m }",
+        ];
+        let s = with_faults(&written, "").unwrap();
+        let t = s.faults[1].when.unwrap();
+        assert_eq!(s.faults[1].at, Span(Duration::from_mins(60)));
+        assert_eq!(
+            (t.server, t.event, t.nth, t.delay),
+            (
+                Node::Primary,
+                TriggerEvent::After(Moment::Dhcpack),
+                3,
+                Span(Duration::from_secs(2))
+            )
+        );
+        assert_eq!(
+            s.faults[0].when.unwrap().event,
+            TriggerEvent::Enters(State::RecoverWait)
+        );
+        let shown: Vec<String> = s.faults.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, written);
+        let yaml = serde_yaml::to_string(&s).unwrap();
+        assert!(!yaml.contains("at:"), "{yaml}");
+        assert_eq!(Scenario::parse(&yaml), Ok(s));
+        // The trace's short name of COMMUNICATIONS-INTERRUPTED reads too.
+        let s = with_faults(
+            &["{ when: { server: primary, enters: comm-interrupted }, crash: primary, for: 1m }"],
+            "",
+        )
+        .unwrap();
+        assert_eq!(
+            s.faults[0].when.unwrap().event,
+            TriggerEvent::Enters(State::CommunicationsInterrupted)
+        );
+    }
+
+    #[test]
+    fn a_bad_trigger_is_an_error_with_its_line() {
+        let crash = "crash: primary, for: 1m";
+        for (fault, words) in [
+            (
+                format!("{{ at: 1h, when: {{ server: primary, enters: normal }}, {crash} }}"),
+                &["`at` (a time) or `when` (an event), not both"][..],
+            ),
+            (
+                format!("{{ when: {{ enters: normal }}, {crash} }}"),
+                &["`when` needs a `server`"],
+            ),
+            (
+                format!("{{ when: {{ server: primary }}, {crash} }}"),
+                &["`when` needs an event", "`after: dhcpack`"],
+            ),
+            (
+                format!(
+                    "{{ when: {{ server: primary, enters: normal, after: dhcpack }}, {crash} }}"
+                ),
+                &["`enters` or `after`, not both"],
+            ),
+            (
+                format!("{{ when: {{ server: primary, enters: nirvana }}, {crash} }}"),
+                &["`nirvana` is not a failover state", "recover-wait"],
+            ),
+            (
+                format!("{{ when: {{ server: primary, enters: normal, nth: 0 }}, {crash} }}"),
+                &["`nth: 0` never fires"],
+            ),
+            (
+                "{ when: { server: primary, enters: normal }, crash: primary }".to_string(),
+                &["a triggered `crash` needs `for`", "restart"],
+            ),
+            (
+                "{ when: { server: primary, enters: normal }, partition: servers }".to_string(),
+                &["a triggered `partition` needs `for`", "heal"],
+            ),
+            (
+                "{ when: { server: primary, enters: normal }, admin: primary, command: pause, \
+                 for: 1m }"
+                    .to_string(),
+                &["`for` does nothing on `admin`"],
+            ),
+            (
+                "{ when: { server: primary, enters: normal }, delay_ms: 30 }".to_string(),
+                &[
+                    "`delay_ms` cannot be triggered",
+                    "only `crash`, `partition` and `admin`",
+                ],
+            ),
+            (
+                "{ at: 1h, crash: primary, for: 1m }".to_string(),
+                &["`for` needs `when`"],
+            ),
+        ] {
+            rejected(&[&fault], "", 7, words);
+        }
+        let e = with_faults(
+            &["{ when: { server: primary, after: offer }, crash: primary, for: 1m }"],
+            "",
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with("line 7,") && e.contains("unknown variant `offer`"),
+            "{e}"
+        );
+        let e = with_faults(
+            &["{ when: { server: primary, enters: normal, bogus: 1 }, crash: primary, for: 1m }"],
+            "",
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with("line 7,") && e.contains("unknown field `bogus`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_triggered_fault_owns_its_window() {
+        // The run is 4h long.
+        rejected(
+            &[
+                "{ when: { server: primary, enters: normal, until: 3h59m }, crash: primary, for: \
+               5m }",
+            ],
+            "",
+            7,
+            &["it may act until 4h4m, after the end of the run (4h)"],
+        );
+        rejected(
+            &[
+                "{ when: { server: primary, enters: normal, from: 2h, until: 1h }, crash: \
+               primary, for: 5m }",
+            ],
+            "",
+            7,
+            &["`until` 1h is before `from` 2h"],
+        );
+        rejected(
+            &["{ when: { server: secondary, enters: conflict-done }, crash: primary, for: 1m }"],
+            "",
+            7,
+            &["the secondary never enters conflict-done"],
+        );
+        // A timed fault on the same server, or the same links, inside the window.
+        rejected(
+            &[
+                "{ when: { server: secondary, enters: recover-wait, until: 2h }, crash: \
+                 secondary, for: 30s }",
+                "{ at: 1h, crash: secondary }",
+                "{ at: 3h, restart: secondary }",
+            ],
+            "",
+            7,
+            &[
+                "faults[0]",
+                "from 0s until 2h30s",
+                "faults[1] { at: 1h, crash: secondary, storage: keep_synced } acts on what it \
+                 crashes",
+            ],
+        );
+        rejected(
+            &[
+                "{ at: 1h, partition: primary_to_secondary }",
+                "{ at: 2h, heal: primary_to_secondary }",
+                "{ when: { server: primary, after: dhcpack, from: 30m, until: 3h }, partition: \
+                 servers, for: 1m }",
+            ],
+            "",
+            9,
+            &[
+                "faults[2]",
+                "faults[0] { at: 1h, partition: primary_to_secondary }",
+            ],
+        );
+        rejected(
+            &[
+                "{ when: { server: primary, after: dhcpack, until: 2h }, crash: primary, for: \
+                 1m }",
+                "{ when: { server: secondary, after: bndupd, until: 1h }, admin: primary, \
+                 command: partner_down }",
+            ],
+            "",
+            8,
+            &["faults[1]", "faults[0]", "needs up"],
+        );
+        // Armed where the server is down, or the links are cut.
+        rejected(
+            &[
+                "{ at: 1h, crash: secondary }",
+                "{ when: { server: primary, enters: normal, from: 1h30m }, crash: secondary, \
+                 for: 1m }",
+            ],
+            "",
+            8,
+            &["the secondary is down when it is armed at 1h30m"],
+        );
+        // Different servers and links may go together, and a trigger armed at a restart's
+        // time waits for the restarted server.
+        let ok = with_faults(
+            &[
+                "{ at: 1h, crash: secondary, storage: lose_all }",
+                "{ at: 1h10m, restart: secondary }",
+                "{ when: { server: secondary, enters: recover-wait, from: 1h10m }, crash: \
+                 secondary, for: 30s }",
+                "{ when: { server: primary, after: dhcpack }, partition: primary_clients, for: \
+                 1m }",
+                "{ when: { server: primary, after: dhcpack, until: 50m }, crash: primary, for: \
+                 1m }",
+            ],
+            "",
+        );
+        assert!(ok.is_ok(), "{ok:?}");
+        let nemesis = "nemesis: { faults: 4, start: 1h, heal_by: 2h }\n";
+        rejected(
+            &[
+                "{ when: { server: primary, enters: normal, until: 30m }, crash: primary, for: \
+               31m }",
+            ],
+            nemesis,
+            7,
+            &["across the nemesis's window 1h..2h"],
         );
     }
 
