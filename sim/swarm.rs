@@ -207,6 +207,7 @@ pub fn draw(base: &Scenario, swarm: &Swarm, seed: u64) -> Scenario {
         } else {
             0.0
         },
+        per_client_streams: false,
     };
     // After the last fault: the longest lease (a server that lost its database waits that out
     // in RECOVER-WAIT), the MCLT, and time for the clients' retransmissions to find a server.
