@@ -582,6 +582,19 @@ impl Shrinker<'_> {
                 Box::new(|c| c.network.duplicate_probability = 0.0),
             ),
             ("no jitter", Box::new(|c| c.network.jitter_ms = 0)),
+            (
+                // Once the network draws nothing, its streams are moot: the plainer setting.
+                "one network stream",
+                Box::new(|c| {
+                    let n = &mut c.network;
+                    if n.loss_probability == 0.0
+                        && n.duplicate_probability == 0.0
+                        && n.jitter_ms == 0
+                    {
+                        n.per_client_streams = false;
+                    }
+                }),
+            ),
             ("one segment", Box::new(|c| c.clients.segments = 1)),
             ("no departures", Box::new(|c| c.clients.stay = None)),
             ("no flood", Box::new(|c| c.clients.flood = None)),
