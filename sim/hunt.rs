@@ -8,7 +8,9 @@
 //! violates the property without the bug too, an open finding of the correct engine's, is
 //! passed over and counted: it is no evidence of the bug.) The first seed is the first in seed order, whatever `--jobs` is:
 //! results are judged in seed order and the seeds after the find that were already running are
-//! discarded. Its repro is then shrunk ([`crate::shrink::shrink`]). The wall clock is read at
+//! discarded. Its repro is then shrunk ([`crate::shrink::shrink`]); with `--finds K`, when it
+//! does not shrink to at most [`TARGET_CLIENTS`] clients and [`TARGET_EPISODES`] fault
+//! episodes, the next finds are shrunk too, up to K in all, and the smallest is reported. The wall clock is read at
 //! this edge only to report how long each step took; it decides nothing.
 //!
 //! Out: a markdown table on stdout (one row per bug: seeds to the first find, the wall time to
@@ -38,6 +40,9 @@ pub struct HuntArgs {
     pub max_seeds: u64,
     /// How many seeds run at once.
     pub jobs: usize,
+    /// Up to this many finds are shrunk, in seed order, until one shrinks within
+    /// [`TARGET_CLIENTS`] clients and [`TARGET_EPISODES`] fault episodes (at least 1).
+    pub finds: usize,
     /// Where hunt.json and the repros go, if anywhere.
     pub out: Option<PathBuf>,
     /// The scenario's file, as the rows name it.
@@ -55,14 +60,18 @@ pub struct Found {
     pub detail: String,
     /// Wall seconds from the start of this bug's hunt to the find.
     pub find_s: f64,
-    /// The run as found and as shrunk.
+    /// The first find's run as found.
     pub before: Size,
-    /// See `before`.
+    /// The find whose shrink is the smallest (the first, unless `--finds` shrank more).
+    pub shrunk_seed: u64,
+    /// Its shrunk run.
     pub after: Size,
-    /// The shrink's runs.
+    /// The shrinks' runs, all finds shrunk together.
     pub shrink_runs: usize,
-    /// The shrink's wall seconds.
+    /// The shrinks' wall seconds, all finds shrunk together.
     pub shrink_s: f64,
+    /// How many finds were shrunk.
+    pub finds_shrunk: usize,
 }
 
 /// One bug's row.
@@ -83,7 +92,8 @@ pub struct Hunted {
 impl Hunted {
     fn to_json(&self) -> serde_json::Value {
         let size = |s: &Size| {
-            json!({"clients": s.clients, "faults": s.faults, "events": s.events,
+            json!({"clients": s.clients, "faults": s.faults, "episodes": s.episodes,
+                   "events": s.events,
                    "duration_ms": s.duration.as_millis(),
                    "violated_at_ms": s.violation_at.as_millis()})
         };
@@ -99,6 +109,9 @@ impl Hunted {
             "find_wall_s": self.found.as_ref().map(|f| f.find_s),
             "before": self.found.as_ref().map(|f| size(&f.before)),
             "shrunk": self.found.as_ref().map(|f| size(&f.after)),
+            "shrunk_seed": self.found.as_ref().map(|f| f.shrunk_seed),
+            "finds_shrunk": self.found.as_ref().map(|f| f.finds_shrunk),
+            "within_target": self.found.as_ref().map(|f| within_target(&f.after)),
             "shrink_runs": self.found.as_ref().map(|f| f.shrink_runs),
             "shrink_wall_s": self.found.as_ref().map(|f| f.shrink_s),
             "shrink_error": self.shrink_error,
@@ -179,83 +192,130 @@ fn hunt_one(scenario: &Scenario, bug: Bug, args: &HuntArgs, err: &mut dyn Write)
         bug.name(),
         r.seed
     );
-    let hash = r
-        .trace_hash
-        .as_deref()
-        .and_then(|h| u64::from_str_radix(h, 16).ok());
-    let repro = Repro::new(&buggy, r.seed, false, hash);
     let dir = args.out.as_ref().map(|o| o.join(bug.name()));
-    if let Some(dir) = &dir
-        && let Err(e) = write_repro(dir, &repro)
-    {
-        let _ = writeln!(err, "hunt: writing {}: {e}", dir.display());
-    }
-    let shrink_wall = Wall::start();
-    let mut runs = 0usize;
-    let shrunk = shrink(&repro, &mut |line| {
-        runs += 1;
-        // Only what was kept, and every hundredth run: the whole story is `dhcpfo shrink`'s.
-        if line.contains("still violates") || runs.is_multiple_of(100) {
-            let _ = writeln!(err, "hunt: {}: shrink {line}", bug.name());
+    let mut found = Found {
+        seed: r.seed,
+        property,
+        detail: r.detail.clone().unwrap_or_default(),
+        find_s,
+        before: Size::default(),
+        shrunk_seed: r.seed,
+        after: Size::default(),
+        shrink_runs: 0,
+        shrink_s: 0.0,
+        finds_shrunk: 0,
+    };
+    let mut shrink_error = None;
+    let mut best: Option<Size> = None;
+    let mut next = Some(r);
+    // The first find, then (with --finds) the next ones, until one shrinks within the target.
+    while let Some(r) = next.take() {
+        found.finds_shrunk += 1;
+        let hash = r
+            .trace_hash
+            .as_deref()
+            .and_then(|h| u64::from_str_radix(h, 16).ok());
+        let repro = Repro::new(&buggy, r.seed, false, hash);
+        let first = found.finds_shrunk == 1;
+        if first
+            && let Some(dir) = &dir
+            && let Err(e) = write_repro(dir, &repro)
+        {
+            let _ = writeln!(err, "hunt: writing {}: {e}", dir.display());
         }
-    });
-    let shrink_s = shrink_wall.elapsed_s();
-    match shrunk {
-        Ok(s) => {
-            if let Some(dir) = &dir {
-                let r = Repro::new(&s.scenario, r.seed, false, Some(s.trace_hash));
-                if let Err(e) = write_repro(&dir.join("shrunk"), &r) {
-                    let _ = writeln!(err, "hunt: writing {}: {e}", dir.display());
+        let shrink_wall = Wall::start();
+        let mut runs = 0usize;
+        let shrunk = shrink(&repro, &mut |line| {
+            runs += 1;
+            // Only what was kept, and every hundredth run: the whole story is `dhcpfo shrink`'s.
+            if line.contains("still violates") || runs.is_multiple_of(100) {
+                let _ = writeln!(err, "hunt: {} seed {}: shrink {line}", bug.name(), r.seed);
+            }
+        });
+        found.shrink_s += shrink_wall.elapsed_s();
+        match shrunk {
+            Ok(s) => {
+                found.shrink_runs += s.runs;
+                let _ = writeln!(
+                    err,
+                    "hunt: {} seed {}: shrunk to {} in {} runs",
+                    bug.name(),
+                    r.seed,
+                    s.after,
+                    s.runs
+                );
+                if first {
+                    found.before = s.before;
+                }
+                let key = |z: &Size| (z.clients, z.episodes, z.faults, z.events);
+                if best.is_none_or(|b| key(&s.after) < key(&b)) {
+                    best = Some(s.after);
+                    found.after = s.after;
+                    found.shrunk_seed = r.seed;
+                    if let Some(dir) = &dir {
+                        let r = Repro::new(&s.scenario, r.seed, false, Some(s.trace_hash));
+                        if let Err(e) = write_repro(&dir.join("shrunk"), &r) {
+                            let _ = writeln!(err, "hunt: writing {}: {e}", dir.display());
+                        }
+                    }
                 }
             }
-            let _ = writeln!(
-                err,
-                "hunt: {}: shrunk to {} in {} runs ({shrink_s:.2} s)",
-                bug.name(),
-                s.after,
-                s.runs
-            );
-            Hunted {
-                bug,
-                seeds_run,
-                passed_over: passed_over.clone(),
-                found: Some(Found {
-                    seed: r.seed,
-                    property,
-                    detail: r.detail.unwrap_or_default(),
-                    find_s,
-                    before: s.before,
-                    after: s.after,
-                    shrink_runs: s.runs,
-                    shrink_s,
-                }),
-                shrink_error: None,
+            Err(e) => {
+                if first {
+                    shrink_error = Some(e);
+                    break;
+                }
             }
         }
-        Err(e) => Hunted {
-            bug,
-            seeds_run,
-            passed_over: passed_over.clone(),
-            found: Some(Found {
-                seed: r.seed,
-                property,
-                detail: r.detail.unwrap_or_default(),
-                find_s,
-                before: Size::default(),
-                after: Size::default(),
-                shrink_runs: 0,
-                shrink_s,
-            }),
-            shrink_error: Some(e),
-        },
+        let small = best.is_some_and(|b| within_target(&b));
+        if small || found.finds_shrunk >= args.finds || r.seed + 1 >= args.max_seeds {
+            break;
+        }
+        let (later, _) = first_violation(
+            &buggy,
+            &(r.seed + 1..args.max_seeds),
+            args.jobs,
+            &mut |v: &SeedResult| {
+                let correct = run_seed(scenario, v.seed);
+                correct.property.is_none() || correct.property != v.property
+            },
+            &mut |_| {},
+        );
+        if let Some(l) = &later {
+            let _ = writeln!(
+                err,
+                "hunt: {}: not within {TARGET_CLIENTS} clients and {TARGET_EPISODES} fault \
+                 episodes; the next find, seed {}, shrinks too",
+                bug.name(),
+                l.seed
+            );
+        }
+        next = later;
     }
+    Hunted {
+        bug,
+        seeds_run,
+        passed_over,
+        found: Some(found),
+        shrink_error,
+    }
+}
+
+/// The size a shrunk find should reach (issue 15): at most this many clients…
+pub const TARGET_CLIENTS: u32 = 5;
+/// …and this many fault episodes.
+pub const TARGET_EPISODES: usize = 2;
+
+/// Whether `s` is within the target size.
+pub fn within_target(s: &Size) -> bool {
+    s.clients <= TARGET_CLIENTS && s.episodes <= TARGET_EPISODES
 }
 
 /// The markdown table of `rows`.
 pub fn write_table(rows: &[Hunted], args: &HuntArgs, out: &mut dyn Write) {
     let _ = writeln!(
         out,
-        "| bug | first seed (seeds run) | wall time to the find | property | found as (clients/faults/events) | shrunk to (clients/faults/events) | shrink runs (time) |"
+        "| bug | first seed (seeds run) | wall time to the find | property | found as: clients/faults (episodes)/events | shrunk to: clients/faults (episodes)/events | shrink runs (time) |"
     );
     let _ = writeln!(out, "|---|---:|---:|---|---:|---:|---:|");
     for h in rows {
@@ -273,13 +333,26 @@ pub fn write_table(rows: &[Hunted], args: &HuntArgs, out: &mut dyn Write) {
                 );
             }
             Some(f) => {
-                let size = |s: &Size| format!("{}/{}/{}", s.clients, s.faults, s.events);
+                let size =
+                    |s: &Size| format!("{}/{} ({})/{}", s.clients, s.faults, s.episodes, s.events);
                 let (after, runs) = match &h.shrink_error {
                     Some(e) => (format!("not shrunk: {e}"), "-".to_string()),
-                    None => (
-                        size(&f.after),
-                        format!("{} ({:.2} s)", f.shrink_runs, f.shrink_s),
-                    ),
+                    None => {
+                        let seed = if f.shrunk_seed == f.seed {
+                            String::new()
+                        } else {
+                            format!("seed {}: ", f.shrunk_seed)
+                        };
+                        let finds = if f.finds_shrunk > 1 {
+                            format!(", {} finds", f.finds_shrunk)
+                        } else {
+                            String::new()
+                        };
+                        (
+                            format!("{seed}{}", size(&f.after)),
+                            format!("{} ({:.2} s{finds})", f.shrink_runs, f.shrink_s),
+                        )
+                    }
                 };
                 let passed = match h.passed_over.len() {
                     0 => String::new(),
@@ -298,13 +371,22 @@ pub fn write_table(rows: &[Hunted], args: &HuntArgs, out: &mut dyn Write) {
         }
     }
     let found = rows.iter().filter(|h| h.found.is_some()).count();
+    let small = rows
+        .iter()
+        .filter(|h| {
+            h.shrink_error.is_none() && h.found.as_ref().is_some_and(|f| within_target(&f.after))
+        })
+        .count();
     let _ = writeln!(
         out,
-        "\n{found} of {} bugs found in `{}`, seeds 0..{} at most, {} jobs.",
+        "\n{found} of {} bugs found in `{}`, seeds 0..{} at most, {} jobs; {small} shrunk to at \
+         most {TARGET_CLIENTS} clients and {TARGET_EPISODES} fault episodes ({} finds at most \
+         shrunk per bug).",
         rows.len(),
         args.scenario_path,
         args.max_seeds,
-        args.jobs
+        args.jobs,
+        args.finds
     );
 }
 
@@ -316,6 +398,7 @@ pub fn write_json(rows: &[Hunted], args: &HuntArgs) -> std::io::Result<()> {
     let value = json!({
         "scenario": args.scenario_path,
         "max_seeds": args.max_seeds,
+        "finds": args.finds,
         "jobs": args.jobs,
         "bugs": rows.iter().map(Hunted::to_json).collect::<Vec<_>>(),
     });

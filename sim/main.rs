@@ -89,6 +89,15 @@ fn parse_jobs(text: &str) -> Result<usize, String> {
     }
 }
 
+/// A `--finds` value: at least one find is shrunk.
+fn parse_finds(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("at least 1 find".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{text}` is not a number of finds")),
+    }
+}
+
 /// `println!` that never panics: a reader that went away (`dhcpfo … | head`) is not an error
 /// of ours, and what it did not read is lost to it alone.
 macro_rules! say {
@@ -240,6 +249,10 @@ enum Command {
         /// How many seeds run at once (default: one per core).
         #[arg(long, value_name = "N", value_parser = parse_jobs)]
         jobs: Option<usize>,
+        /// Shrink up to K finds per bug, in seed order, until one shrinks to at most 5
+        /// clients and 2 fault episodes; the smallest is reported.
+        #[arg(long, value_name = "K", default_value_t = 1, value_parser = parse_finds)]
+        finds: usize,
         /// Output directory for hunt.json and the repros.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
@@ -454,8 +467,9 @@ fn main() -> ExitCode {
             bugs,
             max_seeds,
             jobs,
+            finds,
             out,
-        } => hunt(&scenario, bugs, max_seeds, jobs, out),
+        } => hunt(&scenario, bugs, max_seeds, jobs, finds, out),
         Command::Bench {
             clients,
             sweep,
@@ -769,6 +783,7 @@ fn hunt(
     bugs: Vec<Bug>,
     max_seeds: u64,
     jobs: Option<usize>,
+    finds: usize,
     out: Option<PathBuf>,
 ) -> ExitCode {
     let scenario = match dhcpfo::scenario::Scenario::load(path) {
@@ -792,6 +807,7 @@ fn hunt(
         jobs: jobs.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
         }),
+        finds,
         out,
         scenario_path: path.display().to_string(),
     };

@@ -55,6 +55,10 @@ pub struct Size {
     pub clients: u32,
     /// Faults (a nemesis's counted as it would draw them).
     pub faults: usize,
+    /// Fault episodes: the faults that do not undo an earlier one (a crash and its restart, a
+    /// cut and its heal, a clock set and set back, a delay spike and its end are one each, as
+    /// the swarm counts them).
+    pub episodes: usize,
     /// Scheduled duration.
     pub duration: Duration,
     /// Simulator events until the violation.
@@ -67,9 +71,10 @@ impl std::fmt::Display for Size {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} clients, {} faults, {} long, {} events, violated at {}",
+            "{} clients, {} faults ({} episodes), {} long, {} events, violated at {}",
             self.clients,
             self.faults,
+            self.episodes,
             Span(self.duration),
             self.events,
             crate::world::fmt_at(START + self.violation_at)
@@ -133,6 +138,20 @@ fn faults_of(s: &Scenario) -> usize {
     s.faults.len() + s.nemesis.as_ref().map_or(0, |n| 2 * n.faults as usize)
 }
 
+/// The fault episodes of `s` (see [`Size::episodes`]): a verb that only puts back what an
+/// earlier fault changed is not one; any other verb, including one added later, is.
+fn episodes_of(s: &Scenario) -> usize {
+    let undoes = |v: &Verb| match v {
+        Verb::Restart { .. } | Verb::Heal { .. } => true,
+        Verb::ClockOffset { offset_s, .. } => *offset_s == 0,
+        Verb::ClockDrift { ppm, .. } => *ppm == 0,
+        Verb::DelaySpike { delay_ms } => *delay_ms == s.network.delay_ms_mean,
+        _ => false,
+    };
+    let scheduled = s.faults.iter().filter(|f| !undoes(&f.verb)).count();
+    scheduled + s.nemesis.as_ref().map_or(0, |n| n.faults as usize)
+}
+
 impl Shrinker<'_> {
     /// Whether the budget is spent.
     fn spent(&self) -> bool {
@@ -182,6 +201,7 @@ impl Shrinker<'_> {
                 size: Size {
                     clients: running(s).len() as u32,
                     faults: faults_of(s),
+                    episodes: episodes_of(s),
                     duration: s.duration.0,
                     events: w.counts.events,
                     violation_at: v.at.saturating_since(START),
@@ -688,6 +708,7 @@ pub fn shrink(repro: &Repro, progress: &mut dyn FnMut(&str)) -> Result<Shrunk, S
         best_size: Size {
             clients: 0,
             faults: 0,
+            episodes: 0,
             duration: Duration::ZERO,
             events: 0,
             violation_at: Duration::ZERO,
