@@ -137,8 +137,7 @@ fn hunt_one(scenario: &Scenario, bug: Bug, args: &HuntArgs, err: &mut dyn Write)
     // Both closures write progress: they share the writer, one at a time.
     let shared = std::cell::RefCell::new(&mut *err);
     let mut accept = |r: &SeedResult| {
-        let correct = run_seed(scenario, r.seed);
-        if correct.property.is_none() || correct.property != r.property {
+        if needs_the_bug(scenario, r) {
             return true;
         }
         let _ = writeln!(
@@ -146,7 +145,7 @@ fn hunt_one(scenario: &Scenario, bug: Bug, args: &HuntArgs, err: &mut dyn Write)
             "hunt: {}: seed {} passed over: it violates {} without the bug too",
             bug.name(),
             r.seed,
-            correct.property.as_deref().unwrap_or_default()
+            r.property.as_deref().unwrap_or_default()
         );
         passed_over.push(r.seed);
         false
@@ -275,10 +274,7 @@ fn hunt_one(scenario: &Scenario, bug: Bug, args: &HuntArgs, err: &mut dyn Write)
             &buggy,
             &(r.seed + 1..args.max_seeds),
             args.jobs,
-            &mut |v: &SeedResult| {
-                let correct = run_seed(scenario, v.seed);
-                correct.property.is_none() || correct.property != v.property
-            },
+            &mut |v: &SeedResult| needs_the_bug(scenario, v),
             &mut |_| {},
         );
         if let Some(l) = &later {
@@ -299,6 +295,13 @@ fn hunt_one(scenario: &Scenario, bug: Bug, args: &HuntArgs, err: &mut dyn Write)
         found: Some(found),
         shrink_error,
     }
+}
+
+/// Whether the violation of `r` (a seed run with a bug) needs the bug: the same seed of the
+/// correct `scenario` does not violate the same property.
+fn needs_the_bug(scenario: &Scenario, r: &SeedResult) -> bool {
+    let correct = run_seed(scenario, r.seed);
+    correct.property.is_none() || correct.property != r.property
 }
 
 /// The size a shrunk find should reach (issue 15): at most this many clients…
