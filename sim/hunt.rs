@@ -246,7 +246,8 @@ fn hunt_one(scenario: &Scenario, bug: Bug, args: &HuntArgs, err: &mut dyn Write)
                 if first {
                     found.before = s.before;
                 }
-                let key = |z: &Size| (z.clients, z.episodes, z.faults, z.events);
+                // Within the target first, then the fewest clients, episodes, faults, events.
+                let key = |z: &Size| (!within_target(z), z.clients, z.episodes, z.faults, z.events);
                 if best.is_none_or(|b| key(&s.after) < key(&b)) {
                     best = Some(s.after);
                     found.after = s.after;
