@@ -782,6 +782,9 @@ mod tests {
         let shrunk = shrink(&repro, &mut |l| lines.push(l.to_string())).unwrap();
         assert_eq!(shrunk.property, "no-duplicate-lease");
         assert!(shrunk.after.clients < shrunk.before.clients, "{lines:#?}");
+        // Issue 15's bar: at most 5 clients and 2 faults (from 150 clients; 2 clients today).
+        assert!(shrunk.after.clients <= 5, "{}", shrunk.after);
+        assert!(shrunk.after.faults <= 2, "{}", shrunk.after);
         assert!(shrunk.after.events < shrunk.before.events);
         assert!(shrunk.scenario.validate().is_ok());
         // The shrunk scenario violates the same property when run again.
