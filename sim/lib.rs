@@ -3,8 +3,9 @@
 //! The simulator runs the real engine (crate `dhcpfo-engine`) on a virtual clock: [`world`]
 //! (kernel, network, faults), [`client`] (RFC 2131 clients), [`check`] (the properties, keyed by
 //! the [`names`] of servers and relationships), [`pool_balance`] (the pool-balance property),
-//! [`scenario`] (YAML), [`tracing`] (the run's trace events), [`run`] (`dhcpfo run`) and
-//! [`sweep`] (`dhcpfo sweep`, many seeds on every core). The capture tooling (`dhcpfo
+//! [`scenario`] (YAML), [`tracing`] (the run's trace events), [`run`] (`dhcpfo run`),
+//! [`sweep`] (`dhcpfo sweep`, many seeds on every core), [`shrink`] (`dhcpfo shrink`) and [`hunt`]
+//! (`dhcpfo hunt`: each catalogued bug's first find, shrunk). The capture tooling (`dhcpfo
 //! decode`) lives in [`capture`] and [`decode`].
 
 #![forbid(unsafe_code)]
@@ -18,6 +19,7 @@ pub mod clock;
 pub mod coverage;
 pub mod decode;
 pub mod exit;
+pub mod hunt;
 pub mod names;
 pub mod pool_balance;
 pub mod queue;

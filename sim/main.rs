@@ -89,6 +89,15 @@ fn parse_jobs(text: &str) -> Result<usize, String> {
     }
 }
 
+/// A `--finds` value: at least one find is shrunk.
+fn parse_finds(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("at least 1 find".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{text}` is not a number of finds")),
+    }
+}
+
 /// `println!` that never panics: a reader that went away (`dhcpfo … | head`) is not an error
 /// of ours, and what it did not read is lost to it alone.
 macro_rules! say {
@@ -219,6 +228,33 @@ enum Command {
         /// Output directory for the shrunk repro.yaml (default: next to the repro file, in
         /// shrunk/).
         #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Hunt each catalogued bug: sweep the scenario with the bug switched on from seed 0 up to
+    /// the first violation, then shrink it. A markdown table on stdout (seeds and wall time to
+    /// the first find, the property, the shrunk size, the shrink's runs and time), progress on
+    /// stderr; with --out, DIR/hunt.json and each bug's repro and shrunk repro. The first seed
+    /// does not depend on --jobs. Exit 0 when every bug hunted was found, 1 when one was not
+    /// within --max-seeds, 2 on bad usage.
+    Hunt {
+        /// The scenario file (YAML).
+        #[arg(default_value = "scenarios/swarm.yaml")]
+        scenario: PathBuf,
+        /// Hunt only this bug (repeatable; default: every catalogued bug).
+        #[arg(long = "bug", value_name = "NAME", value_parser = parse_bug)]
+        bugs: Vec<Bug>,
+        /// Try seeds 0 up to N - 1 for each bug.
+        #[arg(long, value_name = "N", default_value_t = 2000)]
+        max_seeds: u64,
+        /// How many seeds run at once (default: one per core).
+        #[arg(long, value_name = "N", value_parser = parse_jobs)]
+        jobs: Option<usize>,
+        /// Shrink up to K finds per bug, in seed order, until one shrinks to at most 5
+        /// clients and 2 fault episodes; the smallest is reported.
+        #[arg(long, value_name = "K", default_value_t = 1, value_parser = parse_finds)]
+        finds: usize,
+        /// Output directory for hunt.json and the repros.
+        #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
     /// Measure the simulator: the benchmark day (load balancing, 1 h leases, a 20-minute
@@ -426,6 +462,14 @@ fn main() -> ExitCode {
             out,
         } => coverage(&paths, &min_coverage, out.as_deref()),
         Command::Shrink { file, out } => shrink(&file, out),
+        Command::Hunt {
+            scenario,
+            bugs,
+            max_seeds,
+            jobs,
+            finds,
+            out,
+        } => hunt(&scenario, bugs, max_seeds, jobs, finds, out),
         Command::Bench {
             clients,
             sweep,
@@ -731,6 +775,52 @@ fn bench(sizes: &[u32], sweep_path: &std::path::Path, seeds: std::ops::Range<u64
         );
     }
     ExitCode::from(exit::OK)
+}
+
+/// `dhcpfo hunt`: progress on stderr, the table on stdout.
+fn hunt(
+    path: &std::path::Path,
+    bugs: Vec<Bug>,
+    max_seeds: u64,
+    jobs: Option<usize>,
+    finds: usize,
+    out: Option<PathBuf>,
+) -> ExitCode {
+    let scenario = match dhcpfo::scenario::Scenario::load(path) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("dhcpfo hunt: {e}");
+            return ExitCode::from(exit::BAD_INPUT);
+        }
+    };
+    if max_seeds == 0 {
+        eprintln!("dhcpfo hunt: --max-seeds must be at least 1");
+        return ExitCode::from(exit::BAD_INPUT);
+    }
+    let args = dhcpfo::hunt::HuntArgs {
+        bugs: if bugs.is_empty() {
+            Bug::ALL.to_vec()
+        } else {
+            bugs
+        },
+        max_seeds,
+        jobs: jobs.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+        }),
+        finds,
+        out,
+        scenario_path: path.display().to_string(),
+    };
+    let rows = dhcpfo::hunt::hunt_all(&scenario, &args, &mut std::io::stderr());
+    if let Err(e) = dhcpfo::hunt::write_json(&rows, &args) {
+        eprintln!("dhcpfo hunt: writing hunt.json: {e}");
+        return ExitCode::from(exit::BAD_INPUT);
+    }
+    let stdout = std::io::stdout();
+    let mut stdout = std::io::BufWriter::new(stdout.lock());
+    dhcpfo::hunt::write_table(&rows, &args, &mut stdout);
+    let _ = stdout.flush();
+    ExitCode::from(dhcpfo::hunt::code(&rows))
 }
 
 /// `dhcpfo shrink`: progress on stderr, the before and after on stdout.

@@ -489,6 +489,12 @@ pub struct Network {
     /// Probability that a datagram is delivered twice (the copy a little later).
     #[serde(default)]
     pub duplicate_probability: f64,
+    /// Each client's datagrams, both ways, draw their loss, duplication and jitter from the
+    /// client's own stream rather than from one stream for the whole network, so that a client
+    /// removed (or a datagram more from one) changes no other client's network. Off by default:
+    /// the runs recorded so far draw from the shared stream. `dhcpfo shrink` switches it on.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub per_client_streams: bool,
 }
 
 fn default_delay() -> u32 {
@@ -505,6 +511,7 @@ impl Default for Network {
             jitter_ms: default_jitter(),
             loss_probability: 0.0,
             duplicate_probability: 0.0,
+            per_client_streams: false,
         }
     }
 }

@@ -209,6 +209,7 @@ pub fn draw(base: &Scenario, swarm: &Swarm, seed: u64) -> Scenario {
         } else {
             0.0
         },
+        per_client_streams: false,
     };
     // An attacker on the failover link, only where a digest can stop it (the Microsoft
     // dialect, signed), from its own stream. It forges releases of held addresses while

@@ -356,15 +356,17 @@ impl Tally {
 
 /// The wall clock, read only to report the speed and to pace the progress display: no seed's
 /// result can depend on it.
-struct Wall(std::time::Instant);
+pub struct Wall(std::time::Instant);
 
 impl Wall {
+    /// Start measuring.
     #[allow(clippy::disallowed_methods)]
-    fn start() -> Wall {
+    pub fn start() -> Wall {
         Wall(std::time::Instant::now())
     }
 
-    fn elapsed_s(&self) -> f64 {
+    /// Seconds since [`Wall::start`].
+    pub fn elapsed_s(&self) -> f64 {
         self.0.elapsed().as_secs_f64()
     }
 }
@@ -558,11 +560,17 @@ pub fn sweep_judged(
         display.update(&tally, wall.elapsed_s(), err);
         ok
     };
-    run_pool(scenario, args, total, jobs, &mut |(r, c), stop| {
-        if !emit(r, c) {
-            stop.store(true, Ordering::Relaxed);
-        }
-    });
+    run_pool(
+        scenario,
+        &args.seeds,
+        args.shard,
+        jobs,
+        &mut |(r, c), stop| {
+            if !emit(r, c) {
+                stop.store(true, Ordering::Relaxed);
+            }
+        },
+    );
     display.finish();
     let wall_s = wall.elapsed_s().max(1e-9);
     if let Some(e) = failure {
@@ -620,11 +628,12 @@ pub fn write_missed(missed: &[String], out: &mut dyn Write) {
 #[allow(clippy::disallowed_methods)]
 fn run_pool(
     scenario: &Scenario,
-    args: &SweepArgs,
-    total: u64,
+    seeds: &Range<u64>,
+    shard: Shard,
     jobs: usize,
     emit: &mut dyn FnMut(Covered, &AtomicBool),
 ) {
+    let total = shard.len(seeds);
     let next = AtomicU64::new(0);
     // The index of the next result to emit; the reorder window is counted from it.
     let emitted = AtomicU64::new(0);
@@ -650,7 +659,7 @@ fn run_pool(
                     {
                         std::thread::sleep(Duration::from_millis(2));
                     }
-                    let r = run_seed_caught(scenario, args.shard.seed(&args.seeds, i));
+                    let r = run_seed_caught(scenario, shard.seed(seeds, i));
                     if tx.send((i, r)).is_err() {
                         break;
                     }
@@ -670,6 +679,39 @@ fn run_pool(
             }
         }
     });
+}
+
+/// The first seed of `seeds` whose run violates a property and that `accept` takes, in seed
+/// order, run on `jobs` threads as a sweep runs them, and how many seeds were judged up to it
+/// (all of them when there is none). `accept` sees each violating seed in seed order, on this
+/// thread; the seeds after the one taken that were already running are discarded, so the
+/// answer does not depend on `jobs`. `progress` hears the number of seeds judged.
+pub fn first_violation(
+    scenario: &Scenario,
+    seeds: &Range<u64>,
+    jobs: usize,
+    accept: &mut dyn FnMut(&SeedResult) -> bool,
+    progress: &mut dyn FnMut(u64),
+) -> (Option<SeedResult>, u64) {
+    let total = Shard::WHOLE.len(seeds);
+    let jobs = jobs
+        .max(1)
+        .min(usize::try_from(total).unwrap_or(usize::MAX).max(1));
+    let mut found = None;
+    let mut judged = 0;
+    run_pool(scenario, seeds, Shard::WHOLE, jobs, &mut |(r, _), stop| {
+        // Results arrive in seed order: the first violation seen is the first in the range.
+        if found.is_some() {
+            return;
+        }
+        judged += 1;
+        progress(judged);
+        if r.outcome == SeedOutcome::Violation && accept(&r) {
+            found = Some(r);
+            stop.store(true, Ordering::Relaxed);
+        }
+    });
+    (found, judged)
 }
 
 fn repro_path(args: &SweepArgs, seed: u64) -> PathBuf {

@@ -8,7 +8,10 @@
 //! armed deadline is stale and skipped.
 //!
 //! **Randomness.** One seed per run, split into named streams (network, each client) so that
-//! adding a client does not change what the network draws (STYLE.md 6).
+//! adding a client does not change what the network draws (STYLE.md 6). With
+//! `network.per_client_streams` each client's datagrams draw from a network stream of the
+//! client's own, so that removing a client does not change what the others' datagrams draw
+//! either (what `dhcpfo shrink` needs).
 //!
 //! **Network.** Clients on the servers' segment broadcast to both servers; clients on another
 //! segment reach them through its relay agent, which sets giaddr and unicasts; a reply reaches the one client whose hardware address it carries (the others
@@ -253,6 +256,8 @@ pub struct World {
     cut_servers: [bool; 2],
     cut_clients: [bool; 2],
     net: ChaCha8Rng,
+    /// Each client's own network stream, with `network.per_client_streams` (else empty).
+    client_net: Vec<ChaCha8Rng>,
     flood: ChaCha8Rng,
     mclt: Duration,
     /// The checkers.
@@ -350,6 +355,13 @@ impl World {
         let mut w = World {
             coverage: crate::coverage::Probe::new(mclt, scenario.servers.dialect.dialect()),
             net: stream(seed, "network", 0),
+            client_net: if scenario.network.per_client_streams {
+                (0..u64::from(scenario.clients.count))
+                    .map(|i| stream(seed, "client-network", i))
+                    .collect()
+            } else {
+                Vec::new()
+            },
             flood: stream(seed, "flood", 0),
             scenario,
             seed,
@@ -499,13 +511,14 @@ impl World {
         self.clients[c].clock.local(self.now)
     }
 
-    /// The delays of one datagram's deliveries: none if lost, two if duplicated. Jitter makes
-    /// datagrams overtake each other (reordering).
-    fn udp_delays(&mut self) -> impl Iterator<Item = Duration> + use<> {
+    /// The delays of one datagram to or from `client`: none if lost, two if duplicated. Jitter
+    /// makes datagrams overtake each other (reordering).
+    fn udp_delays(&mut self, client: usize) -> impl Iterator<Item = Duration> + use<> {
         let n = &self.scenario.network;
         let (loss, duplicate) = (n.loss_probability, n.duplicate_probability);
         let (mean, jitter) = (n.delay_ms_mean, n.jitter_ms);
-        if loss > 0.0 && self.net.random_bool(loss) {
+        let net = self.client_net.get_mut(client).unwrap_or(&mut self.net);
+        if loss > 0.0 && net.random_bool(loss) {
             self.counts.lost_datagrams += 1;
             return [None, None].into_iter().flatten();
         }
@@ -517,9 +530,9 @@ impl World {
             };
             Duration::from_millis(u64::from(mean + jitter))
         };
-        let first = one(&mut self.net);
-        let second = (duplicate > 0.0 && self.net.random_bool(duplicate))
-            .then(|| one(&mut self.net) + Duration::from_millis(1));
+        let first = one(net);
+        let second = (duplicate > 0.0 && net.random_bool(duplicate))
+            .then(|| one(net) + Duration::from_millis(1));
         [Some(first), second].into_iter().flatten()
     }
 
@@ -1565,7 +1578,7 @@ impl World {
                     if let Some(client) = client.filter(|&c| c < self.clients.len())
                         && !self.cut_clients[n]
                     {
-                        for d in self.udp_delays() {
+                        for d in self.udp_delays(client) {
                             let at = self.now + d;
                             self.schedule(
                                 at,
@@ -1930,7 +1943,7 @@ impl World {
                                 self.note(Event::Dhcp(m));
                             }
                         }
-                        for d in self.udp_delays() {
+                        for d in self.udp_delays(c) {
                             let rx = Received {
                                 src,
                                 broadcast: broadcast && !relayed,
