@@ -42,6 +42,8 @@ fn hunt(bug: Bug) -> Option<(&'static str, std::ops::Range<u64>)> {
         Bug::PetReadLate => Some(("delay-spike-at-reconnect", 0..2)),
         // Found by the swarm (seed 2775 of 3 000) and shrunk: a timing few seeds hold.
         Bug::DuelJudgedAlike => Some(("duel-near-a-tie", 2775..2776)),
+        // Found by the swarm with edge faults (seed 277 of 1 000) and shrunk.
+        Bug::LostStorageAcksEndings => Some(("lost-storage-after-a-dhcpack", 0..2)),
     }
 }
 

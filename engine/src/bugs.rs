@@ -131,11 +131,17 @@ pub enum Bug {
     /// engine gives the secondary a tie band wider by the two truncated seconds, breaks ties for
     /// the primary, and makes a duel's verdict final.
     DuelJudgedAlike,
+    /// A server that lost its storage acknowledges its partner's EXPIRED, RELEASED and RESET
+    /// updates while a lease of its lost life may still run: the partner frees the address and
+    /// gives it to a second client while the first holds a renewal the partner never heard of
+    /// (draft-12 §9.3.1, §9.6; found by the swarm, seed 277: a crash right after a DHCPACK,
+    /// before its BNDUPD left).
+    LostStorageAcksEndings,
 }
 
 impl Bug {
     /// Every bug, in catalogue order.
-    pub const ALL: [Bug; 24] = [
+    pub const ALL: [Bug; 25] = [
         Bug::NoSkewCorrection,
         Bug::DownTimeRoundedToHeartbeat,
         Bug::StaleRenewalShortensLease,
@@ -160,6 +166,7 @@ impl Bug {
         Bug::DuelByExactTime,
         Bug::PetReadLate,
         Bug::DuelJudgedAlike,
+        Bug::LostStorageAcksEndings,
     ];
 
     /// The name `--bug` takes.
@@ -189,6 +196,7 @@ impl Bug {
             Bug::DuelByExactTime => "duel-by-exact-time",
             Bug::PetReadLate => "pet-read-late",
             Bug::DuelJudgedAlike => "duel-judged-alike",
+            Bug::LostStorageAcksEndings => "lost-storage-acks-endings",
         }
     }
 
@@ -230,6 +238,7 @@ impl Bug {
             Bug::DuelByExactTime => "liveness",
             Bug::PetReadLate => "mclt",
             Bug::DuelJudgedAlike => "liveness",
+            Bug::LostStorageAcksEndings => "no-duplicate-lease",
         }
     }
 
@@ -338,6 +347,11 @@ impl Bug {
                 "both sides of a duel judge it alike, each on its own clock: the same tie band, a \
                  tie-break by state, the acceptance table after an accepted duel; near the \
                  band's edge both reject, and the pair disagrees for good"
+            }
+            Bug::LostStorageAcksEndings => {
+                "a server that lost its storage acknowledges its partner's EXPIRED and RELEASED \
+                 while a lease of its lost life may still run: the partner frees the address \
+                 under a client it never heard of (draft-12 §9.3.1, §9.6)"
             }
         }
     }

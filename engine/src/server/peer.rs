@@ -1084,6 +1084,29 @@ impl<S: Storage> Server<S> {
                 continue;
             };
             let current = self.db.get(slot).clone();
+            // draft-12 §9.3.1, §9.6: a server that lost its storage cannot vouch that a lease
+            // of its lost life has ended. Its acknowledgement of an EXPIRED, RELEASED or RESET
+            // would let the partner free the address (draft-12 §5.11) while one of its own
+            // clients may still hold a renewal the partner never heard of (found by the swarm,
+            // seed 277: a crash right after a DHCPACK, before its BNDUPD left). Until its lost
+            // leases have run out it rejects them; the partner sends them again once the pair
+            // is NORMAL (draft-12 §7.2.2).
+            let amnesic = self
+                .failover
+                .as_ref()
+                .and_then(|r| r.amnesic_until)
+                .is_some_and(|until| now < until);
+            if amnesic
+                && !self.config.bugs.has(Bug::LostStorageAcksEndings)
+                && matches!(
+                    incoming.state,
+                    BindingState::Expired | BindingState::Released | BindingState::Reset
+                )
+            {
+                self.counters.bndupd_rejected += 1;
+                results.push((incoming.address, Some(RejectReason::OUTDATED_BINDING)));
+                continue;
+            }
             let dueling = self.failover.as_ref().and_then(|r| {
                 r.in_flight
                     .values()
