@@ -374,12 +374,16 @@ impl AckedPet {
     }
 }
 
-/// Whose own pool an update's binding status puts its address in, in `pair` (draft-12 §2.2
-/// "available IP address": FREE the primary's, BACKUP the secondary's); `None` for any other
-/// status, or one the receiver could not read.
+/// Whose own pool an update's binding status puts its address in once acknowledged, in `pair`
+/// (draft-12 §2.2 "available IP address": FREE the primary's, BACKUP the secondary's; an
+/// acknowledged EXPIRED, RELEASED or RESET returns to FREE, §5.11); `None` for any other status,
+/// or one the receiver could not read.
 fn pool_owner(pair: Pair, state: Option<BindingState>) -> Option<ServerName> {
     match state? {
-        BindingState::Free => Some(pair.primary),
+        BindingState::Free
+        | BindingState::Expired
+        | BindingState::Released
+        | BindingState::Reset => Some(pair.primary),
         BindingState::Backup => Some(pair.secondary),
         _ => None,
     }
@@ -421,6 +425,10 @@ pub struct Checker {
     /// client → the address of the lease it last received and until when, while it counts on
     /// it: kept through a reboot (INIT-REBOOT asks for it again), dropped when given up.
     current: BTreeMap<usize, (Ipv4Addr, Time)>,
+    /// (relationship, address, sender) → the latest PET that server sent, acknowledged or not:
+    /// the sender knows it (it keeps what it sends on stable storage), so its partner may grant
+    /// the MCLT past it (draft-12 §7.1.5, the received PET), once it has received it.
+    sent_pet: BTreeMap<(RelationshipName, Ipv4Addr, ServerName), AckedPet>,
     /// (relationship, address, sender) → the latest PET that server sent and its partner
     /// acknowledged.
     acked_pet: BTreeMap<(RelationshipName, Ipv4Addr, ServerName), AckedPet>,
@@ -624,6 +632,14 @@ impl Checker {
                     .collect();
                 for c in &carried {
                     self.count_update(now, relationship, c.address);
+                    if let Some(pet) = c.pet {
+                        let skews_ms = [
+                            (link.from.server, link.from.skew_ms),
+                            (link.to.server, link.to.skew_ms),
+                        ];
+                        let about = (relationship, c.address, link.from.server);
+                        self.sent_pet.insert(about, AckedPet { pet, skews_ms });
+                    }
                     // Another word about it may take it out of the pool it was in.
                     let pool = pool_owner(link.pair, c.state);
                     if pool.is_none()
@@ -701,6 +717,21 @@ impl Checker {
             .map(|(_, acked)| acked)
     }
 
+    /// The PETs `server`'s partners in `relationship` sent for `address`, the latest of each,
+    /// acknowledged or not.
+    fn sent_by_partners(
+        &self,
+        relationship: RelationshipName,
+        address: Ipv4Addr,
+        server: ServerName,
+    ) -> impl Iterator<Item = &AckedPet> {
+        self.sent_pet
+            .range((relationship, address, FIRST_SERVER)..)
+            .take_while(move |((r, a, _), _)| *r == relationship && *a == address)
+            .filter(move |((_, _, sender), _)| *sender != server)
+            .map(|(_, sent)| sent)
+    }
+
     /// `server` sent a DHCPACK at `now`, its clock then `skew_ms` ahead of true time, granting
     /// `address`, an address of `relationship`'s pools, until `lease_end`.
     ///
@@ -742,6 +773,7 @@ impl Checker {
         // clock went back since, and the PET it holds reads that much later in true time.
         let pet = self
             .acked_pets(relationship, address)
+            .chain(self.sent_by_partners(relationship, address, server))
             .map(|acked| {
                 let then_ms = acked.skew_ms(server).unwrap_or(skew_ms);
                 let went_back_ms = (then_ms - skew_ms).max(0) as u64;
@@ -756,8 +788,8 @@ impl Checker {
                 property: "mclt",
                 detail: format!(
                     "{server} granted {address} until {} in relationship {relationship}, {over} \
-                     past the acknowledged PET {} (or now) + MCLT + {MCLT_SLACK} slack = {} (true \
-                     time)",
+                     past the PET its partner knows {} (acknowledged, or sent by the partner; or \
+                     now) + MCLT + {MCLT_SLACK} slack = {} (true time)",
                     at(lease_end),
                     at(pet),
                     at(limit)
@@ -1417,6 +1449,26 @@ mod tests {
         // Renewal by the same client is no duplicate either.
         c.leased(Time::from_secs(160), 3, A, Time::from_secs(400));
         assert!(c.violations.is_empty());
+    }
+
+    #[test]
+    fn a_pet_the_partner_sent_counts_even_unacknowledged_but_not_ones_own() {
+        // Goal: swarm seeds 140, 452, 531, 759, 896 (edge faults), false alarms. The secondary
+        // sent a PET of 1000 for A and crashed before the primary's BNDACK left: the secondary
+        // knows that PET, so the primary may grant to 1030 (draft-12 §7.1.5), not beyond. The
+        // primary's own PET, never acknowledged, lets it nothing.
+        let mclt = Duration::from_secs(30);
+        let grant = |c: &mut Checker, until_s: u64| {
+            c.violations.clear();
+            c.granted(t(100), SIM, PRIMARY, 0, 9, A, t(until_s), mclt);
+            c.violations.len()
+        };
+        let mut c = Checker::default();
+        pet_sent(&mut c, PAIR, 1, PRIMARY, 7, 5000);
+        assert_eq!(grant(&mut c, 1030), 1, "its own unacknowledged PET");
+        pet_sent(&mut c, PAIR, 1, SECONDARY, 8, 1000);
+        assert_eq!(grant(&mut c, 1030), 0, "the partner's PET");
+        assert_eq!(grant(&mut c, 1040), 1, "past it by more than the slack");
     }
 
     #[test]
@@ -2178,7 +2230,12 @@ mod tests {
         let history = |me: ServerName, pool: BindingState, then_free: bool| {
             let mut c = Checker::default();
             c.granted(t(10), SIM, me, 0, 4, A, t(300), mclt);
-            let mut b = Binding::new(A, pool);
+            // A RELEASED names its client (draft-12 Table 7.1-1); FREE and BACKUP need not.
+            let mut b = if pool == BindingState::Released {
+                binding(pool, 300)
+            } else {
+                Binding::new(A, pool)
+            };
             b.state_since = t(400);
             accepted_update(&mut c, PRIMARY, Dialect::Isc, &b, 0);
             if then_free {
@@ -2204,6 +2261,12 @@ mod tests {
             history(PRIMARY, BindingState::Free, false).is_empty(),
             "the primary's own pool, at once"
         );
+        assert!(
+            history(PRIMARY, BindingState::Released, false).is_empty(),
+            "an acknowledged RELEASED returns to the primary's pool (swarm seed 126)"
+        );
+        let released = history(SECONDARY, BindingState::Released, false);
+        assert_eq!(released.len(), 1, "not the secondary's: {released:?}");
         let theirs = history(PRIMARY, BindingState::Backup, false);
         assert_eq!(theirs.len(), 1, "the secondary's pool waits: {theirs:?}");
         let taken_back = history(SECONDARY, BindingState::Backup, true);
