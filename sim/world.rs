@@ -17,8 +17,9 @@
 //! segment reach them through its relay agent, which sets giaddr and unicasts; a reply reaches the one client whose hardware address it carries (the others
 //! would drop it on the xid/chaddr check, so it is not delivered to them: a shortcut that
 //! changes no outcome and keeps a broadcast O(1)). UDP has delay, jitter and loss; the
-//! failover link is TCP: in order, fixed delay, black-holed by a partition (only the
-//! protocol's own timers notice), closed towards the partner when a server crashes.
+//! failover link is TCP: in order, fixed delay, held by a partition (only the protocol's own
+//! timers notice) and retransmitted at the heal if the connection still stands, closed towards
+//! the partner when a server crashes.
 //! Every message crosses as encoded bytes through the real codecs.
 
 use std::collections::BTreeMap;
@@ -254,6 +255,12 @@ pub struct World {
     next_conn: u64,
     /// `cut_servers[n]`: what server `n` sends its partner is black-holed.
     cut_servers: [bool; 2],
+    /// What server `n` sent its partner across a cut, in order: TCP keeps unacknowledged
+    /// bytes and retransmits them, so a connection that outlives the cut delivers them at the
+    /// heal, before anything sent after (`Some(bytes)`, or `None` for the close, a FIN). A
+    /// stream has no holes: dropping them while later bytes got through left the partners
+    /// each waiting for an answer that never came (swarm seed 671).
+    held: [Vec<(u64, Option<Vec<u8>>)>; 2],
     cut_clients: [bool; 2],
     net: ChaCha8Rng,
     /// Each client's own network stream, with `network.per_client_streams` (else empty).
@@ -375,6 +382,7 @@ impl World {
             conns: BTreeMap::new(),
             next_conn: 1,
             cut_servers: [false, false],
+            held: [Vec::new(), Vec::new()],
             cut_clients: [false, false],
             mclt,
             checker: Checker::default(),
@@ -1509,6 +1517,8 @@ impl World {
                 .filter(|(_, (a, b))| *a == n || *b == n)
                 .map(|(c, _)| *c)
                 .collect();
+            // What the dead process had sent across a cut dies with it.
+            self.held[n].clear();
             for c in dead {
                 self.conns.remove(&c);
                 self.checker.connection_closed(c);
@@ -1541,6 +1551,25 @@ impl World {
             Cut::SecondaryToPrimary => self.cut_servers[1] = on,
             Cut::PrimaryClients => self.cut_clients[0] = on,
             Cut::SecondaryClients => self.cut_clients[1] = on,
+        }
+        for n in 0..2 {
+            if !self.cut_servers[n] {
+                self.release_held(n);
+            }
+        }
+    }
+
+    /// The cut from server `n` is gone: TCP retransmits what it held, in order, one link delay
+    /// from now. Bytes of a connection closed meanwhile reach nobody ([`Ev::PeerBytes`]).
+    fn release_held(&mut self, n: usize) {
+        let at = self.now + self.tcp_delay();
+        for (conn, what) in std::mem::take(&mut self.held[n]) {
+            let node = 1 - n;
+            let e = match what {
+                Some(bytes) => Ev::PeerBytes { node, conn, bytes },
+                None => Ev::PeerClosed { node, conn },
+            };
+            self.schedule(at, e);
         }
     }
 
@@ -1711,7 +1740,9 @@ impl World {
                         continue;
                     };
                     let to = if a == n { b } else { a };
-                    if !self.cut_servers[n] {
+                    if self.cut_servers[n] {
+                        self.held[n].push((conn, Some(bytes)));
+                    } else {
                         let at = self.now + self.tcp_delay();
                         self.schedule(
                             at,
@@ -1742,7 +1773,9 @@ impl World {
                     self.checker.connection_closed(conn);
                     if let Some((a, b)) = self.conns.remove(&conn) {
                         let to = if a == n { b } else { a };
-                        if !self.cut_servers[n] {
+                        if self.cut_servers[n] {
+                            self.held[n].push((conn, None));
+                        } else {
                             let at = self.now + self.tcp_delay();
                             self.schedule(at, Ev::PeerClosed { node: to, conn });
                         }
