@@ -374,6 +374,17 @@ impl AckedPet {
     }
 }
 
+/// The PETs of `map` for `address` in `relationship`, one per sender, with the sender.
+fn per_sender(
+    map: &BTreeMap<(RelationshipName, Ipv4Addr, ServerName), AckedPet>,
+    relationship: RelationshipName,
+    address: Ipv4Addr,
+) -> impl Iterator<Item = (ServerName, &AckedPet)> {
+    map.range((relationship, address, FIRST_SERVER)..)
+        .take_while(move |((r, a, _), _)| *r == relationship && *a == address)
+        .map(|((_, _, sender), pet)| (*sender, pet))
+}
+
 /// Whose own pool an update's binding status puts its address in once acknowledged, in `pair`
 /// (draft-12 §2.2 "available IP address": FREE the primary's, BACKUP the secondary's; an
 /// acknowledged EXPIRED, RELEASED or RESET returns to FREE, §5.11); `None` for any other status,
@@ -711,10 +722,7 @@ impl Checker {
         relationship: RelationshipName,
         address: Ipv4Addr,
     ) -> impl Iterator<Item = &AckedPet> {
-        self.acked_pet
-            .range((relationship, address, FIRST_SERVER)..)
-            .take_while(move |((r, a, _), _)| *r == relationship && *a == address)
-            .map(|(_, acked)| acked)
+        per_sender(&self.acked_pet, relationship, address).map(|(_, acked)| acked)
     }
 
     /// The PETs `server`'s partners in `relationship` sent for `address`, the latest of each,
@@ -725,10 +733,8 @@ impl Checker {
         address: Ipv4Addr,
         server: ServerName,
     ) -> impl Iterator<Item = &AckedPet> {
-        self.sent_pet
-            .range((relationship, address, FIRST_SERVER)..)
-            .take_while(move |((r, a, _), _)| *r == relationship && *a == address)
-            .filter(move |((_, _, sender), _)| *sender != server)
+        per_sender(&self.sent_pet, relationship, address)
+            .filter(move |(sender, _)| *sender != server)
             .map(|(_, sent)| sent)
     }
 

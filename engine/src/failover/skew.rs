@@ -140,26 +140,26 @@ impl ClockDelta {
     /// A time the partner sent, on our clock. The epoch ("none") and the all-ones wire value
     /// ("infinite", draft-12 §5.1) are not times and pass unchanged.
     pub fn to_local(&self, partner_time: Time) -> Time {
-        const INFINITE: Time = Time::from_secs(u32::MAX as u64);
-        if partner_time == Time::EPOCH || partner_time >= INFINITE {
-            return partner_time;
-        }
-        let t = partner_time.as_millis() as i64 + self.delta_ms;
-        Time::from_millis(t.max(1) as u64)
+        shifted(partner_time, self.delta_ms)
     }
 
     /// A time the partner sent, on our clock and never later than it is there: through the
     /// floor, at `now`. `None` before a round trip has bounded the delta from below. The epoch
     /// and "infinite" pass unchanged, as in [`ClockDelta::to_local`].
     pub fn to_local_early(&self, partner_time: Time, now: Time) -> Option<Time> {
-        const INFINITE: Time = Time::from_secs(u32::MAX as u64);
-        if partner_time == Time::EPOCH || partner_time >= INFINITE {
-            return Some(partner_time);
-        }
-        let floor = self.floor_ms(now)?;
-        let t = partner_time.as_millis() as i64 + floor;
-        Some(Time::from_millis(t.max(1) as u64))
+        Some(shifted(partner_time, self.floor_ms(now)?))
     }
+}
+
+/// A partner time moved by `delta_ms` onto our clock; the epoch ("none") and the all-ones wire
+/// value ("infinite", draft-12 §5.1) are not times and pass unchanged.
+fn shifted(partner_time: Time, delta_ms: i64) -> Time {
+    const INFINITE: Time = Time::from_secs(u32::MAX as u64);
+    if partner_time == Time::EPOCH || partner_time >= INFINITE {
+        return partner_time;
+    }
+    let t = partner_time.as_millis() as i64 + delta_ms;
+    Time::from_millis(t.max(1) as u64)
 }
 
 fn sample(now: Time, msg_time_s: u32) -> i64 {
