@@ -111,6 +111,22 @@ pub struct Violation {
 }
 
 impl Violation {
+    /// Which of its property's checks saw it: the detail's words before the first `;` or `:`,
+    /// without the numbers, addresses and names that vary from run to run. A liveness
+    /// violation may be databases that disagree or a client left without an address; the
+    /// shrinker keeps to the kind it was given (`dhcpfo shrink`).
+    pub fn kind(&self) -> String {
+        let head = self.detail.split([';', ':']).next().unwrap_or_default();
+        let words: Vec<&str> = head
+            .split_whitespace()
+            .filter(|w| {
+                w.chars()
+                    .all(|c| c.is_ascii_alphabetic() || "'()-".contains(c))
+            })
+            .collect();
+        format!("{}: {}", self.property, words.join(" "))
+    }
+
     /// Strings that pick this violation's history out of the trace: its addresses and clients,
     /// as the trace writes them.
     pub fn subjects(&self) -> Vec<String> {

@@ -121,6 +121,10 @@ fn running(s: &Scenario) -> Vec<u32> {
 struct Shrinker<'a> {
     seed: u64,
     property: &'static str,
+    /// The violation's kind ([`crate::check::Violation::kind`]): a candidate must show the
+    /// same one, not merely the same property (a pool cut below its clients turns databases
+    /// that disagree into clients without an address, another liveness failure).
+    kind: String,
     best: Scenario,
     best_size: Size,
     best_hash: u64,
@@ -183,32 +187,34 @@ impl Shrinker<'_> {
         let outcome = w.run();
         self.events += w.counts.events;
         match outcome {
-            Outcome::Violation(v) if v.property == self.property => Some(Tried {
-                involved: {
-                    let addresses: Vec<String> =
-                        v.addresses.iter().map(|a| a.to_string()).collect();
-                    let held = held.lock().map(|h| h.clone()).unwrap_or_default();
-                    let mut involved: Vec<u32> = held
-                        .into_iter()
-                        .filter(|(_, a)| addresses.contains(a))
-                        .map(|(c, _)| c)
-                        .chain(v.clients.iter().map(|&c| c as u32))
-                        .collect();
-                    involved.sort_unstable();
-                    involved.dedup();
-                    involved
-                },
-                size: Size {
-                    clients: running(s).len() as u32,
-                    faults: faults_of(s),
-                    episodes: episodes_of(s),
-                    duration: s.duration.0,
-                    events: w.counts.events,
-                    violation_at: v.at.saturating_since(START),
-                },
-                hash: w.trace.hash(),
-                clients: v.clients.iter().map(|&c| c as u32).collect(),
-            }),
+            Outcome::Violation(v) if v.property == self.property && v.kind() == self.kind => {
+                Some(Tried {
+                    involved: {
+                        let addresses: Vec<String> =
+                            v.addresses.iter().map(|a| a.to_string()).collect();
+                        let held = held.lock().map(|h| h.clone()).unwrap_or_default();
+                        let mut involved: Vec<u32> = held
+                            .into_iter()
+                            .filter(|(_, a)| addresses.contains(a))
+                            .map(|(c, _)| c)
+                            .chain(v.clients.iter().map(|&c| c as u32))
+                            .collect();
+                        involved.sort_unstable();
+                        involved.dedup();
+                        involved
+                    },
+                    size: Size {
+                        clients: running(s).len() as u32,
+                        faults: faults_of(s),
+                        episodes: episodes_of(s),
+                        duration: s.duration.0,
+                        events: w.counts.events,
+                        violation_at: v.at.saturating_since(START),
+                    },
+                    hash: w.trace.hash(),
+                    clients: v.clients.iter().map(|&c| c as u32).collect(),
+                })
+            }
             _ => None,
         }
     }
@@ -250,7 +256,7 @@ impl Shrinker<'_> {
         let mut w = World::new(correct, self.seed);
         let outcome = w.run();
         self.events += w.counts.events;
-        matches!(outcome, Outcome::Violation(v) if v.property == self.property)
+        matches!(outcome, Outcome::Violation(v) if v.property == self.property && v.kind() == self.kind)
     }
 
     /// One pass of every kind of change; whether any was kept.
@@ -690,8 +696,8 @@ fn undoing(s: &Scenario, i: usize) -> Option<usize> {
 /// violates nothing.
 pub fn shrink(repro: &Repro, progress: &mut dyn FnMut(&str)) -> Result<Shrunk, String> {
     let mut w = World::new(repro.scenario.clone(), repro.seed);
-    let property = match w.run() {
-        Outcome::Violation(v) => v.property,
+    let (property, kind) = match w.run() {
+        Outcome::Violation(v) => (v.property, v.kind()),
         Outcome::Pass => {
             return Err("its run violates no property: there is nothing to shrink".into());
         }
@@ -704,6 +710,7 @@ pub fn shrink(repro: &Repro, progress: &mut dyn FnMut(&str)) -> Result<Shrunk, S
     let mut s = Shrinker {
         seed: repro.seed,
         property,
+        kind,
         best: repro.scenario.clone(),
         best_size: Size {
             clients: 0,

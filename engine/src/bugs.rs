@@ -137,11 +137,27 @@ pub enum Bug {
     /// (draft-12 §9.3.1, §9.6; found by the swarm, seed 277: a crash right after a DHCPACK,
     /// before its BNDUPD left).
     LostStorageAcksEndings,
+    /// A server in PARTNER-DOWN holds its binding updates while its partner recovers, and
+    /// leaves PARTNER-DOWN before the queued ones are out: the partner comes back to NORMAL
+    /// without the PARTNER-DOWN grants made from its own pool and gives such an address to a
+    /// new client (draft-12 §9.6, Fig 9.5.2-1; found by the swarm, seed 5125 of 10 000).
+    PartnerDownHoldsUpdates,
+    /// The clock delta follows a step of the partner's clock smaller than the step threshold
+    /// only at the drift bound, even once a round trip shows the true delta above the
+    /// estimate: for many minutes every partner time reads early, and a RELEASED naming the
+    /// lease the receiver holds looks like another lease and is rejected (draft-12 §5.10; found
+    /// by the swarm, seed 3339 of 10 000).
+    StaleDeltaAfterSmallStep,
+    /// A duel between a client's update and FREE or BACKUP is judged by client transaction
+    /// times, which a pool state does not carry: the secondary rejects the primary's BACKUP as
+    /// the older, the primary ties it with its leftover time and keeps its own, and the two
+    /// disagree for good (draft-12.md §6.3; found by the swarm, seed 9607 of 10 000).
+    DuelPoolStateByTime,
 }
 
 impl Bug {
     /// Every bug, in catalogue order.
-    pub const ALL: [Bug; 25] = [
+    pub const ALL: [Bug; 28] = [
         Bug::NoSkewCorrection,
         Bug::DownTimeRoundedToHeartbeat,
         Bug::StaleRenewalShortensLease,
@@ -167,6 +183,9 @@ impl Bug {
         Bug::PetReadLate,
         Bug::DuelJudgedAlike,
         Bug::LostStorageAcksEndings,
+        Bug::PartnerDownHoldsUpdates,
+        Bug::StaleDeltaAfterSmallStep,
+        Bug::DuelPoolStateByTime,
     ];
 
     /// The name `--bug` takes.
@@ -197,6 +216,9 @@ impl Bug {
             Bug::PetReadLate => "pet-read-late",
             Bug::DuelJudgedAlike => "duel-judged-alike",
             Bug::LostStorageAcksEndings => "lost-storage-acks-endings",
+            Bug::PartnerDownHoldsUpdates => "partner-down-holds-updates",
+            Bug::StaleDeltaAfterSmallStep => "stale-delta-after-small-step",
+            Bug::DuelPoolStateByTime => "duel-pool-state-by-time",
         }
     }
 
@@ -239,6 +261,9 @@ impl Bug {
             Bug::PetReadLate => "mclt",
             Bug::DuelJudgedAlike => "liveness",
             Bug::LostStorageAcksEndings => "no-duplicate-lease",
+            Bug::PartnerDownHoldsUpdates => "no-duplicate-lease",
+            Bug::StaleDeltaAfterSmallStep => "liveness",
+            Bug::DuelPoolStateByTime => "liveness",
         }
     }
 
@@ -352,6 +377,21 @@ impl Bug {
                 "a server that lost its storage acknowledges its partner's EXPIRED and RELEASED \
                  while a lease of its lost life may still run: the partner frees the address \
                  under a client it never heard of (draft-12 §9.3.1, §9.6)"
+            }
+            Bug::PartnerDownHoldsUpdates => {
+                "a server in PARTNER-DOWN holds its binding updates while its partner recovers \
+                 and leaves PARTNER-DOWN with some still queued: the partner serves its pool \
+                 again without the grants made from it (draft-12 §9.6)"
+            }
+            Bug::StaleDeltaAfterSmallStep => {
+                "after a small step of the partner's clock the delta rises only at the drift \
+                 bound though a round trip shows it higher: partner times read early for \
+                 minutes (draft-12 §5.10)"
+            }
+            Bug::DuelPoolStateByTime => {
+                "a duel of a client's update with FREE or BACKUP is judged by client \
+                 transaction times, which a pool state lacks: both sides reject, for good \
+                 (draft-12.md §6.3)"
             }
         }
     }

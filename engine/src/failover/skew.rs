@@ -112,11 +112,29 @@ impl ClockDelta {
     }
 
     /// Bound the delta from below with a round trip: the partner stamped `answer_time_s` on an
-    /// answer to a request we sent at `asked_at`, received at `now`.
-    pub fn bound_by_round_trip(&mut self, asked_at: Time, answer_time_s: u32, now: Time) {
+    /// answer to a request we sent at `asked_at`, received at `now`. `follow_steps` off is the
+    /// catalogued bug [`crate::bugs::Bug::StaleDeltaAfterSmallStep`].
+    pub fn bound_by_round_trip(
+        &mut self,
+        asked_at: Time,
+        answer_time_s: u32,
+        now: Time,
+        follow_steps: bool,
+    ) {
         let bound = asked_at.as_millis() as i64 - (i64::from(answer_time_s) + 1) * 1000;
         if bound > self.delta_ms {
-            // Impossible with a steady clock: one of them stepped between the two.
+            // The estimate is below the true delta, which a steady clock cannot do: one of the
+            // clocks stepped by less than STEP_MS (the partner's back, or ours forward), and
+            // the estimate would take up to STEP_MS / MAX_DRIFT_PPM to rise to it, reading
+            // every partner time early meanwhile. This answer's own sample is an upper bound
+            // taken now: the estimate restarts from it. Which clock stepped, and when within
+            // the round trip, is unknown, so the bound is no floor; the next round trip sets
+            // one. (Found by the swarm, seed 3339: a 1.8 s step read a lease's end 2.3 s early.)
+            if follow_steps {
+                self.delta_ms = sample(now, answer_time_s);
+                self.sampled_at = now;
+                self.floor = None;
+            }
             return;
         }
         if self.floor_ms(now).is_none_or(|f| bound > f) {
@@ -233,7 +251,7 @@ mod tests {
         let answer_s = (answered_partner_ms / 1000) as u32;
         let back = at(t_ms + 2 * one_way_ms);
         d.refine(back, answer_s);
-        d.bound_by_round_trip(at(t_ms), answer_s, back);
+        d.bound_by_round_trip(at(t_ms), answer_s, back, true);
     }
 
     #[test]
@@ -269,20 +287,44 @@ mod tests {
     #[test]
     fn the_floor_falls_at_the_drift_bound_and_goes_when_a_clock_steps() {
         let mut d = ClockDelta::first(T0, T0.as_secs() as u32);
-        d.bound_by_round_trip(T0, T0.as_secs() as u32, T0);
+        d.bound_by_round_trip(T0, T0.as_secs() as u32, T0, true);
         assert_eq!(d.floor_ms(T0), Some(-1_000));
         // 1 000 s later it has fallen by 2 000 ppm of that: 2 s.
         assert_eq!(d.floor_ms(at(1_000_000)), Some(-3_000));
         // A lower bound does not lower it; a higher one raises it.
-        d.bound_by_round_trip(at(10), T0.as_secs() as u32 + 5, at(20));
+        d.bound_by_round_trip(at(10), T0.as_secs() as u32 + 5, at(20), true);
         assert_eq!(d.floor_ms(at(20)), Some(-1_000));
         // The partner's clock steps ten seconds forward: the estimate follows at once, and the
         // floor, now above it, is dropped.
         d.refine(at(2_000), T0.as_secs() as u32 + 12);
         assert_eq!(d.delta_ms(), -10_000);
         assert_eq!(d.floor_ms(at(2_000)), None);
-        // A round trip that says the delta is above the estimate is a step too: ignored.
-        d.bound_by_round_trip(at(3_000), T0.as_secs() as u32 - 30, at(3_010));
+        // A round trip that says the delta is above the estimate is a step too: the estimate
+        // restarts from its sample, and it sets no floor.
+        d.bound_by_round_trip(at(3_000), T0.as_secs() as u32 - 30, at(3_010), true);
+        assert_eq!(d.delta_ms(), 33_010);
         assert_eq!(d.floor_ms(at(3_010)), None);
+    }
+
+    #[test]
+    fn a_small_step_back_of_the_partners_clock_is_followed_at_the_next_round_trip() {
+        // The partner's clock runs 3 s ahead, then steps back to ours: below STEP_MS, so the
+        // samples after it look like transit and the estimate would rise at the drift bound
+        // only, 0.6 s in 300 s, reading every partner time seconds early (swarm seed 3339, a
+        // 1.8 s step). The next round trip shows the true delta above the estimate.
+        for follow_steps in [true, false] {
+            let mut d = ClockDelta::first(T0, (T0.as_secs() + 3) as u32);
+            assert_eq!(d.delta_ms(), -3_000);
+            // Stepped back at 100 s; a message at 300 s, and a round trip at 300 s (10 ms).
+            let now_s = (T0.as_secs() + 300) as u32;
+            d.refine(at(300_010), now_s);
+            d.bound_by_round_trip(at(300_000), now_s, at(300_010), follow_steps);
+            let truth = 0;
+            if follow_steps {
+                assert!(d.delta_ms() >= truth && d.delta_ms() <= 1_010);
+            } else {
+                assert!(d.delta_ms() < truth - 100, "{}", d.delta_ms());
+            }
+        }
     }
 }

@@ -658,6 +658,39 @@ fn restart_with_lost_storage_recovers_through_updreqall_and_recover_wait() {
 }
 
 #[test]
+fn partner_down_grants_reach_a_partner_waiting_in_recover_wait() {
+    // Goal: the swarm's seed 5125. The secondary lost its database and waits in RECOVER-WAIT
+    // with the link up while the primary, in PARTNER-DOWN, grants: each grant's BNDUPD reaches
+    // the secondary at once (draft-12 §9.6, Fig 9.5.2-1), not after the pair is NORMAL again.
+    // With the catalogued bug the update waits in the primary's queue.
+    for bug in [false, true] {
+        let mut net = pair_with(Mode::HotStandby, 199, |c| {
+            if bug {
+                c.bugs = c.bugs.with(Bug::PartnerDownHoldsUpdates);
+            }
+        });
+        net.crash(S, CrashMode::LoseEverything);
+        net.run_for(secs(1));
+        net.admin(P, Admin::PartnerDown);
+        net.boot(S);
+        net.run_for(secs(5));
+        assert_eq!(net.state(S), Some(FoState::RecoverWait));
+        assert_eq!(net.state(P), Some(FoState::PartnerDown));
+        net.seen.clear();
+        let ack = net.dora(P, 9).expect("PARTNER-DOWN serves");
+        net.run_for(secs(1));
+        let sent = updates_from(&net, P, BindingState::Active).contains(&ack.yiaddr);
+        let known = net.node(S).leases().binding(ack.yiaddr).map(|b| b.state);
+        assert_eq!(sent, !bug, "bug {bug}: the grant's BNDUPD left");
+        assert_eq!(
+            known == Some(BindingState::Active),
+            !bug,
+            "bug {bug}: the recovering secondary knows the grant"
+        );
+    }
+}
+
+#[test]
 fn a_primary_that_lost_its_storage_serves_no_new_client_until_its_earlier_leases_have_ended() {
     // Goal: flaw 2 of issue 13. The primary loses its database and restarts while the
     // secondary is cut off from it: it must not give an address to a new client before every

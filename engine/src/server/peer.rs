@@ -527,8 +527,9 @@ impl<S: Storage> Server<S> {
                         // draft-12 §7.9.2 step 6: CONNECTACK sets the clock delta; it answers
                         // the CONNECT sent when the connection opened, a round trip.
                         let mut delta = ClockDelta::first(now, msg.time);
+                        let follow_steps = !self.config.bugs.has(Bug::StaleDeltaAfterSmallStep);
                         if let Some(asked_at) = opened_at {
-                            delta.bound_by_round_trip(asked_at, msg.time, now);
+                            delta.bound_by_round_trip(asked_at, msg.time, now, follow_steps);
                         }
                         rel.clock_delta = Some(delta);
                         self.link_established(now);
@@ -689,6 +690,19 @@ impl<S: Storage> Server<S> {
             let r = state::on_partner_state(current, p.state, p.startup, rel.is_primary());
             if r.send_updreq {
                 self.request_updates(now);
+            }
+            // Leaving PARTNER-DOWN for a partner that recovered: every update we hold goes
+            // first (draft-12.md §4.3, as ISC does), or the partner takes up its pool again
+            // without the grants we made from it. The window may hold some back; the move
+            // waits for their BNDACKs (`on_bndack` comes back here).
+            if current == FoState::PartnerDown
+                && r.next == Some(FoState::Normal)
+                && !self.config.bugs.has(Bug::PartnerDownHoldsUpdates)
+            {
+                self.pump(now);
+                if self.failover.as_ref().is_some_and(|r| !r.queue.is_empty()) {
+                    return;
+                }
             }
             match r.next {
                 Some(next) if next != current => self.transition(now, next),
@@ -987,7 +1001,9 @@ impl<S: Storage> Server<S> {
             };
             let cooperating = matches!(rel.state, FoState::Normal | FoState::ConflictDone)
                 && rel.partner.is_some_and(|p| !p.startup);
-            if !(cooperating || rel.serving.is_some()) {
+            let to_recovering =
+                recovering_partner(rel) && !self.config.bugs.has(Bug::PartnerDownHoldsUpdates);
+            if !(cooperating || to_recovering || rel.serving.is_some()) {
                 return;
             }
             if rel.unacked_updates() >= link.partner_max_unacked as usize {
@@ -1129,7 +1145,14 @@ impl<S: Storage> Server<S> {
                 || bugs.has(Bug::DuelDeadlock);
             let verdict = match dueling.map(|mine| {
                 duel(
-                    &current, mine.state, &incoming, role, by_cltt, margin, alike,
+                    &current,
+                    mine.state,
+                    &incoming,
+                    role,
+                    by_cltt,
+                    margin,
+                    alike,
+                    alike || bugs.has(Bug::DuelPoolStateByTime),
                 )
             }) {
                 // The catalogued bug: no rules at all, the partner's update always wins.
@@ -1256,8 +1279,9 @@ impl<S: Storage> Server<S> {
             return;
         }
         // draft-12 §5.10: the answer closes a round trip, which bounds the clock delta below.
+        let follow_steps = !self.config.bugs.has(Bug::StaleDeltaAfterSmallStep);
         if let Some(d) = rel.clock_delta.as_mut() {
-            d.bound_by_round_trip(flight.sent_at, msg.time, now);
+            d.bound_by_round_trip(flight.sent_at, msg.time, now, follow_steps);
         }
         let sent = flight.bindings;
         let mut wrote = false;
@@ -1321,7 +1345,16 @@ impl<S: Storage> Server<S> {
             self.counters.storage_failures += 1;
         }
         self.finish_serving(now);
-        self.pump(now);
+        if self
+            .failover
+            .as_ref()
+            .is_some_and(|r| r.state == FoState::PartnerDown)
+        {
+            // A move to NORMAL may have waited for this window (`react_to_partner`).
+            self.react_to_partner(now);
+        } else {
+            self.pump(now);
+        }
         freed_in.dedup();
         for subnet in freed_in {
             self.pool_check(now, subnet);
@@ -1692,6 +1725,9 @@ impl<S: Storage> Server<S> {
 ///   EXPIRED beating the ACTIVE it ends) and the table after an accepted duel. Near the band's
 ///   edge one side saw a tie and kept its own while the other saw the partner's older, or the
 ///   table vetoed the accepting side: both rejected (the swarm, seeds 2775 and 1903).
+/// * `duel-pool-state-by-time` (`pool_by_time`): a FREE or BACKUP timed like a client's update
+///   (see the body; the swarm, seed 9607).
+#[allow(clippy::too_many_arguments)]
 fn duel(
     current: &Binding,
     mine: BindingState,
@@ -1700,6 +1736,7 @@ fn duel(
     by_cltt: bool,
     margin: Duration,
     alike: bool,
+    pool_by_time: bool,
 ) -> Verdict {
     use std::cmp::Ordering;
     let primary_keeps = || match role {
@@ -1716,6 +1753,21 @@ fn duel(
             },
             (BindingState::Active, BindingState::Expired) => Verdict::Accept,
             (_, BindingState::Active) => Verdict::Accept,
+            _ => primary_keeps(),
+        };
+    }
+    // FREE and BACKUP are no client's: such an update carries no client transaction time, and
+    // the record it would replace may keep one from an earlier client. Timed against a CLTT the
+    // pool state always lost at the secondary (no CLTT is the oldest) while the primary, seeing
+    // a tie with its leftover CLTT, kept its own: both rejected, for good (the swarm, seed 9607:
+    // the primary's BACKUP of an address whose RELEASED it had accepted, against that RELEASED
+    // resent because the BNDACK was lost). So a duel with a pool state goes by state: a lease
+    // beats no lease, and otherwise the primary's update wins, both sides agreeing.
+    let pool = |s: BindingState| matches!(s, BindingState::Free | BindingState::Backup);
+    if !pool_by_time && (pool(mine) || pool(theirs.state)) {
+        return match (mine, theirs.state) {
+            (_, BindingState::Active) => Verdict::Accept,
+            (BindingState::Active, _) => Verdict::Reject(RejectReason::LESS_CRITICAL_BINDING),
             _ => primary_keeps(),
         };
     }
@@ -1862,4 +1914,97 @@ fn subnet_mask(config: &ServerConfig, addr: Ipv4Addr) -> Ipv4Addr {
         .iter()
         .find(|s| s.contains(addr))
         .map_or(Ipv4Addr::UNSPECIFIED, |s| s.mask)
+}
+
+/// Whether the partner is recovering against our PARTNER-DOWN (draft-12 §9.5–9.7, Fig
+/// 9.5.2-1). Its UPDREQALL gave it our database as of its UPDDONE; what we grant after that,
+/// from its own pool too, must reach it before it serves again, so our updates flow while the
+/// link is up, as ISC's do (draft-12.md §4.3).
+fn recovering_partner(rel: &Relationship) -> bool {
+    rel.state == FoState::PartnerDown
+        && rel.partner.is_some_and(|p| {
+            !p.startup
+                && matches!(
+                    p.state,
+                    FoState::Recover | FoState::RecoverWait | FoState::RecoverDone
+                )
+        })
+}
+
+#[cfg(test)]
+mod duel_tests {
+    use super::*;
+
+    /// One side's pending update in a duel: its state and, for a client's state, its client
+    /// transaction time; a pool state's record may keep `leftover`, an earlier client's.
+    fn side(state: BindingState, cltt_s: u64, leftover_s: u64) -> (Binding, Incoming) {
+        let address = Ipv4Addr::new(10, 0, 1, 7);
+        let pool = matches!(state, BindingState::Free | BindingState::Backup);
+        let mut record = Binding::new(address, state);
+        record.cltt = Time::from_secs(if pool { leftover_s } else { cltt_s });
+        let mut update = Incoming::bare(address, state);
+        if !pool {
+            update.cltt = Some(Time::from_secs(cltt_s));
+        }
+        (record, update)
+    }
+
+    #[test]
+    fn in_every_duel_one_side_accepts_and_with_a_pool_state_exactly_one() {
+        // Goal: the swarm's seeds 9452 and 9607. For every pair of states the two servers may
+        // be sending at once, with client times apart by up to ten seconds either way and any
+        // leftover time in a pool state's record, the two verdicts of one duel (clocks exact)
+        // are never both rejections; with FREE or BACKUP on either side, exactly one accepts.
+        // With the catalogued bug both reject.
+        use BindingState::*;
+        let states = [Active, Expired, Released, Reset, Free, Backup];
+        let verdicts =
+            |pool_by_time: bool, p: BindingState, s: BindingState, dp: u64, ds: u64, l: u64| {
+                let base: u64 = 1_000_000;
+                let (p_record, p_update) = side(p, base + dp, base + l);
+                let (s_record, s_update) = side(s, base + ds, base + l);
+                let judge = |record: &Binding, mine, theirs: &Incoming, role| {
+                    duel(
+                        record,
+                        mine,
+                        theirs,
+                        role,
+                        true,
+                        PARTNER_TIME_MARGIN,
+                        false,
+                        pool_by_time,
+                    )
+                };
+                (
+                    judge(&p_record, p, &s_update, Role::Primary),
+                    judge(&s_record, s, &p_update, Role::Secondary),
+                )
+            };
+        let mut deadlocks_with_the_bug = 0;
+        for p in states {
+            for s in states {
+                for dp in 0..=10 {
+                    for ds in 0..=10 {
+                        for leftover in [0, 5, 10] {
+                            let (vp, vs) = verdicts(false, p, s, dp, ds, leftover);
+                            let accepts =
+                                [vp, vs].iter().filter(|v| **v == Verdict::Accept).count();
+                            assert!(
+                                accepts >= 1,
+                                "{p:?}/{s:?} {dp} {ds} {leftover}: both reject"
+                            );
+                            if matches!(p, Free | Backup) || matches!(s, Free | Backup) {
+                                assert_eq!(accepts, 1, "{p:?}/{s:?} {dp} {ds} {leftover}");
+                            }
+                            let (bp, bs) = verdicts(true, p, s, dp, ds, leftover);
+                            if bp != Verdict::Accept && bs != Verdict::Accept {
+                                deadlocks_with_the_bug += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(deadlocks_with_the_bug > 0);
+    }
 }
