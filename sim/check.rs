@@ -2117,6 +2117,35 @@ mod tests {
     }
 
     #[test]
+    fn a_violations_kind_names_its_check_and_not_its_numbers() {
+        // The shrinker keeps to the kind: a client without an address is not the databases
+        // disagreeing, though both are liveness; two runs of one check are one kind.
+        let v = |detail: &str| Violation {
+            at: Time::from_secs(1),
+            property: "liveness",
+            detail: detail.to_string(),
+            addresses: Vec::new(),
+            clients: Vec::new(),
+        };
+        let starved = v(
+            "3 client(s) want an address and have none; first, client 7, without one \
+             since +1h",
+        );
+        let starved_too =
+            v("1 client(s) want an address and have none; first, client 12, without one since 2h");
+        let apart = v(
+            "the converged pair's databases disagree on 1 address(es) in relationship \
+             sim; first, 10.0.1.14: primary has Backup",
+        );
+        assert_eq!(starved.kind(), starved_too.kind());
+        assert_ne!(starved.kind(), apart.kind());
+        assert_eq!(
+            apart.kind(),
+            "liveness: the converged pair's databases disagree on address(es) in relationship sim"
+        );
+    }
+
+    #[test]
     fn a_rejected_update_acknowledges_nothing() {
         let mclt = Duration::from_secs(30);
         let mut c = Checker::default();

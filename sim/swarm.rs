@@ -278,6 +278,8 @@ pub fn draw(base: &Scenario, swarm: &Swarm, seed: u64) -> Scenario {
     let faults = draw_faults(
         &mut stream(seed, "swarm", 2),
         &mut stream(seed, "swarm", 3),
+        &mut stream(seed, "swarm", 4),
+        servers.lease_time.0,
         swarm.max_faults,
         FAULTS_FROM,
         heal_by,
@@ -440,6 +442,8 @@ fn node(rng: &mut ChaCha8Rng) -> Node {
 fn draw_faults(
     rng: &mut ChaCha8Rng,
     edge_rng: &mut ChaCha8Rng,
+    stranded_rng: &mut ChaCha8Rng,
+    lease_time: Duration,
     max_faults: u32,
     from: Duration,
     heal_by: Duration,
@@ -728,9 +732,88 @@ fn draw_faults(
             ));
         }
     }
+    if stranded_rng.random_bool(0.3) {
+        stranded(
+            stranded_rng,
+            lease_time.as_millis(),
+            (from, until),
+            &down,
+            &cut,
+            &mut out,
+        );
+    }
     // In time order (stable: an episode's own faults keep theirs).
     out.sort_by_key(|f| f.at);
     out
+}
+
+/// Clients stranded, an edge of time rather than of the protocol. The clients reboot together,
+/// so that their leases run on one schedule; a minute later the primary crashes and the
+/// secondary is cut from its clients, so that their renewals and rebindings all go
+/// unanswered; the cut heals a few seconds before the leases end, after the clients' last
+/// rebinding, while the primary is still down. Each client then discovers a few milliseconds
+/// before the secondary expires its lease, on a server in COMMUNICATIONS-INTERRUPTED that cannot
+/// free what expires (draft-12 §9.9.2): where an offer goes stale (bug-catalogue W1). Safe as the
+/// timed lanes are: it keeps clear of every crash episode and of every cut of the secondary's
+/// clients, and comes after every crash. Its own stream: the other draws are the same with or
+/// without it.
+fn stranded(
+    rng: &mut ChaCha8Rng,
+    lease_ms: u64,
+    (from, until): (u64, u64),
+    down: &[(u64, u64)],
+    cut: &[(u64, u64, u8)],
+    out: &mut Vec<Fault>,
+) {
+    let heal_ms = lease_ms.saturating_sub(rng.random_range(5_000..=50_000u64));
+    let down_ms = lease_ms + rng.random_range(60_000..=10 * 60_000u64);
+    let Some(last) = until.checked_sub(down_ms) else {
+        return;
+    };
+    if last <= from {
+        return;
+    }
+    // Last of all, so that no later crash clears the secondary's offers before the pair has
+    // settled and is judged.
+    let start = last
+        .saturating_sub(rng.random_range(0..=10 * 60_000u64))
+        .max(from);
+    let end = start + down_ms;
+    let links = cut_links(Cut::SecondaryClients);
+    let busy = down.iter().any(|&(a, b)| a <= end && start <= b)
+        || down.iter().any(|&(a, _)| a >= start)
+        || cut
+            .iter()
+            .any(|&(a, b, l)| l & links != 0 && a <= end && start <= b);
+    if busy {
+        return;
+    }
+    out.push(fault(start, Verb::RebootClients));
+    out.push(fault(
+        start + 60_000,
+        Verb::Crash {
+            node: Node::Primary,
+            storage: StorageLoss::KeepSynced,
+        },
+    ));
+    out.push(fault(
+        start + 60_000,
+        Verb::Partition {
+            cut: Cut::SecondaryClients,
+        },
+    ));
+    out.push(fault(
+        start + heal_ms,
+        Verb::Heal {
+            cut: Cut::SecondaryClients,
+        },
+    ));
+    out.push(fault(
+        end,
+        Verb::Restart {
+            node: Node::Primary,
+        },
+    ));
 }
 
 /// The links a cut takes (as [`Cut`] counts them: primary to secondary, secondary to primary,
