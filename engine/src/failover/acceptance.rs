@@ -145,21 +145,6 @@ pub fn check_with(
     }
 }
 
-/// Whether the update and the receiver's binding give the same address to two different
-/// clients, both unexpired at `now`: the "two clients, one IP address" conflict of draft-12
-/// §7.1.2, for the testbed to count. Both must be ACTIVE, both lease-expiration-times later than
-/// `now` (an update without one is not a lease), and both clients known and different.
-pub fn is_conflict(receiver: &Binding, incoming: &Incoming, now: Time) -> bool {
-    let both_active =
-        receiver.state == BindingState::Active && incoming.state == BindingState::Active;
-    let both_unexpired = receiver.expires_at > now && incoming.expires_at.is_some_and(|e| e > now);
-    let different_clients = match (receiver_client(receiver), incoming.client()) {
-        (Some(mine), Some(theirs)) => mine != theirs,
-        _ => false,
-    };
-    both_active && both_unexpired && different_clients
-}
-
 /// The reject-reason for an update that lacks what its binding-status requires, if it does
 /// (draft-12 §7.1.3 first paragraph, Table 7.1-1, Table 7.1.1-1).
 pub fn incomplete(incoming: &Incoming) -> Option<RejectReason> {
@@ -628,41 +613,9 @@ mod tests {
                         let blank = Incoming::bare(ADDR, col);
                         let _ = check(&r, &blank, role, now);
                         let _ = check(&r, &theirs(col), role, now);
-                        let _ = is_conflict(&r, &blank, now);
                     }
                 }
             }
         }
-    }
-
-    #[test]
-    fn a_conflict_is_two_unexpired_leases_for_different_clients() {
-        let r = mine(Active);
-        let other = Incoming {
-            hw: Some(mac(0x99)),
-            ..theirs(Active)
-        };
-        assert!(is_conflict(&r, &other, at(1800)));
-        // Same client: a renewal, not a conflict.
-        assert!(!is_conflict(&r, &theirs(Active), at(1800)));
-        // Our lease ended at T0+3600.
-        assert!(!is_conflict(&r, &other, at(3600)));
-        // Their lease already over.
-        let over = Incoming {
-            expires_at: Some(at(1000)),
-            ..other.clone()
-        };
-        assert!(!is_conflict(&r, &over, at(1800)));
-        // Not ACTIVE on one side.
-        assert!(!is_conflict(&mine(Expired), &other, at(1800)));
-        let released = Incoming {
-            state: Released,
-            ..other.clone()
-        };
-        assert!(!is_conflict(&r, &released, at(1800)));
-        // An unknown client on either side cannot be said to differ.
-        let mut anonymous = mine(Active);
-        anonymous.hw = None;
-        assert!(!is_conflict(&anonymous, &other, at(1800)));
     }
 }
