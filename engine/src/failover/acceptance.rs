@@ -527,6 +527,38 @@ mod tests {
     }
 
     #[test]
+    fn a_release_in_the_second_of_the_renewal_it_ends_is_accepted_as_that_lease() {
+        // The receiver renewed the client at T0 + 100.4 s until T0 + 3700.4 s; the client
+        // released at the partner within the same second, whose RELEASED carries the CLTT in
+        // whole seconds (T0 + 100, no later than ours) and that lease's end. time(1) cannot see
+        // it as later; the same-lease rule takes it (the catalogued bug
+        // `same-second-release-rejected` turns the rule off).
+        let mut r = mine(Active);
+        r.cltt = at(100) + Duration::from_millis(400);
+        r.expires_at = at(3700) + Duration::from_millis(400);
+        let release = Incoming {
+            expires_at: Some(at(3700)),
+            ..theirs(Released)
+        };
+        assert_eq!(check_p(&r, &release, at(101)), ACCEPT);
+        assert_eq!(
+            check_with(&r, &release, Role::Primary, at(101), false),
+            OUTDATED
+        );
+        // Another lease's end, or another client: time(1) alone, which rejects.
+        let other_lease = Incoming {
+            expires_at: Some(at(1800)),
+            ..release.clone()
+        };
+        assert_eq!(check_p(&r, &other_lease, at(101)), OUTDATED);
+        let other_client = Incoming {
+            hw: Some(mac(0x99)),
+            ..release.clone()
+        };
+        assert_eq!(check_p(&r, &other_client, at(101)), OUTDATED);
+    }
+
+    #[test]
     fn reset_receiver_takes_active_only_from_a_transaction_after_the_reset() {
         // An operator reset the address at T0+500; time(3) compares with start-time-of-state.
         let mut r = mine(Reset);
@@ -542,6 +574,12 @@ mod tests {
             ..theirs(Active)
         };
         assert_eq!(check_p(&r, &after_reset, at(600)), ACCEPT);
+        // "Later" is strict: a transaction in the very second of the reset is not after it.
+        let at_the_reset = Incoming {
+            cltt: Some(at(500)),
+            ..theirs(Active)
+        };
+        assert_eq!(check_p(&r, &at_the_reset, at(600)), OUTDATED);
         for col in [Expired, Released, Free, Backup, Reset, Abandoned] {
             assert_eq!(check_p(&r, &theirs(col), at(600)), ACCEPT, "{col:?}");
         }

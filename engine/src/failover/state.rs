@@ -353,6 +353,15 @@ mod tests {
             PotentialConflict
         );
         assert_eq!(leave_startup(Recover, PartnerDown, false), Recover);
+        // A server that restarts in the middle of its recovery carries on with it, whatever
+        // the partner's PARTNER-DOWN says (draft-12.md §4.3): POTENTIAL-CONFLICT would end a
+        // RECOVER-WAIT that waits out its lost leases (a mutant the unit tests once missed).
+        for recovering in [RecoverWait, RecoverDone] {
+            assert_eq!(leave_startup(recovering, PartnerDown, false), recovering);
+            assert_eq!(leave_startup(recovering, PartnerDown, true), Recover);
+        }
+        // No state stored: a first start recovers.
+        assert_eq!(leave_startup(Startup, Normal, false), Recover);
     }
 
     #[test]
