@@ -319,6 +319,7 @@ impl LeaseDb {
 
     /// [`LeaseDb::available_from`] as the role alone says.
     fn role_available_from(&self, b: &Binding) -> Option<Time> {
+        use crate::failover::Role;
         use crate::failover::mclt::{Pool, partner_down_reusable_at};
         let since = Some(b.state_since);
         match self.role {
@@ -334,18 +335,21 @@ impl LeaseDb {
                 since: down_since,
                 mclt,
             } => {
-                let (own, partners) = if primary {
-                    (BindingState::Free, BindingState::Backup)
+                let role = if primary {
+                    Role::Primary
                 } else {
-                    (BindingState::Backup, BindingState::Free)
+                    Role::Secondary
                 };
-                match b.state {
-                    s if s == own => since,
-                    s if s == partners => Some(
+                match (Pool::of(b.state, role), b.state) {
+                    (Some(Pool::Own), _) => since,
+                    (Some(Pool::Partners), _) => Some(
                         partner_down_reusable_at(b, Pool::Partners, down_since, mclt)
                             .max(b.state_since),
                     ),
-                    BindingState::Expired | BindingState::Released | BindingState::Reset => Some(
+                    (
+                        None,
+                        BindingState::Expired | BindingState::Released | BindingState::Reset,
+                    ) => Some(
                         partner_down_reusable_at(b, Pool::Own, down_since, mclt).max(b.state_since),
                     ),
                     _ => None,
