@@ -12,10 +12,12 @@ use dhcpfo::world::{Outcome, World};
 const SEEDS: u64 = 48;
 
 fn seeds() -> u64 {
-    std::env::var("DHCPFO_SWARM_GATE_SEEDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(SEEDS)
+    match std::env::var("DHCPFO_SWARM_GATE_SEEDS") {
+        Ok(v) => v
+            .parse()
+            .unwrap_or_else(|_| panic!("DHCPFO_SWARM_GATE_SEEDS={v:?} is not a seed count")),
+        Err(_) => SEEDS,
+    }
 }
 
 #[test]
