@@ -10,7 +10,9 @@
 //! automatic PARTNER-DOWN while the partner is merely cut off is a documented hazard, I18), no
 //! operator PARTNER-DOWN or SHUTDOWN except on a partner that has really crashed, with the
 //! failover link whole from then until ten minutes after it is back (the operator's promise
-//! that it is down and cannot serve meanwhile); clock offsets and drift that keep each server
+//! that it is down and cannot serve meanwhile), or on one isolated from its partner and its
+//! clients alike, which meets its clients again only minutes after its partner ([`isolated`]:
+//! the conflict resolution of draft-12 §9.10 on real conflicts); clock offsets and drift that keep each server
 //! within half the tolerated delta of true time; the clock delta corrected (draft-12 §5.10);
 //! at most one crash that loses the whole database (the checkers account for it); and time
 //! after the last fault for the pair to converge. Faults are written out as scheduled faults
@@ -287,6 +289,14 @@ pub fn draw(base: &Scenario, swarm: &Swarm, seed: u64) -> Scenario {
         servers.max_clock_delta.0,
         attacker,
         servers.mode == PairMode::HotStandby,
+    );
+    let mut faults = faults;
+    isolated(
+        &mut stream(seed, "swarm", 6),
+        &servers,
+        clients.arrive_over.0.as_millis(),
+        (FAULTS_FROM.as_millis(), heal_by.as_millis()),
+        &mut faults,
     );
     Scenario {
         name: base.name.clone(),
@@ -816,6 +826,178 @@ fn stranded(
     ));
 }
 
+/// A server isolated: up, but cut from its partner and from its clients, and declared down by
+/// the operator on its partner (and in half the worlds by the operator on itself too: both in
+/// PARTNER-DOWN). The operator's promise holds, since the isolated server answers no client
+/// (draft-12 §9.4: PARTNER-DOWN means the partner serves none), yet it kept its database and
+/// its own view, in COMMUNICATIONS-INTERRUPTED or PARTNER-DOWN (or NORMAL, if the isolation was
+/// shorter than a receive timer). When the failover link heals the two must go to
+/// POTENTIAL-CONFLICT and resolve it (draft-12 §9.10): the acceptance rules on real conflicts
+/// (§7.1.3: addresses of the isolated server's pool and expired leases that its partner gave to
+/// new clients after the MCLT, leases it renewed that the isolated one saw expire). The
+/// isolated server meets its clients again only minutes later: before it has heard of the
+/// PARTNER-DOWN it would answer them as before, from addresses its partner may have given out
+/// (the sweep that first healed both at once found exactly that duplicate, in both states).
+/// Placed while clients still arrive, with no other fault from half an hour before it to half
+/// an hour after: the other lanes' episodes there make way (nothing may cut the link while the
+/// conflict is resolved: RESOLUTION-INTERRUPTED answers clients from its own pool, draft-12
+/// §9.11's hazard). Its own stream: a world without it draws every other fault the same.
+fn isolated(
+    rng: &mut ChaCha8Rng,
+    servers: &Servers,
+    arriving_until: u64,
+    (from, until): (u64, u64),
+    out: &mut Vec<Fault>,
+) {
+    if !rng.random_bool(0.4) {
+        return;
+    }
+    let mclt = servers.mclt.0.as_millis();
+    let lease = servers.lease_time.0.as_millis();
+    let victim = node(rng);
+    // Short in some worlds: over before the partners notice the link is gone (the isolated one
+    // still in NORMAL meets a partner in PARTNER-DOWN); else long enough that the partner
+    // takes the isolated one's pool and its expired leases after the MCLT.
+    let short = rng.random_bool(0.2);
+    let declared = if short {
+        rng.random_range(1_000..=60_000u64)
+    } else {
+        rng.random_range(1_000..=10 * 60_000u64)
+    };
+    let len = if short {
+        declared + rng.random_range(1_000..=30_000u64)
+    } else {
+        declared + mclt + rng.random_range(60_000..=(2 * lease).max(60_000))
+    };
+    let both = rng.random_bool(0.5);
+    let self_declared = rng.random_range(1_000..len);
+    // The isolated server meets its clients again only minutes after its partner: until it has
+    // heard that the partner took over, it would answer them as before (in
+    // COMMUNICATIONS-INTERRUPTED from its own pool, or in PARTNER-DOWN from both), which the
+    // partner in PARTNER-DOWN may have given out (the operator's promise includes that).
+    let rejoin = rng.random_range(5 * 60_000..=15 * 60_000u64);
+    // While clients still arrive (new clients are what takes the isolated server's pool), with
+    // no other fault from half an hour before to half an hour after (the operators' promises
+    // about the link end ten minutes after a restart): the episodes there make way.
+    let Some(last) = until.checked_sub(len + rejoin).filter(|&l| l > from) else {
+        return;
+    };
+    let start = rng.random_range(from..=last.min(arriving_until.max(from + 1)));
+    let end = start + len;
+    let margin = 30 * 60_000;
+    let (a, b) = (start.saturating_sub(margin), end + rejoin + margin);
+    let episode = episodes(out);
+    let mut span: Vec<(u64, u64)> = vec![(u64::MAX, 0); out.len()];
+    for (f, &e) in out.iter().zip(&episode) {
+        span[e].0 = span[e].0.min(f.at.0.as_millis());
+        span[e].1 = span[e].1.max(fault_end(f));
+    }
+    let mut keep = episode.iter().map(|&e| span[e].0 > b || span[e].1 < a);
+    out.retain(|_| keep.next().unwrap_or(true));
+    let clients = match victim {
+        Node::Primary => Cut::PrimaryClients,
+        Node::Secondary => Cut::SecondaryClients,
+    };
+    out.push(fault(start, Verb::Partition { cut: Cut::Servers }));
+    out.push(fault(start, Verb::Partition { cut: clients }));
+    let mut admin = vec![(
+        start + declared,
+        Verb::Admin {
+            node: victim.partner(),
+            command: Command::PartnerDown,
+        },
+    )];
+    if both {
+        admin.push((
+            start + self_declared,
+            Verb::Admin {
+                node: victim,
+                command: Command::PartnerDown,
+            },
+        ));
+    }
+    admin.sort_by_key(|&(at, _)| at);
+    out.extend(admin.into_iter().map(|(at, verb)| fault(at, verb)));
+    out.push(fault(end, Verb::Heal { cut: Cut::Servers }));
+    out.push(fault(end + rejoin, Verb::Heal { cut: clients }));
+    out.sort_by_key(|f| f.at);
+}
+
+/// Which episode each fault of a drawn schedule belongs to (an index below the faults'
+/// count): a crash with its restart and the operator's commands about it, a cut with its heal,
+/// a clock set off true time with what sets it back, a delay spike with its end; a triggered
+/// fault, a reboot and a forged message alone.
+fn episodes(faults: &[Fault]) -> Vec<usize> {
+    let mut ids = Vec::with_capacity(faults.len());
+    let mut next = 0;
+    let mut new = || {
+        next += 1;
+        next - 1
+    };
+    let side = |n: Node| usize::from(n == Node::Secondary);
+    let (mut crash, mut admin, mut clock) = ([None; 2], [None; 2], [None; 2]);
+    let mut cut: Vec<(Cut, usize)> = Vec::new();
+    let mut spike = None;
+    for f in faults {
+        let id = if f.when.is_some() {
+            new()
+        } else {
+            match &f.verb {
+                Verb::Admin {
+                    node,
+                    command: Command::PartnerDown,
+                } => *crash[side(node.partner())].get_or_insert_with(&mut new),
+                Verb::Admin { node, .. } => *admin[side(*node)].insert(new()),
+                Verb::Crash { node, .. } => {
+                    let id = admin[side(*node)].take().unwrap_or_else(&mut new);
+                    *crash[side(*node)].insert(id)
+                }
+                Verb::Restart { node } => crash[side(*node)].take().unwrap_or_else(&mut new),
+                Verb::Partition { cut: c } => {
+                    let id = new();
+                    cut.push((*c, id));
+                    id
+                }
+                Verb::Heal { cut: c } => match cut.iter().position(|(k, _)| k == c) {
+                    Some(i) => cut.remove(i).1,
+                    None => new(),
+                },
+                Verb::ClockOffset { node, offset_s: 0 } => {
+                    clock[side(*node)].take().unwrap_or_else(&mut new)
+                }
+                Verb::ClockOffset { node, .. } | Verb::ClockDrift { node, .. } => {
+                    *clock[side(*node)].get_or_insert_with(&mut new)
+                }
+                Verb::DelaySpike { .. } => match spike.take() {
+                    Some(id) => id,
+                    None => *spike.insert(new()),
+                },
+                Verb::RebootClients | Verb::Forge { .. } => new(),
+            }
+        };
+        ids.push(id);
+    }
+    ids
+}
+
+/// When a fault's effect is over at the latest: its time, or for a triggered one the end of
+/// its arming, its delay and its undo (a trigger armed to the end of the run never ends).
+fn fault_end(f: &Fault) -> u64 {
+    let at = f.at.0.as_millis();
+    match &f.when {
+        None => at,
+        Some(t) => match t.until {
+            None => u64::MAX,
+            Some(u) => {
+                u.0.as_millis()
+                    .max(at)
+                    .saturating_add(t.delay.0.as_millis())
+                    .saturating_add(t.undo_after.map_or(0, |d| d.0.as_millis()))
+            }
+        },
+    }
+}
+
 /// The links a cut takes (as [`Cut`] counts them: primary to secondary, secondary to primary,
 /// the primary's clients, the secondary's).
 fn cut_links(c: Cut) -> u8 {
@@ -1263,6 +1445,130 @@ mod tests {
         assert!(Scenario::parse(&short).unwrap_err().0.contains("at least"));
         let e = Scenario::parse(&base.replace("{}", "{ max_clients: 2 }")).unwrap_err();
         assert!(e.0.contains("max_clients"), "{e}");
+    }
+
+    /// The isolated server (see [`isolated`]): cut from its partner and its clients at one
+    /// instant, declared down by its partner while cut off, its link healed before its
+    /// clients, and no other fault from half an hour before it to half an hour after; both
+    /// sides declaring and isolations shorter than a receive timer are drawn too.
+    #[test]
+    fn an_isolated_server_is_declared_down_alone_and_meets_its_partner_before_its_clients() {
+        let s = swarm_scenario();
+        let (mut found, mut both, mut short) = (0, 0, 0);
+        for seed in 0..300 {
+            let drawn = concrete(&s, seed);
+            let f = &drawn.faults;
+            let ms = |i: usize| f[i].at.0.as_millis();
+            let Some(i) = (0..f.len().saturating_sub(1)).find(|&i| {
+                matches!(f[i].verb, Verb::Partition { cut: Cut::Servers })
+                    && matches!(
+                        f[i + 1].verb,
+                        Verb::Partition {
+                            cut: Cut::PrimaryClients | Cut::SecondaryClients
+                        }
+                    )
+                    && f[i].at == f[i + 1].at
+                    && f[i].when.is_none()
+            }) else {
+                continue;
+            };
+            found += 1;
+            let Verb::Partition { cut: clients } = f[i + 1].verb else {
+                unreachable!()
+            };
+            let victim = if clients == Cut::PrimaryClients {
+                Node::Primary
+            } else {
+                Node::Secondary
+            };
+            let start = ms(i);
+            let heal = |c: Cut| {
+                (i..f.len())
+                    .find(|&j| f[j].verb == Verb::Heal { cut: c })
+                    .map(ms)
+                    .unwrap_or_else(|| panic!("seed {seed}: {c:?} never healed"))
+            };
+            let (link, rejoin) = (heal(Cut::Servers), heal(clients));
+            assert!(
+                link + 5 * 60_000 <= rejoin,
+                "seed {seed}: clients back too soon"
+            );
+            let declared = |n: Node| {
+                f.iter().any(|g| {
+                    g.verb
+                        == Verb::Admin {
+                            node: n,
+                            command: Command::PartnerDown,
+                        }
+                        && (start..link).contains(&g.at.0.as_millis())
+                })
+            };
+            assert!(declared(victim.partner()), "seed {seed}: not declared down");
+            both += usize::from(declared(victim));
+            short += usize::from(link - start < 120_000);
+            let (a, b) = (start.saturating_sub(30 * 60_000), rejoin + 30 * 60_000);
+            let episode = episodes(f);
+            for (j, g) in f.iter().enumerate() {
+                let ours = (i..=i + 1).contains(&j)
+                    || g.verb == Verb::Heal { cut: Cut::Servers } && ms(j) == link
+                    || g.verb == Verb::Heal { cut: clients } && ms(j) == rejoin;
+                if ours || matches!(g.verb, Verb::Admin { .. }) && (start..link).contains(&ms(j)) {
+                    continue;
+                }
+                assert!(
+                    g.at.0.as_millis() > b || fault_end(g) < a,
+                    "seed {seed}: fault {j} ({:?}) within the isolation's margin",
+                    g.verb
+                );
+                // Nor is an episode open across it.
+                let span = f
+                    .iter()
+                    .zip(&episode)
+                    .filter(|(_, e)| **e == episode[j])
+                    .map(|(h, _)| h.at.0.as_millis());
+                let (lo, hi) = (span.clone().min().unwrap(), span.max().unwrap());
+                assert!(
+                    !(lo < a && hi > b),
+                    "seed {seed}: episode of fault {j} spans it"
+                );
+            }
+        }
+        assert!(found > 60, "{found} isolations in 300 worlds");
+        assert!(
+            both > 10 && short > 5,
+            "both {both}, short {short} of {found}"
+        );
+    }
+
+    #[test]
+    fn episodes_pair_each_fault_with_its_undo() {
+        let s = swarm_scenario();
+        for seed in 0..100 {
+            let drawn = concrete(&s, seed);
+            let f = &drawn.faults;
+            let e = episodes(f);
+            for (i, g) in f.iter().enumerate() {
+                if g.when.is_some() {
+                    continue;
+                }
+                let partner = |pred: &dyn Fn(&Verb) -> bool| {
+                    (i + 1..f.len()).find(|&j| f[j].when.is_none() && pred(&f[j].verb))
+                };
+                let undo = match &g.verb {
+                    Verb::Crash { node, .. } => {
+                        let n = *node;
+                        partner(&|v| *v == Verb::Restart { node: n })
+                    }
+                    Verb::Partition { cut } => {
+                        let c = *cut;
+                        partner(&|v| *v == Verb::Heal { cut: c })
+                    }
+                    _ => continue,
+                };
+                let j = undo.unwrap_or_else(|| panic!("seed {seed}: fault {i} never undone"));
+                assert_eq!(e[i], e[j], "seed {seed}: faults {i} and {j}");
+            }
+        }
     }
 
     #[test]

@@ -112,7 +112,7 @@ fn every_catalogued_bug_is_caught_and_the_correct_engine_holds() {
 fn swarm_catch(bug: Bug) -> Option<u64> {
     match bug {
         // An attacker forging releases on a signed Microsoft link, while clients churn.
-        Bug::AcceptBadDigest => Some(55),
+        Bug::AcceptBadDigest => Some(831),
         // The link cut as the primary, restarted after an operator's PARTNER-DOWN declared
         // seconds after its crash, enters POTENTIAL-CONFLICT (the bug) instead of RECOVER.
         Bug::DownTimeRoundedToHeartbeat => Some(282),
