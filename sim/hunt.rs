@@ -130,7 +130,7 @@ pub fn hunt_all(scenario: &Scenario, args: &HuntArgs, err: &mut dyn Write) -> Ve
 
 fn hunt_one(scenario: &Scenario, bug: Bug, args: &HuntArgs, err: &mut dyn Write) -> Hunted {
     let mut buggy = scenario.clone();
-    buggy.bugs = buggy.bugs.with(bug);
+    buggy.bugs = buggy.bugs.showing(bug);
     let wall = Wall::start();
     let mut last_line_at = 0;
     let mut passed_over = Vec::new();

@@ -372,7 +372,7 @@ fn main() -> ExitCode {
                     return ExitCode::from(exit::BAD_INPUT);
                 }
             };
-            loaded.bugs = bugs.iter().fold(loaded.bugs, |set, &b| set.with(b));
+            loaded.bugs = bugs.iter().fold(loaded.bugs, |set, &b| set.showing(b));
             let sets: String = overrides
                 .iter()
                 .map(|o| format!(" --set {o}"))
@@ -413,7 +413,7 @@ fn main() -> ExitCode {
                     return ExitCode::from(exit::BAD_INPUT);
                 }
             };
-            loaded.bugs = bugs.iter().fold(loaded.bugs, |set, &b| set.with(b));
+            loaded.bugs = bugs.iter().fold(loaded.bugs, |set, &b| set.showing(b));
             let shard = shard.unwrap_or(dhcpfo::sweep::Shard::WHOLE);
             let args = dhcpfo::sweep::SweepArgs {
                 out: out.unwrap_or_else(|| dhcpfo::sweep::default_out(&loaded, shard)),

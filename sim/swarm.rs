@@ -838,10 +838,12 @@ fn stranded(
 /// isolated server meets its clients again only minutes later: before it has heard of the
 /// PARTNER-DOWN it would answer them as before, from addresses its partner may have given out
 /// (the sweep that first healed both at once found exactly that duplicate, in both states).
+/// In half of them the link is cut again as the resolution begins: RESOLUTION-INTERRUPTED,
+/// which must give out no address its partner's PARTNER-DOWN may have taken (draft-12 §9.11
+/// says it allocates like COMMUNICATIONS-INTERRUPTED; `FoState::service` says why not).
 /// Placed while clients still arrive, with no other fault from half an hour before it to half
-/// an hour after: the other lanes' episodes there make way (nothing may cut the link while the
-/// conflict is resolved: RESOLUTION-INTERRUPTED answers clients from its own pool, draft-12
-/// §9.11's hazard). Its own stream: a world without it draws every other fault the same.
+/// an hour after: the other lanes' episodes there make way. Its own stream: a world without it
+/// draws every other fault the same.
 fn isolated(
     rng: &mut ChaCha8Rng,
     servers: &Servers,
@@ -920,6 +922,27 @@ fn isolated(
     out.extend(admin.into_iter().map(|(at, verb)| fault(at, verb)));
     out.push(fault(end, Verb::Heal { cut: Cut::Servers }));
     out.push(fault(end + rejoin, Verb::Heal { cut: clients }));
+    // In half of them the link is cut again as one of them enters POTENTIAL-CONFLICT, for up to
+    // twenty minutes (within the half hour the other lanes keep clear): both wait in
+    // RESOLUTION-INTERRUPTED, often still there when the isolated server's clients come back,
+    // which may get no address that the PARTNER-DOWN could have given out
+    // (`resolution-interrupted-allocates`).
+    if rng.random_bool(0.5) {
+        let whose = node(rng);
+        let cut_ms = rng.random_range(60_000..=20 * 60_000u64);
+        out.push(Fault {
+            at: Span(Duration::from_millis(end + 1)),
+            verb: Verb::Partition { cut: Cut::Servers },
+            when: Some(Trigger {
+                server: whose,
+                event: TriggerEvent::Enters(State::PotentialConflict),
+                nth: 1,
+                delay: secs(0),
+                until: Some(Span(Duration::from_millis(end + 5 * 60_000))),
+                undo_after: Some(Span(Duration::from_millis(cut_ms))),
+            }),
+        });
+    }
     out.sort_by_key(|f| f.at);
 }
 
@@ -1454,7 +1477,7 @@ mod tests {
     #[test]
     fn an_isolated_server_is_declared_down_alone_and_meets_its_partner_before_its_clients() {
         let s = swarm_scenario();
-        let (mut found, mut both, mut short) = (0, 0, 0);
+        let (mut found, mut both, mut short, mut cut_again) = (0, 0, 0, 0);
         for seed in 0..300 {
             let drawn = concrete(&s, seed);
             let f = &drawn.faults;
@@ -1493,6 +1516,16 @@ mod tests {
                 link + 5 * 60_000 <= rejoin,
                 "seed {seed}: clients back too soon"
             );
+            if let Some(again) = f
+                .iter()
+                .find(|g| g.when.is_some() && g.at.0.as_millis() == link + 1)
+            {
+                cut_again += 1;
+                let t = again.when.as_ref().unwrap();
+                assert_eq!(t.event, TriggerEvent::Enters(State::PotentialConflict));
+                assert_eq!(again.verb, Verb::Partition { cut: Cut::Servers });
+                assert!(fault_end(again) < rejoin + 30 * 60_000, "seed {seed}");
+            }
             let declared = |n: Node| {
                 f.iter().any(|g| {
                     g.verb
@@ -1511,6 +1544,7 @@ mod tests {
             for (j, g) in f.iter().enumerate() {
                 let ours = (i..=i + 1).contains(&j)
                     || g.verb == Verb::Heal { cut: Cut::Servers } && ms(j) == link
+                    || g.verb == Verb::Partition { cut: Cut::Servers } && ms(j) == link + 1
                     || g.verb == Verb::Heal { cut: clients } && ms(j) == rejoin;
                 if ours || matches!(g.verb, Verb::Admin { .. }) && (start..link).contains(&ms(j)) {
                     continue;
@@ -1535,8 +1569,8 @@ mod tests {
         }
         assert!(found > 60, "{found} isolations in 300 worlds");
         assert!(
-            both > 10 && short > 5,
-            "both {both}, short {short} of {found}"
+            both > 10 && short > 5 && cut_again > 10,
+            "both {both}, short {short}, cut again {cut_again} of {found}"
         );
     }
 

@@ -53,6 +53,9 @@ fn hunt(bug: Bug) -> Option<(&'static str, std::ops::Range<u64>)> {
         Bug::StaleDeltaAfterSmallStep => Some(("swarm", 3339..3340)),
         // Found by the swarm (seeds 9452 and 9607 of 10 000); 9452 shrunk with the flaw on.
         Bug::DuelPoolStateByTime => Some(("duel-of-pool-updates", 0..1)),
+        Bug::ResolutionInterruptedAllocates => {
+            Some(("resolution-interrupted-after-partner-down", 0..2))
+        }
     }
 }
 
@@ -67,7 +70,7 @@ fn load(name: &str) -> Scenario {
 /// and the same seed holds without it: the flaw is caught, not the scenario failing.
 fn assert_caught(scenario: &Scenario, name: &str, bug: Bug, seed: u64) {
     let mut buggy = scenario.clone();
-    buggy.bugs = buggy.bugs.with(bug);
+    buggy.bugs = buggy.bugs.showing(bug);
     match World::new(buggy, seed).run() {
         Outcome::Violation(v) => assert_eq!(
             v.property,
@@ -121,6 +124,9 @@ fn swarm_catch(bug: Bug) -> Option<u64> {
         Bug::PartnerDownNoMcltWait => Some(425),
         // Stranded clients: leases ending seconds after the secondary, in COMM-INT, is back.
         Bug::OfferNakLoop => Some(269),
+        // A server isolated from partner and clients, declared down; the link cut again as
+        // the pair enters POTENTIAL-CONFLICT, its clients back before the resolution.
+        Bug::ResolutionInterruptedAllocates => Some(670),
         _ => None,
     }
 }

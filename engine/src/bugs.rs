@@ -153,11 +153,17 @@ pub enum Bug {
     /// the older, the primary ties it with its leftover time and keeps its own, and the two
     /// disagree for good (draft-12.md §6.3; found by the swarm, seed 9607 of 10 000).
     DuelPoolStateByTime,
+    /// RESOLUTION-INTERRUPTED gives out new addresses from the own pool, as draft-12 §9.11
+    /// has it ("like COMMUNICATIONS-INTERRUPTED"), though the pair is resolving a conflict
+    /// because a partner was in PARTNER-DOWN, where it took that pool after the MCLT: an address
+    /// it gave out goes to a second client (found by the swarm's isolated server with the link
+    /// cut during the resolution; ISC does not answer in this state).
+    ResolutionInterruptedAllocates,
 }
 
 impl Bug {
     /// Every bug, in catalogue order.
-    pub const ALL: [Bug; 28] = [
+    pub const ALL: [Bug; 29] = [
         Bug::NoSkewCorrection,
         Bug::DownTimeRoundedToHeartbeat,
         Bug::StaleRenewalShortensLease,
@@ -186,7 +192,22 @@ impl Bug {
         Bug::PartnerDownHoldsUpdates,
         Bug::StaleDeltaAfterSmallStep,
         Bug::DuelPoolStateByTime,
+        Bug::ResolutionInterruptedAllocates,
     ];
+
+    /// The catalogued flaw that undoes the defence now masking this one, if one does: this
+    /// flaw breaks its property only with that one on too, and every `--bug` switches both
+    /// ([`Bugs::showing`]). The flaw stays catalogued because the defence is a second line:
+    /// the first must hold by itself.
+    pub fn masked_by(self) -> Option<Bug> {
+        match self {
+            // Its restart took POTENTIAL-CONFLICT and, cut off, served its own pool in
+            // RESOLUTION-INTERRUPTED, which the partner's PARTNER-DOWN had given out; that
+            // state now gives out no new address.
+            Bug::DownTimeRoundedToHeartbeat => Some(Bug::ResolutionInterruptedAllocates),
+            _ => None,
+        }
+    }
 
     /// The name `--bug` takes.
     pub fn name(self) -> &'static str {
@@ -219,6 +240,7 @@ impl Bug {
             Bug::PartnerDownHoldsUpdates => "partner-down-holds-updates",
             Bug::StaleDeltaAfterSmallStep => "stale-delta-after-small-step",
             Bug::DuelPoolStateByTime => "duel-pool-state-by-time",
+            Bug::ResolutionInterruptedAllocates => "resolution-interrupted-allocates",
         }
     }
 
@@ -264,6 +286,7 @@ impl Bug {
             Bug::PartnerDownHoldsUpdates => "no-duplicate-lease",
             Bug::StaleDeltaAfterSmallStep => "liveness",
             Bug::DuelPoolStateByTime => "liveness",
+            Bug::ResolutionInterruptedAllocates => "no-duplicate-lease",
         }
     }
 
@@ -276,7 +299,9 @@ impl Bug {
             }
             Bug::DownTimeRoundedToHeartbeat => {
                 "the last operating time is kept to a heartbeat, so a PARTNER-DOWN declared \
-                 soon after a crash is not seen as later (draft-12 §9.3.3)"
+                 soon after a crash is not seen as later (draft-12 §9.3.3); masked by \
+                 RESOLUTION-INTERRUPTED giving out no new address, so shown with \
+                 resolution-interrupted-allocates on too"
             }
             Bug::StaleRenewalShortensLease => {
                 "a partner's earlier ACTIVE update for the same client shortens the later lease \
@@ -393,6 +418,10 @@ impl Bug {
                  transaction times, which a pool state lacks: both sides reject, for good \
                  (draft-12.md §6.3)"
             }
+            Bug::ResolutionInterruptedAllocates => {
+                "RESOLUTION-INTERRUPTED gives out its own pool as COMMUNICATIONS-INTERRUPTED \
+                 does (draft-12 §9.11), though the partner's PARTNER-DOWN may have taken it"
+            }
         }
     }
 }
@@ -414,6 +443,14 @@ impl Bugs {
     #[must_use]
     pub fn with(self, bug: Bug) -> Bugs {
         Bugs(self.0 | 1 << bug as u32)
+    }
+
+    /// This set with `bug` on, and the flaw that undoes the defence masking it
+    /// ([`Bug::masked_by`]): what shows `bug`.
+    #[must_use]
+    pub fn showing(self, bug: Bug) -> Bugs {
+        let set = self.with(bug);
+        bug.masked_by().map_or(set, |m| set.with(m))
     }
 
     /// Whether no bug is on.
@@ -468,5 +505,28 @@ mod tests {
             set.iter().collect::<Vec<_>>(),
             [Bug::DownTimeRoundedToHeartbeat]
         );
+    }
+
+    #[test]
+    fn showing_a_masked_flaw_undoes_its_defence_too() {
+        let shown = Bugs::NONE.showing(Bug::DownTimeRoundedToHeartbeat);
+        assert_eq!(
+            shown.iter().collect::<Vec<_>>(),
+            [
+                Bug::DownTimeRoundedToHeartbeat,
+                Bug::ResolutionInterruptedAllocates
+            ]
+        );
+        assert_eq!(
+            Bugs::NONE.showing(Bug::NoSkewCorrection),
+            Bugs::NONE.with(Bug::NoSkewCorrection)
+        );
+        // A defence is never masked itself.
+        for b in Bug::ALL {
+            if let Some(m) = b.masked_by() {
+                assert_eq!(m.masked_by(), None, "{}", b.name());
+                assert_ne!(m, b);
+            }
+        }
     }
 }

@@ -91,14 +91,23 @@ impl FoState {
     }
 
     /// What this state may answer (draft-12 §4.1 of draft-12.md, from draft-12 §9).
+    ///
+    /// One departure from the draft: RESOLUTION-INTERRUPTED renews and rebinds but gives out no
+    /// new address. Draft-12 §9.11 has it act like COMMUNICATIONS-INTERRUPTED, allocating from
+    /// its own pool; but a pair resolves a conflict only because one of them was in
+    /// PARTNER-DOWN, which takes the other's pool once the MCLT has passed (§9.4.2), and until
+    /// the resolution is done the server cannot know which of its own addresses the partner
+    /// gave out. The swarm found the duplicate (a server isolated from partner and clients,
+    /// declared down, the link cut again during the resolution, its clients back: catalogue
+    /// `resolution-interrupted-allocates`). ISC answers nothing in this state (draft-12.md
+    /// §4.1); renewals of leases the client already holds are safe, as RECOVER-DONE's are.
     pub fn service(self) -> Service {
         match self {
             FoState::Normal => Service::Balanced,
-            FoState::CommunicationsInterrupted
-            | FoState::PartnerDown
-            | FoState::ResolutionInterrupted
-            | FoState::ConflictDone => Service::Responsive,
-            FoState::RecoverDone => Service::RenewOnly,
+            FoState::CommunicationsInterrupted | FoState::PartnerDown | FoState::ConflictDone => {
+                Service::Responsive
+            }
+            FoState::RecoverDone | FoState::ResolutionInterrupted => Service::RenewOnly,
             FoState::Startup
             | FoState::PotentialConflict
             | FoState::Recover
@@ -370,6 +379,9 @@ mod tests {
         assert_eq!(PartnerDown.service(), Service::Responsive);
         assert_eq!(ConflictDone.service(), Service::Responsive);
         assert_eq!(RecoverDone.service(), Service::RenewOnly);
+        // The departure: no new address while a conflict is unresolved.
+        assert_eq!(ResolutionInterrupted.service(), Service::RenewOnly);
+        assert_eq!(CommunicationsInterrupted.service(), Service::Responsive);
         assert_eq!(Recover.service(), Service::None);
         assert_eq!(PotentialConflict.service(), Service::None);
     }

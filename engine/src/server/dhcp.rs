@@ -62,7 +62,17 @@ fn failover_serves<S: Storage>(s: &mut Server<S>, msg: &DhcpMessage, client: &Cl
         && msg.server_id().is_none()
         && msg.requested_ip().is_none()
         && !msg.ciaddr.is_unspecified();
-    let served = match rel.state.service() {
+    let service = if rel.state == crate::failover::state::FoState::ResolutionInterrupted
+        && s.config
+            .bugs
+            .has(crate::bugs::Bug::ResolutionInterruptedAllocates)
+    {
+        // The catalogued bug: draft-12 §9.11 as written, like COMMUNICATIONS-INTERRUPTED.
+        Service::Responsive
+    } else {
+        rel.state.service()
+    };
+    let served = match service {
         Service::None => false,
         Service::RenewOnly => renewal || kind == Some(MessageType::Inform),
         Service::Responsive => true,
