@@ -497,8 +497,8 @@ pub struct Checker {
     /// (relationship, address) → the last DHCPACK for it.
     last_grant: BTreeMap<(RelationshipName, Ipv4Addr), Grant>,
     /// (relationship, server) → when the server entered PARTNER-DOWN in that relationship (true
-    /// time), while it is there.
-    partner_down_since: BTreeMap<(RelationshipName, ServerName), Time>,
+    /// time) and how far its clock was then ahead of true time (ms), while it is there.
+    partner_down_since: BTreeMap<(RelationshipName, ServerName), (Time, i64)>,
     /// Grants in PARTNER-DOWN of an address another client held, judged by the reuse rule.
     pub partner_down_checked: u64,
     /// Leases a restarted server's database was checked for.
@@ -597,14 +597,15 @@ impl Checker {
         }
     }
 
-    /// `server` announced a failover state in `relationship` at `now`, or stopped (`None`:
-    /// crashed).
+    /// `server` announced a failover state in `relationship` at `now`, its clock `skew_ms`
+    /// ahead of true time, or stopped (`None`: crashed).
     pub fn state(
         &mut self,
         now: Time,
         relationship: RelationshipName,
         server: ServerName,
         state: Option<FoState>,
+        skew_ms: i64,
     ) {
         let key = (relationship, server);
         match state {
@@ -612,7 +613,7 @@ impl Checker {
             None => self.states.remove(&key),
         };
         if state == Some(FoState::PartnerDown) {
-            self.partner_down_since.entry(key).or_insert(now);
+            self.partner_down_since.entry(key).or_insert((now, skew_ms));
         } else {
             self.partner_down_since.remove(&key);
         }
@@ -784,8 +785,11 @@ impl Checker {
             at: now,
         };
         let before = self.last_grant.insert((relationship, address), grant);
-        if let Some(&entered) = self.partner_down_since.get(&(relationship, server)) {
-            self.partner_down_reuse(&grant, relationship, address, entered, before, mclt);
+        if let Some(&(entered, skew_then)) = self.partner_down_since.get(&(relationship, server)) {
+            // Its clock may have gone forward since entry: it waits on its own clock.
+            let ahead = Duration::from_millis((skew_ms - skew_then).max(0) as u64);
+            let entry = (entered, ahead);
+            self.partner_down_reuse(&grant, relationship, address, entry, before, mclt);
             self.pool_agreed.remove(&(relationship, address));
             return;
         }
@@ -836,7 +840,7 @@ impl Checker {
         grant: &Grant,
         relationship: RelationshipName,
         address: Ipv4Addr,
-        entered: Time,
+        (entered, clock_ahead): (Time, Duration),
         before: Option<Grant>,
         mclt: Duration,
     ) {
@@ -846,6 +850,31 @@ impl Checker {
             at: now,
             ..
         } = *grant;
+        // The partner's pool, as the partners last agreed it on the wire (or as configured,
+        // all FREE, the primary's, until a word about it), waits the MCLT after entry, whoever
+        // had it last (draft-12 §9.4.2): the partner may have leased it in its last moments, to
+        // a client this server never heard of, for at most the MCLT. It waits on its own clock,
+        // which may have gone forward since (`clock_ahead`: not the protocol's fault).
+        let owner = self.pool_agreed.get(&(relationship, address)).copied();
+        let ready = (entered + mclt).saturating_sub(clock_ahead);
+        if owner.is_some_and(|o| o != me) && now + MCLT_SLACK < ready {
+            self.partner_down_checked += 1;
+            self.violations.push(Violation {
+                at: now,
+                property: "mclt",
+                detail: format!(
+                    "{me} in PARTNER-DOWN in relationship {relationship} (since {}) gave \
+                     {address}, of its partner's pool, to client {client} at {}, before {} \
+                     (the MCLT after entry)",
+                    at(entered),
+                    at(now),
+                    at(ready)
+                ),
+                addresses: vec![address],
+                clients: vec![client],
+            });
+            return;
+        }
         let Some(before) = before else {
             return;
         };
@@ -894,6 +923,17 @@ impl Checker {
                 addresses: vec![address],
                 clients: vec![client, holder],
             });
+        }
+    }
+
+    /// The configured pools of `pair`: every address FREE in both servers at the start, the
+    /// primary's pool (draft-12 §5.4) until the wire says otherwise.
+    pub fn pools_at_start(&mut self, pair: Pair, ranges: &[(Ipv4Addr, Ipv4Addr)]) {
+        for &(first, last) in ranges {
+            for a in u32::from(first)..=u32::from(last) {
+                self.pool_agreed
+                    .insert((pair.relationship, Ipv4Addr::from(a)), pair.primary);
+            }
         }
     }
 
@@ -1545,6 +1585,7 @@ mod tests {
             SIM,
             PRIMARY,
             Some(FoState::PartnerDown),
+            0,
         );
         c.granted(
             Time::from_secs(200),
@@ -2245,7 +2286,7 @@ mod tests {
                     1500,
                 );
             }
-            c.state(t(2000), SIM, SECONDARY, Some(FoState::PartnerDown));
+            c.state(t(2000), SIM, SECONDARY, Some(FoState::PartnerDown), 0);
             c.granted(
                 t(reuse_at),
                 SIM,
@@ -2300,7 +2341,7 @@ mod tests {
                 let free = Message::parse(&free.to_bytes(), Dialect::Isc).expect("our encoding");
                 c.failover_message(Time::EPOCH, &sent(PRIMARY), &free, Dialect::Isc);
             }
-            c.state(t(2000), SIM, me, Some(FoState::PartnerDown));
+            c.state(t(2000), SIM, me, Some(FoState::PartnerDown), 0);
             c.granted(t(2010), SIM, me, 0, 9, A, t(9999), mclt);
             c.violations
         };
@@ -2323,6 +2364,62 @@ mod tests {
         let taken_back = history(SECONDARY, BindingState::Backup, true);
         assert_eq!(taken_back.len(), 1, "a later word about it: {taken_back:?}");
         assert_eq!(taken_back[0].property, "mclt");
+    }
+
+    #[test]
+    fn partner_down_takes_the_partners_pool_only_the_mclt_after_entry() {
+        // Goal: draft-12 §9.4.2. Every address starts FREE, the primary's pool; a server in
+        // PARTNER-DOWN from 2000 s gives A, never leased, to client 9. The secondary may only
+        // from 2000 s + MCLT (the primary may have leased A in its last moments to a client
+        // the secondary never heard of); the primary's own pool is its at once. An
+        // acknowledged BACKUP makes A the secondary's.
+        let mclt = Duration::from_secs(300);
+        let grant_skewed = |me: ServerName, at_s: u64, backup: bool, skew_ms: i64| {
+            let mut c = Checker::default();
+            c.pools_at_start(PAIR, &[(A, A)]);
+            if backup {
+                accepted_update(
+                    &mut c,
+                    PRIMARY,
+                    Dialect::Isc,
+                    &Binding::new(A, BindingState::Backup),
+                    0,
+                );
+            }
+            c.state(t(2000), SIM, me, Some(FoState::PartnerDown), 0);
+            c.granted(t(at_s), SIM, me, skew_ms, 9, A, t(9999), mclt);
+            c.violations
+        };
+        let grant = |me, at_s, backup| grant_skewed(me, at_s, backup, 0);
+        let early = grant(SECONDARY, 2010, false);
+        assert_eq!(early.len(), 1, "{early:?}");
+        assert_eq!(early[0].property, "mclt");
+        assert!(
+            early[0].detail.contains("of its partner's pool"),
+            "{}",
+            early[0].detail
+        );
+        assert!(
+            grant(SECONDARY, 2301, false).is_empty(),
+            "after entry + MCLT"
+        );
+        assert!(
+            grant(PRIMARY, 2010, false).is_empty(),
+            "its own pool, at once"
+        );
+        assert_eq!(
+            grant(PRIMARY, 2010, true).len(),
+            1,
+            "the secondary's BACKUP waits"
+        );
+        assert!(
+            grant(SECONDARY, 2010, true).is_empty(),
+            "its own BACKUP, at once"
+        );
+        // Its clock stepped 13 s forward since entry (swarm seed 6890): it waited the MCLT on
+        // its own clock, which is all it can do.
+        assert!(grant_skewed(SECONDARY, 2290, false, 13_000).is_empty());
+        assert_eq!(grant_skewed(SECONDARY, 2280, false, 13_000).len(), 1);
     }
 
     // Three servers in two relationships: B is the secondary of A in "ab" and the primary of C
@@ -2433,8 +2530,9 @@ mod tests {
             AB.relationship,
             SERVER_B,
             Some(FoState::PartnerDown),
+            0,
         );
-        c.state(t(100), BC.relationship, SERVER_B, Some(FoState::Normal));
+        c.state(t(100), BC.relationship, SERVER_B, Some(FoState::Normal), 0);
         c.granted(t(200), AB.relationship, SERVER_B, 0, 9, A, t(99_999), mclt);
         assert!(c.violations.is_empty(), "{:?}", c.violations);
         c.granted(t(200), BC.relationship, SERVER_B, 0, 9, A, t(99_999), mclt);

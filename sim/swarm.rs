@@ -851,7 +851,7 @@ fn isolated(
     (from, until): (u64, u64),
     out: &mut Vec<Fault>,
 ) {
-    if !rng.random_bool(0.4) {
+    if !rng.random_bool(0.25) {
         return;
     }
     let mclt = servers.mclt.0.as_millis();

@@ -405,6 +405,8 @@ impl World {
             awaiting_upddone: [false; 2],
             triggered_last_at: None,
         };
+        let ranges = w.scenario.pool_ranges();
+        w.checker.pools_at_start(PAIR, &ranges);
         let header = tracing::header(
             &w.scenario,
             seed,
@@ -1500,8 +1502,9 @@ impl World {
             self.awaiting_upddone[n] = false;
             self.coverage.crashed(n, storage == StorageLoss::LoseAll);
             let now = self.now;
+            let skew = self.clock_skew_ms(n);
             self.checker
-                .state(now, PAIR.relationship, server_name(n), None);
+                .state(now, PAIR.relationship, server_name(n), None, skew);
             self.pool_balance.state(
                 now,
                 PAIR.relationship,
@@ -1785,8 +1788,9 @@ impl World {
                     self.servers[n].state = Some(to);
                     let now = self.now;
                     self.coverage.state(now, n, from, to);
+                    let skew = self.clock_skew_ms(n);
                     self.checker
-                        .state(now, PAIR.relationship, server_name(n), Some(to));
+                        .state(now, PAIR.relationship, server_name(n), Some(to), skew);
                     self.pool_balance.state(
                         now,
                         PAIR.relationship,

@@ -126,7 +126,7 @@ fn swarm_catch(bug: Bug) -> Option<u64> {
         Bug::OfferNakLoop => Some(269),
         // A server isolated from partner and clients, declared down; the link cut again as
         // the pair enters POTENTIAL-CONFLICT, its clients back before the resolution.
-        Bug::ResolutionInterruptedAllocates => Some(670),
+        Bug::ResolutionInterruptedAllocates => Some(1498),
         _ => None,
     }
 }
