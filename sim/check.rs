@@ -788,7 +788,7 @@ impl Checker {
         if let Some(&(entered, skew_then)) = self.partner_down_since.get(&(relationship, server)) {
             // Its clock may have gone forward since entry: it waits on its own clock.
             let ahead = Duration::from_millis((skew_ms - skew_then).max(0) as u64);
-            let entry = (entered, ahead);
+            let entry = (entered, ahead, skew_ms);
             self.partner_down_reuse(&grant, relationship, address, entry, before, mclt);
             self.pool_agreed.remove(&(relationship, address));
             return;
@@ -834,13 +834,14 @@ impl Checker {
     /// wait, and one it never heard of it cannot wait for (that is the operator's risk in
     /// declaring PARTNER-DOWN; a resulting duplicate is the no-duplicate-lease checker's).
     /// Judged from the DHCPACKs and binding updates on the wire, in true time, within
-    /// `relationship`: `grant` is the new grant, `before` the last one of the address.
+    /// `relationship`: `grant` is the new grant, `before` the last one of the address; the
+    /// entry is when it entered, how far its clock went forward since, and its skew now.
     fn partner_down_reuse(
         &mut self,
         grant: &Grant,
         relationship: RelationshipName,
         address: Ipv4Addr,
-        (entered, clock_ahead): (Time, Duration),
+        (entered, clock_ahead, skew_ms): (Time, Duration, i64),
         before: Option<Grant>,
         mclt: Duration,
     ) {
@@ -901,11 +902,20 @@ impl Checker {
             }
         };
         self.partner_down_checked += 1;
+        // A PET acknowledged when this server's clock was further behind than now reads that
+        // much earlier in true time on its clock now.
         let latest = self
             .acked_pets(relationship, address)
-            .map(|acked| acked.pet)
+            .map(|acked| {
+                let then_ms = acked.skew_ms(me).unwrap_or(skew_ms);
+                let went_forward_ms = (skew_ms - then_ms).max(0) as u64;
+                acked
+                    .pet
+                    .saturating_sub(Duration::from_millis(went_forward_ms))
+            })
             .fold(end, Time::max);
-        let reusable_at = entered.max(latest) + mclt;
+        // Measured on its own clock too, which may have gone forward since entry.
+        let reusable_at = entered.saturating_sub(clock_ahead).max(latest) + mclt;
         if now + MCLT_SLACK < reusable_at {
             self.violations.push(Violation {
                 at: now,
@@ -1166,6 +1176,26 @@ impl Checker {
                 addresses: vec![address],
                 clients: vec![client],
             });
+        }
+    }
+
+    /// `server` received a client's RELEASE of `address`: what its partner told it of that
+    /// client's lease there no longer binds it (the client gave it up before this server's
+    /// eyes), so a later NAK for the address is not the lease-stability rule's to judge.
+    pub fn release_received(
+        &mut self,
+        relationship: RelationshipName,
+        server: ServerName,
+        mac: &[u8],
+        address: Ipv4Addr,
+    ) {
+        let key = (relationship, server, address);
+        if self
+            .known
+            .get(&key)
+            .is_some_and(|(hw, _)| hw.as_slice() == mac)
+        {
+            self.known.remove(&key);
         }
     }
 
@@ -1954,6 +1984,52 @@ mod tests {
     }
 
     #[test]
+    fn a_nak_after_the_client_released_at_that_server_is_not_lease_stabilitys() {
+        // Goal: the secondary learned client 4's lease on A from the primary; out of touch,
+        // the client released A at the secondary itself, then got A again from the primary
+        // (found by the swarm's release-renew clients, seed 6619). The secondary NAKs its
+        // INIT-REBOOT for A: it knows the client gave A up, so its NAK breaks nothing. A NAK
+        // by a server that saw no release, or after the partner's next update, still does.
+        let mut c = Checker::default();
+        c.leased(t(10), 4, A, t(1000));
+        accepted_update(
+            &mut c,
+            PRIMARY,
+            Dialect::Isc,
+            &binding(BindingState::Active, 1000),
+            1500,
+        );
+        c.release_received(SIM, SECONDARY, &MAC5, A);
+        c.nak(t(600), SIM, SECONDARY, 4, &MAC4, A);
+        assert_eq!(
+            properties(&c),
+            ["lease-stability"],
+            "another client's release"
+        );
+        let mut c = Checker::default();
+        c.leased(t(10), 4, A, t(1000));
+        accepted_update(
+            &mut c,
+            PRIMARY,
+            Dialect::Isc,
+            &binding(BindingState::Active, 1000),
+            1500,
+        );
+        c.release_received(SIM, SECONDARY, &MAC4, A);
+        c.nak(t(600), SIM, SECONDARY, 4, &MAC4, A);
+        assert!(c.violations.is_empty(), "{:?}", c.violations);
+        accepted_update(
+            &mut c,
+            PRIMARY,
+            Dialect::Isc,
+            &binding(BindingState::Active, 1000),
+            1500,
+        );
+        c.nak(t(600), SIM, SECONDARY, 4, &MAC4, A);
+        assert_eq!(properties(&c), ["lease-stability"]);
+    }
+
+    #[test]
     fn lease_stability_judges_a_nak_of_init_reboot() {
         // Goal: client 4 reboots (its lease is not used until confirmed, but it still runs) and
         // asks for A again; the secondary, which learned the lease, NAKs it.
@@ -2311,6 +2387,36 @@ mod tests {
             history(false, 2100).is_empty(),
             "a lease it never heard of binds nothing it could wait for"
         );
+    }
+
+    #[test]
+    fn partner_down_waits_on_its_own_clock_for_a_known_clients_address() {
+        // Goal: swarm seeds 6890 and 8362. The secondary acknowledged client 4's lease on A
+        // with PET 2500 s; in PARTNER-DOWN from 2000 s it may reuse A from 2500 s + MCLT. If
+        // its clock went 10 s forward since (the acknowledgement and the entry), it waits that
+        // much less in true time: all it can do on its own clock.
+        let mclt = Duration::from_secs(300);
+        let reuse = |at_s: u64, skew_ms: i64| {
+            let mut c = Checker::default();
+            c.granted(t(10), SIM, PRIMARY, 0, 4, A, t(300), mclt);
+            accepted_update(
+                &mut c,
+                PRIMARY,
+                Dialect::Isc,
+                &binding(BindingState::Active, 1000),
+                2500,
+            );
+            c.state(t(2000), SIM, SECONDARY, Some(FoState::PartnerDown), 0);
+            c.granted(t(at_s), SIM, SECONDARY, skew_ms, 9, A, t(at_s + 999), mclt);
+            c.violations
+        };
+        assert_eq!(reuse(2785, 0).len(), 1, "before PET + MCLT");
+        assert!(reuse(2801, 0).is_empty());
+        assert!(
+            reuse(2792, 10_000).is_empty(),
+            "its clock went 10 s forward"
+        );
+        assert_eq!(reuse(2785, 10_000).len(), 1, "more than the step early");
     }
 
     #[test]

@@ -10,8 +10,8 @@
 //! The same seed and the same inputs give the same outputs, byte for byte.
 //!
 //! 1. Hand in one input: [`Client::start`], [`Client::start_with`], [`Client::handle_datagram`],
-//!    [`Client::handle_timeout`], [`Client::depart`], [`Client::reboot`] or
-//!    [`Client::address_in_use`].
+//!    [`Client::handle_timeout`], [`Client::depart`], [`Client::reboot`],
+//!    [`Client::release_and_rediscover`] or [`Client::address_in_use`].
 //! 2. Drain [`Client::poll_output`] to `None`: datagrams to send (encoded by the real codec)
 //!    and changes in what the client believes it holds ([`ClientOutput::Leased`],
 //!    [`ClientOutput::Lost`]), which the checkers read.
@@ -424,17 +424,10 @@ impl Client {
         if !self.running {
             return;
         }
-        if let Some(lease) = self.lease {
-            if self.cfg.release_on_departure {
-                self.xid = self.rng.0.next_u32();
-                let mut m = self.message(MessageType::Release, now, false);
-                m.ciaddr = lease.address;
-                m.options.push(DhcpOption::ServerId(lease.server_id));
-                self.emit(&m, Some(lease.server_id));
-                self.drop_lease(LostReason::Released);
-            } else {
-                self.drop_lease(LostReason::Departed);
-            }
+        if self.cfg.release_on_departure {
+            self.release(now);
+        } else {
+            self.drop_lease(LostReason::Departed);
         }
         self.running = false;
         self.state = ClientState::Init;
@@ -443,6 +436,35 @@ impl Client {
         self.offer = None;
         self.transmissions = 0;
         self.check();
+    }
+
+    /// Give a held lease back and ask for one again `pause` later, as `ipconfig /release`
+    /// followed by `ipconfig /renew` does: a RELEASE to the lease's server (RFC 2131 §4.4.6),
+    /// then, after `pause` in INIT, a DISCOVER hinting the address just given back (RFC 2131
+    /// §4.4.1; the remembered address stays). Whatever exchange was in progress is abandoned.
+    /// The pause must keep the RELEASE ahead of the new exchange on the wire (UDP may reorder:
+    /// a RELEASE overtaken by a DISCOVER, REQUEST and ACK would free the lease just granted,
+    /// the client's doing). A stopped client ignores it.
+    pub fn release_and_rediscover(&mut self, now: Time, pause: Duration) {
+        if !self.running {
+            return;
+        }
+        self.release(now);
+        self.enter_init(now, pause);
+        self.check();
+    }
+
+    /// RELEASE a held lease to its server (RFC 2131 §4.4.6: ciaddr and the server identifier)
+    /// and stop holding it.
+    fn release(&mut self, now: Time) {
+        if let Some(lease) = self.lease {
+            self.xid = self.rng.0.next_u32();
+            let mut m = self.message(MessageType::Release, now, false);
+            m.ciaddr = lease.address;
+            m.options.push(DhcpOption::ServerId(lease.server_id));
+            self.emit(&m, Some(lease.server_id));
+            self.drop_lease(LostReason::Released);
+        }
     }
 
     /// Simulated ARP probe result: the offered or ACKed address is in use by another host. The
@@ -1644,6 +1666,53 @@ mod tests {
         c[0].depart(t(5001));
         c[0].address_in_use(t(5002));
         assert_eq!(c[0].poll_output(), None);
+    }
+
+    #[test]
+    fn release_and_rediscover_gives_the_lease_back_then_asks_for_it_again() {
+        let mut net = Net::one(199);
+        let mut c = bound_client(&mut net, ClientConfig::new(mac(1)), 1);
+        // t=100 `ipconfig /release` then `/renew`: RELEASE to A, then a DISCOVER hinting
+        // the address just given back, and the same address bound again.
+        c[0].release_and_rediscover(t(100), Duration::from_secs(10));
+        net.settle(t(100), &mut c);
+        assert_eq!(c[0].poll_timeout(), Some(t(110)));
+        c[0].handle_timeout(t(110));
+        net.settle(t(110), &mut c);
+        let sent = net.sent(0);
+        let kinds: Vec<_> = sent[2..].iter().map(|(at, m, ..)| (*at, kind(m))).collect();
+        assert_eq!(
+            kinds[..3],
+            [
+                (t(100), MessageType::Release),
+                (t(110), MessageType::Discover),
+                (t(110), MessageType::Request)
+            ]
+        );
+        assert_eq!(
+            sent[2].3,
+            Some(SERVER_A),
+            "the RELEASE is unicast to its server"
+        );
+        assert_eq!(sent[3].1.requested_ip(), Some(addr(100)));
+        let beliefs: Vec<_> = net.beliefs(0).into_iter().map(|(_, w)| w).collect();
+        assert!(matches!(
+            beliefs[1],
+            What::Lost {
+                why: LostReason::Released,
+                ..
+            }
+        ));
+        assert!(matches!(beliefs[2], What::Leased(l) if l.address == addr(100)));
+        assert_eq!(
+            (c[0].state(), c[0].is_running()),
+            (ClientState::Bound, true)
+        );
+        // A stopped client ignores it.
+        c[0].depart(t(200));
+        while c[0].poll_output().is_some() {}
+        c[0].release_and_rediscover(t(201), Duration::from_secs(10));
+        assert_eq!((c[0].poll_output(), c[0].poll_timeout()), (None, None));
     }
 
     #[test]

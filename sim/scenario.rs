@@ -396,6 +396,12 @@ pub struct ClientMix {
     /// other bursting clients of that quarter, instead of at its own evenly spread time.
     #[serde(default, skip_serializing_if = "is_zero_f64")]
     pub burst: f64,
+    /// Now and then gives its lease back and soon asks for one again (`ipconfig /release`,
+    /// then `ipconfig /renew` `servers.max_clock_delta` + 10 s later): first 5 min to two lease
+    /// times after it arrives, then again after each such wait (drawn from its own stream),
+    /// while it is on the network.
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub release_renew: f64,
 }
 
 fn is_zero_f64(v: &f64) -> bool {
@@ -404,7 +410,7 @@ fn is_zero_f64(v: &f64) -> bool {
 
 impl ClientMix {
     /// Each trait's name and probability, in the order a client draws them.
-    pub fn traits(&self) -> [(&'static str, f64); 8] {
+    pub fn traits(&self) -> [(&'static str, f64); 9] {
         [
             ("client_id", self.client_id),
             ("hostname", self.hostname),
@@ -417,6 +423,7 @@ impl ClientMix {
             ),
             ("no_release", self.no_release),
             ("burst", self.burst),
+            ("release_renew", self.release_renew),
         ]
     }
 }

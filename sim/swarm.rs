@@ -335,16 +335,27 @@ fn draw_mix(rng: &mut ChaCha8Rng, stay: bool) -> ClientMix {
         keep_lease_on_silent_reboot: p(rng),
         no_release: if stay { p(rng) } else { 0.0 },
         burst: p(rng),
+        release_renew: p(rng),
     }
 }
 
 /// Options a client with its own parameter list may ask for.
 const PARAMETER_CODES: [u8; 14] = [1, 3, 6, 12, 15, 28, 31, 33, 42, 51, 58, 59, 119, 121];
 
-/// What client `i` is like under `mix`: its configuration, and whether it arrives in a burst.
-/// Drawn from the client's own stream (`profile`, `i`), so the mix changes nothing else a run
-/// draws.
-pub fn client_profile(mix: &ClientMix, seed: u64, i: usize, mac: [u8; 6]) -> (ClientConfig, bool) {
+/// What a client is like under a mix, beyond its configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    /// Its configuration.
+    pub cfg: ClientConfig,
+    /// It arrives in a burst.
+    pub burst: bool,
+    /// It releases and rediscovers now and then (`ClientMix::release_renew`).
+    pub release_renew: bool,
+}
+
+/// What client `i` is like under `mix`. Drawn from the client's own stream (`profile`, `i`),
+/// so the mix changes nothing else a run draws.
+pub fn client_profile(mix: &ClientMix, seed: u64, i: usize, mac: [u8; 6]) -> Profile {
     let mut rng = stream(seed, "profile", i as u64);
     let mut has = |p: f64| p > 0.0 && rng.random_bool(p);
     let (id, host, list, bcast, swapped, keep, no_release, burst) = (
@@ -357,6 +368,7 @@ pub fn client_profile(mix: &ClientMix, seed: u64, i: usize, mac: [u8; 6]) -> (Cl
         has(mix.no_release),
         has(mix.burst),
     );
+    let release_renew = has(mix.release_renew);
     let mut cfg = ClientConfig::new(mac);
     if id {
         // Type 0: not a hardware address (RFC 2132 §9.14), so the identity is the id alone.
@@ -382,7 +394,11 @@ pub fn client_profile(mix: &ClientMix, seed: u64, i: usize, mac: [u8; 6]) -> (Cl
     cfg.secs_byte_swapped = swapped;
     cfg.keep_lease_on_silent_reboot = keep;
     cfg.release_on_departure = !no_release;
-    (cfg, burst)
+    Profile {
+        cfg,
+        burst,
+        release_renew,
+    }
 }
 
 /// The fault kinds a swarm draws, each on or off per seed.
@@ -1616,9 +1632,14 @@ mod tests {
             keep_lease_on_silent_reboot: 1.0,
             no_release: 1.0,
             burst: 1.0,
+            release_renew: 1.0,
         };
-        let (cfg, burst) = client_profile(&all, 1, 3, [2, 0, 0, 0, 0, 3]);
-        assert!(burst && cfg.broadcast_flag && cfg.secs_byte_swapped);
+        let Profile {
+            cfg,
+            burst,
+            release_renew,
+        } = client_profile(&all, 1, 3, [2, 0, 0, 0, 0, 3]);
+        assert!(burst && release_renew && cfg.broadcast_flag && cfg.secs_byte_swapped);
         assert!(cfg.keep_lease_on_silent_reboot && !cfg.release_on_departure);
         assert_eq!(cfg.client_id.as_deref(), Some(&b"\0swarm-client-3"[..]));
         assert_eq!(cfg.hostname.as_deref(), Some(&b"host-3"[..]));
@@ -1627,8 +1648,12 @@ mod tests {
             parameter_list: 1.0,
             ..ClientMix::default()
         };
-        let (cfg, burst) = client_profile(&none, 1, 3, [2, 0, 0, 0, 0, 3]);
-        assert!(!burst && cfg.client_id.is_none() && cfg.release_on_departure);
+        let Profile {
+            cfg,
+            burst,
+            release_renew,
+        } = client_profile(&none, 1, 3, [2, 0, 0, 0, 0, 3]);
+        assert!(!burst && !release_renew && cfg.client_id.is_none() && cfg.release_on_departure);
         assert_ne!(cfg.parameter_request_list, PARAMETER_REQUEST_LIST.to_vec());
     }
 }

@@ -112,6 +112,8 @@ enum Ev {
     ClientTimer(usize),
     ClientStart(usize),
     ClientDepart(usize),
+    /// `ipconfig /release` then `/renew` (`clients.mix.release_renew`).
+    ClientReleaseRenew(usize),
     ToServer {
         server: usize,
         rx: Received,
@@ -158,6 +160,14 @@ enum Ev {
         differ: Vec<Ipv4Addr>,
     },
 }
+
+/// The shortest wait before a `release_renew` client gives its lease back (and between two
+/// such moments); the longest is two lease times.
+const RELEASE_RENEW_MIN_WAIT_MS: u64 = 5 * 60_000;
+
+/// How much longer than the tolerated clock delta a `release_renew` client waits between its
+/// RELEASE and its DISCOVER.
+const RELEASE_RENEW_PAUSE: Duration = Duration::from_secs(10);
 
 /// How long after liveness finds the pair's databases apart it looks again: a lease ending
 /// as the pair is judged ends on each server's clock a moment apart (the clock delta's error,
@@ -337,14 +347,18 @@ impl World {
         });
         // Varied clients (`clients.mix`): each draws its traits from its own stream.
         let mut bursts = vec![false; scenario.clients.count as usize];
+        let mut recyclers = Vec::new();
         let clients = (0..scenario.clients.count as usize)
             .map(|i| {
                 let mac = mac_of(i);
                 let cfg = match &scenario.clients.mix {
                     Some(mix) => {
-                        let (cfg, burst) = crate::swarm::client_profile(mix, seed, i, mac);
-                        bursts[i] = burst;
-                        cfg
+                        let p = crate::swarm::client_profile(mix, seed, i, mac);
+                        bursts[i] = p.burst;
+                        if p.release_renew {
+                            recyclers.push(i);
+                        }
+                        p.cfg
                     }
                     None => ClientConfig::new(mac),
                 };
@@ -423,6 +437,7 @@ impl World {
         let over = w.scenario.clients.arrive_over.0.as_millis();
         let stay = w.scenario.clients.stay.map(|s| s.0.as_millis());
         let only = w.scenario.clients.only.clone();
+        let lease_ms = w.scenario.servers.lease_time.0.as_millis();
         for i in 0..w.clients.len() {
             if only.as_ref().is_some_and(|o| !o.contains(&(i as u32))) {
                 continue;
@@ -435,6 +450,21 @@ impl World {
                 START + Duration::from_millis(over * i as u64 / count.max(1))
             };
             w.schedule(at, Ev::ClientStart(i));
+            if recyclers.binary_search(&i).is_ok() {
+                // Its own stream: the waits between its releases change nothing else drawn.
+                let mut rng = stream(seed, "release-renew", i as u64);
+                let longest = (2 * lease_ms).max(RELEASE_RENEW_MIN_WAIT_MS);
+                let mut next = at;
+                loop {
+                    next += Duration::from_millis(
+                        rng.random_range(RELEASE_RENEW_MIN_WAIT_MS..=longest),
+                    );
+                    if next >= end {
+                        break;
+                    }
+                    w.schedule(next, Ev::ClientReleaseRenew(i));
+                }
+            }
             if let Some(stay) = stay {
                 // Its own stream: adding a departure never changes what else is drawn.
                 let factor = stream(seed, "stay", i as u64).random_range(500..=1500u64);
@@ -1032,10 +1062,24 @@ impl World {
                 self.clients[c].client.depart(local);
                 self.drain_client(c);
             }
+            Ev::ClientReleaseRenew(c) => {
+                let local = self.client_clock(c);
+                // The person types `/renew` a while later: longer than any delay the network
+                // gives a datagram (a delay spike lasts seconds), so the RELEASE arrives first;
+                // and longer than the servers' clocks may disagree (each within half the
+                // tolerated delta of true time, draft-12 §5.10), so the release and the new
+                // lease, perhaps at the other server, are stamped in the order they happened:
+                // the protocol orders a client's transactions by their times and cannot order
+                // two closer than its servers' clocks agree.
+                let pause = self.scenario.servers.max_clock_delta.0 + RELEASE_RENEW_PAUSE;
+                self.clients[c].client.release_and_rediscover(local, pause);
+                self.drain_client(c);
+            }
             Ev::ToServer { server, rx, bytes } => {
                 let clock = self.server_clock(server);
                 if let Some(s) = self.servers[server].server.as_mut() {
                     s.handle_dhcp(clock, rx, &bytes);
+                    self.observe_release(server, &bytes);
                 }
                 self.drain_server(server);
             }
@@ -1890,6 +1934,24 @@ impl World {
             }
             _ => {}
         }
+    }
+
+    /// A client's RELEASE reached server `n`: from now on the server knows the client gave
+    /// that lease up, whatever its partner told it before.
+    fn observe_release(&mut self, n: usize, bytes: &[u8]) {
+        let Some(m) = DhcpSummary::read(bytes) else {
+            return;
+        };
+        if m.kind != Some(MessageType::Release) {
+            return;
+        }
+        // ciaddr (RFC 2131 §4.4.6: the address released), bytes 12..16.
+        let Some(&[a, b, c, d]) = bytes.get(12..16) else {
+            return;
+        };
+        let (rel, server) = (PAIR.relationship, server_name(n));
+        self.checker
+            .release_received(rel, server, &m.chaddr[..6], Ipv4Addr::new(a, b, c, d));
     }
 
     /// The client other than `c` configured with `address`, if any: what an ARP probe for it

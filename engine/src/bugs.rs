@@ -159,11 +159,23 @@ pub enum Bug {
     /// it gave out goes to a second client (found by the swarm's isolated server with the link
     /// cut during the resolution; ISC does not answer in this state).
     ResolutionInterruptedAllocates,
+    /// The same-lease rule takes a RELEASED that names the receiver's client and lease end as
+    /// that lease ending whatever its CLTT: a client that released at one server and got its
+    /// address again from the other, out of touch, until the same end has its new lease ended
+    /// by the older RELEASED, and the address goes to a second client (draft-12 §7.1.3; found
+    /// by the swarm's release-renew clients, seed 802).
+    SameLeaseReleaseIgnoresCltt,
+    /// An acknowledged update that carried no potential-expiration-time (the Microsoft
+    /// dialect's FREE and BACKUP: MUST NOT, MS-DHCPF §3.1.5.2) is taken as the partner knowing
+    /// the binding's leftover PET from an earlier lease: a later grant of the address runs the
+    /// MCLT past a PET the partner never received (draft-12 §7.1.5; found by the swarm, seed
+    /// 3325, after the partner lost its storage).
+    AckCreditsUnsentPet,
 }
 
 impl Bug {
     /// Every bug, in catalogue order.
-    pub const ALL: [Bug; 29] = [
+    pub const ALL: [Bug; 31] = [
         Bug::NoSkewCorrection,
         Bug::DownTimeRoundedToHeartbeat,
         Bug::StaleRenewalShortensLease,
@@ -193,6 +205,8 @@ impl Bug {
         Bug::StaleDeltaAfterSmallStep,
         Bug::DuelPoolStateByTime,
         Bug::ResolutionInterruptedAllocates,
+        Bug::SameLeaseReleaseIgnoresCltt,
+        Bug::AckCreditsUnsentPet,
     ];
 
     /// The catalogued flaw that undoes the defence now masking this one, if one does: this
@@ -241,6 +255,8 @@ impl Bug {
             Bug::StaleDeltaAfterSmallStep => "stale-delta-after-small-step",
             Bug::DuelPoolStateByTime => "duel-pool-state-by-time",
             Bug::ResolutionInterruptedAllocates => "resolution-interrupted-allocates",
+            Bug::SameLeaseReleaseIgnoresCltt => "same-lease-release-ignores-cltt",
+            Bug::AckCreditsUnsentPet => "ack-credits-unsent-pet",
         }
     }
 
@@ -287,6 +303,8 @@ impl Bug {
             Bug::StaleDeltaAfterSmallStep => "liveness",
             Bug::DuelPoolStateByTime => "liveness",
             Bug::ResolutionInterruptedAllocates => "no-duplicate-lease",
+            Bug::SameLeaseReleaseIgnoresCltt => "no-duplicate-lease",
+            Bug::AckCreditsUnsentPet => "mclt",
         }
     }
 
@@ -421,6 +439,14 @@ impl Bug {
             Bug::ResolutionInterruptedAllocates => {
                 "RESOLUTION-INTERRUPTED gives out its own pool as COMMUNICATIONS-INTERRUPTED \
                  does (draft-12 §9.11), though the partner's PARTNER-DOWN may have taken it"
+            }
+            Bug::SameLeaseReleaseIgnoresCltt => {
+                "a RELEASED naming the receiver's client and lease end is taken as that lease                  ending whatever its CLTT, so a release before a new lease of the same end                  ends the new one (draft-12 §7.1.3)"
+            }
+            Bug::AckCreditsUnsentPet => {
+                "an acknowledged update without a potential-expiration-time (Microsoft \
+                 dialect FREE or BACKUP) counts the binding's leftover PET as known to the \
+                 partner, so a later grant runs past what it knows (draft-12 §7.1.5)"
             }
         }
     }

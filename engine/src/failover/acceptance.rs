@@ -76,29 +76,48 @@ pub enum Verdict {
 ///
 /// Never panics, whatever the update holds.
 pub fn check(receiver: &Binding, incoming: &Incoming, receiver_role: Role, now: Time) -> Verdict {
-    check_with(receiver, incoming, receiver_role, now, true)
+    check_with(receiver, incoming, receiver_role, now, SameLeaseRule::On)
+}
+
+/// The same-lease rule of [`check_with`], and the catalogued flaws that undo it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SameLeaseRule {
+    /// The rule as it should be: same client, same lease end, and a CLTT no earlier than the
+    /// receiver's (within [`SAME_LEASE_TOLERANCE`]).
+    On,
+    /// No rule: time(1) alone (the catalogued bug `same-second-release-rejected`).
+    Off,
+    /// Same client and lease end, whatever the CLTT (the catalogued bug
+    /// `same-lease-release-ignores-cltt`).
+    AnyCltt,
 }
 
 /// How close two records of one lease-expiration-time must be to name the same lease: times
 /// cross the wire in whole seconds, read through an estimated clock delta (draft-12 §5.10).
 pub const SAME_LEASE_TOLERANCE: crate::time::Duration = crate::time::Duration::from_secs(2);
 
-/// [`check`], with the same-lease rule switchable (off: the catalogued bug
-/// `same-second-release-rejected`).
+/// [`check`], with the same-lease rule switchable ([`SameLeaseRule`]).
 ///
 /// The same-lease rule: a RELEASED for the client and the lease-expiration-time of the ACTIVE
-/// binding the receiver holds is that very lease ending, and is accepted although time(1)
-/// cannot see its CLTT as later. CLTTs cross the wire in whole seconds, so a release in the
-/// same second as the renewal it ends (a client that renews and then departs) looked no later
-/// and was rejected with 15; the receiver kept the lease ACTIVE, the sender kept RELEASED,
-/// neither freed the address, and it was lost to the pool (found by `load-balance-partition-2h`;
-/// ISC field bug I3 is of this kind).
+/// binding the receiver holds, with a CLTT no earlier than the receiver's, is that very lease
+/// ending, and is accepted although time(1) cannot see its CLTT as later. CLTTs cross the wire
+/// in whole seconds, so a release in the same second as the renewal it ends (a client that
+/// renews and then departs) looked no later and was rejected with 15; the receiver kept the
+/// lease ACTIVE, the sender kept RELEASED, neither freed the address, and it was lost to the
+/// pool (found by `load-balance-partition-2h`; ISC field bug I3 is of this kind).
+///
+/// The CLTT must still be no earlier (within [`SAME_LEASE_TOLERANCE`]): a lease end alone does
+/// not name a lease. A client that released at one server and, out of touch with it, got its
+/// address again from the other (`ipconfig /release` then `/renew`) holds a new lease whose
+/// end the other may have set equal to the old one (it may not go past what its partner
+/// knows, draft-12 §5.2.1); the older RELEASED must not end it (found by the swarm's
+/// release-renew clients, seed 802: the address went to a second client).
 pub fn check_with(
     receiver: &Binding,
     incoming: &Incoming,
     receiver_role: Role,
     now: Time,
-    same_lease_rule: bool,
+    same_lease_rule: SameLeaseRule,
 ) -> Verdict {
     if let Some(reason) = incomplete(incoming) {
         return Verdict::Reject(reason);
@@ -123,7 +142,14 @@ pub fn check_with(
         (Active, Active) => rule_5(receiver, incoming, receiver_role),
         (Active, Expired | Free | Backup) => accept_if(time_2(receiver, now)),
         (Active, Released) => accept_if(
-            time_1(receiver, incoming) || (same_lease_rule && same_lease(receiver, incoming)),
+            time_1(receiver, incoming)
+                || match same_lease_rule {
+                    SameLeaseRule::On => {
+                        same_lease(receiver, incoming) && cltt_not_earlier(receiver, incoming)
+                    }
+                    SameLeaseRule::AnyCltt => same_lease(receiver, incoming),
+                    SameLeaseRule::Off => false,
+                },
         ),
         (Active, Reset | Abandoned) => Verdict::Accept,
 
@@ -198,6 +224,12 @@ fn same_lease(receiver: &Binding, incoming: &Incoming) -> bool {
             <= SAME_LEASE_TOLERANCE
     });
     same_client && same_end
+}
+
+/// Whether the update's CLTT is no earlier than the receiver's, within
+/// [`SAME_LEASE_TOLERANCE`] (whole wire seconds read through an estimated clock delta).
+fn cltt_not_earlier(receiver: &Binding, incoming: &Incoming) -> bool {
+    incoming_cltt(incoming).is_some_and(|t| t + SAME_LEASE_TOLERANCE >= receiver.cltt)
 }
 
 /// time(2) (draft-12 Fig 7.1.3-1): the receiver's lease has run out.
@@ -542,7 +574,7 @@ mod tests {
         };
         assert_eq!(check_p(&r, &release, at(101)), ACCEPT);
         assert_eq!(
-            check_with(&r, &release, Role::Primary, at(101), false),
+            check_with(&r, &release, Role::Primary, at(101), SameLeaseRule::Off),
             OUTDATED
         );
         // Another lease's end, or another client: time(1) alone, which rejects.
@@ -556,6 +588,43 @@ mod tests {
             ..release.clone()
         };
         assert_eq!(check_p(&r, &other_client, at(101)), OUTDATED);
+    }
+
+    #[test]
+    fn a_release_before_a_new_lease_of_the_same_end_does_not_end_it() {
+        // The client released at the partner at T0 + 100 s, then got its address again here at
+        // T0 + 110 s, until the end its released lease had (T0 + 3700 s). The RELEASED names
+        // the client and that end, but its CLTT is ten seconds before the new lease's: it ends
+        // the old lease, not this one.
+        let mut r = mine(Active);
+        r.cltt = at(110);
+        r.expires_at = at(3700);
+        let release = Incoming {
+            expires_at: Some(at(3700)),
+            ..theirs(Released)
+        };
+        assert_eq!(check_p(&r, &release, at(111)), OUTDATED);
+        // The catalogued flaw takes it.
+        assert_eq!(
+            check_with(&r, &release, Role::Primary, at(111), SameLeaseRule::AnyCltt),
+            ACCEPT
+        );
+        // Within the tolerance of the wire's whole seconds, or without a CLTT.
+        let close = Incoming {
+            cltt: Some(at(108)),
+            ..release.clone()
+        };
+        assert_eq!(check_p(&r, &close, at(111)), ACCEPT);
+        let too_early = Incoming {
+            cltt: Some(at(107)),
+            ..release.clone()
+        };
+        assert_eq!(check_p(&r, &too_early, at(111)), OUTDATED);
+        let none = Incoming {
+            cltt: None,
+            ..release.clone()
+        };
+        assert_eq!(check_p(&r, &none, at(111)), OUTDATED);
     }
 
     #[test]

@@ -478,7 +478,7 @@ pub fn push_binding(
                 if active || b.expires_at != Time::EPOCH {
                     options.push(FoOption::LeaseExpirationTime(wire_time(b.expires_at)));
                 }
-                if active || pet != Time::EPOCH {
+                if let Some(pet) = pet_on_wire(b, pet, dialect) {
                     options.push(FoOption::PotentialExpirationTime(wire_time(pet)));
                 }
                 if b.state_since != Time::EPOCH {
@@ -487,6 +487,23 @@ pub fn push_binding(
                 options.push(FoOption::ClientLastTransactionTime(wire_time(b.cltt)));
             }
             options.push(FoOption::ClientSubnetMask(subnet_mask));
+        }
+    }
+}
+
+/// The potential expiration time [`push_binding`] puts on the wire for `b` with `pet`, if any:
+/// always in the ISC dialect; in the Microsoft dialect only for a lease record (not FREE,
+/// BACKUP or RESET) that is ACTIVE or has a PET. An update without one tells the partner no
+/// PET, so acknowledging it cannot mean the partner knows one.
+pub fn pet_on_wire(b: &Binding, pet: Time, dialect: Dialect) -> Option<Time> {
+    match dialect {
+        Dialect::Isc => Some(pet),
+        Dialect::Microsoft => {
+            let lease_record = !matches!(
+                b.state,
+                BindingState::Free | BindingState::Reset | BindingState::Backup
+            );
+            (lease_record && (b.state == BindingState::Active || pet != Time::EPOCH)).then_some(pet)
         }
     }
 }

@@ -100,8 +100,12 @@ pub struct Sent {
     pub address: Ipv4Addr,
     /// The state sent.
     pub state: crate::lease::BindingState,
-    /// The potential expiration time sent.
+    /// The potential expiration time the binding had when sent: a newer change differs.
     pub pet: Time,
+    /// The potential expiration time the update carried on the wire, if it carried one (the
+    /// Microsoft dialect leaves it out of FREE and BACKUP: MUST NOT, MS-DHCPF §3.1.5.2): what
+    /// the partner holds once it acknowledges.
+    pub pet_on_wire: Option<Time>,
 }
 
 /// A BNDUPD awaiting its BNDACK.

@@ -10,7 +10,7 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use super::{Output, Server};
 use crate::bugs::Bug;
 use crate::config::ServerConfig;
-use crate::failover::acceptance::{self, Verdict};
+use crate::failover::acceptance::{self, SameLeaseRule, Verdict};
 use crate::failover::balance::{self, Share};
 use crate::failover::messages::{self, Incoming};
 use crate::failover::relationship::{
@@ -1041,6 +1041,7 @@ impl<S: Storage> Server<S> {
                     address: b.address,
                     state: b.state,
                     pet,
+                    pet_on_wire: messages::pet_on_wire(b, pet, dialect),
                 })
                 .collect();
             let xid = rel.xid();
@@ -1137,7 +1138,13 @@ impl<S: Storage> Server<S> {
             } else {
                 PARTNER_TIME_MARGIN
             };
-            let same_lease_rule = !bugs.has(Bug::SameSecondReleaseRejected);
+            let same_lease_rule = if bugs.has(Bug::SameSecondReleaseRejected) {
+                SameLeaseRule::Off
+            } else if bugs.has(Bug::SameLeaseReleaseIgnoresCltt) {
+                SameLeaseRule::AnyCltt
+            } else {
+                SameLeaseRule::On
+            };
             // `duel-by-exact-time` was a duel of two EXPIREDs: it orders lease ends by time too.
             // The old duel rules judged both sides alike and let the table veto ([`duel`]).
             let alike = bugs.has(Bug::DuelJudgedAlike)
@@ -1303,7 +1310,16 @@ impl<S: Storage> Server<S> {
                     // The partner now holds the PET this BNDUPD carried (draft-12 §7.2.2: the
                     // *latest* acknowledged PET, which may be lower than an earlier one: the
                     // partner replaced its record, so a higher old value no longer protects).
-                    b.acked_pet = what.pet;
+                    // An update that carried none (a Microsoft-dialect FREE or BACKUP) leaves
+                    // the partner knowing none: counting the binding's leftover PET as known
+                    // let a later grant run the MCLT past a PET the partner never received
+                    // (found by the swarm, seed 3325: a secondary's lease of a BACKUP address
+                    // after its partner lost its storage).
+                    b.acked_pet = if self.config.bugs.has(Bug::AckCreditsUnsentPet) {
+                        what.pet
+                    } else {
+                        what.pet_on_wire.unwrap_or(Time::EPOCH)
+                    };
                     // Only if nothing changed since it was sent is the binding settled; a newer
                     // change is queued and acknowledged on its own.
                     let unchanged =
