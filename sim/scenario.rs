@@ -397,9 +397,9 @@ pub struct ClientMix {
     #[serde(default, skip_serializing_if = "is_zero_f64")]
     pub burst: f64,
     /// Now and then gives its lease back and soon asks for one again (`ipconfig /release`,
-    /// then `ipconfig /renew` `servers.max_clock_delta` + 10 s later): first 5 min to two lease
-    /// times after it arrives, then again after each such wait (drawn from its own stream),
-    /// while it is on the network.
+    /// then `ipconfig /renew` 10 s later, or `servers.max_clock_delta` + 10 s later where a
+    /// fault moves a server's clock): first 5 min to two lease times after it arrives, then
+    /// again after each such wait (drawn from its own stream), while it is on the network.
     #[serde(default, skip_serializing_if = "is_zero_f64")]
     pub release_renew: f64,
 }

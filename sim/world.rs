@@ -161,12 +161,32 @@ enum Ev {
     },
 }
 
+/// How long a `release_renew` client of `scenario` waits between its RELEASE and its DISCOVER,
+/// as a person typing `/renew` a while later: longer than any delay the network gives a
+/// datagram (a delay spike lasts seconds), so the RELEASE arrives first; and, where a fault
+/// steps or drifts a server's clock, longer than the tolerated clock delta, since the two
+/// servers' clocks may then disagree by up to that much (each within half of it of true time,
+/// draft-12 §5.10): the protocol orders a client's transactions by their times (draft-12
+/// §7.1.3) and cannot order a release at one server and a new lease at the other that are
+/// closer than its servers' clocks agree. Clocks that no fault moves stay together.
+fn release_renew_pause(scenario: &Scenario) -> Duration {
+    let clocks_move = scenario
+        .faults
+        .iter()
+        .any(|f| matches!(f.verb, Verb::ClockOffset { .. } | Verb::ClockDrift { .. }));
+    if clocks_move {
+        scenario.servers.max_clock_delta.0 + RELEASE_RENEW_PAUSE
+    } else {
+        RELEASE_RENEW_PAUSE
+    }
+}
+
 /// The shortest wait before a `release_renew` client gives its lease back (and between two
 /// such moments); the longest is two lease times.
 const RELEASE_RENEW_MIN_WAIT_MS: u64 = 5 * 60_000;
 
-/// How much longer than the tolerated clock delta a `release_renew` client waits between its
-/// RELEASE and its DISCOVER.
+/// How long a `release_renew` client waits between its RELEASE and its DISCOVER where no fault
+/// moves a server's clock, and how much longer than the tolerated clock delta where one does.
 const RELEASE_RENEW_PAUSE: Duration = Duration::from_secs(10);
 
 /// How long after liveness finds the pair's databases apart it looks again: a lease ending
@@ -315,6 +335,8 @@ pub struct World {
     /// When a triggered fault or its undo last acted (liveness at the end waits the converge
     /// bound after it).
     triggered_last_at: Option<Time>,
+    /// How long a `release_renew` client waits between its RELEASE and its DISCOVER.
+    release_renew_pause: Duration,
 }
 
 impl World {
@@ -373,6 +395,7 @@ impl World {
             .collect();
         let end = START + scenario.duration.0;
         let pool_balance = pool_balance_checker(&scenario);
+        let release_renew_pause = release_renew_pause(&scenario);
         let mut w = World {
             coverage: crate::coverage::Probe::new(mclt, scenario.servers.dialect.dialect()),
             net: stream(seed, "network", 0),
@@ -418,6 +441,7 @@ impl World {
             triggers: Vec::new(),
             awaiting_upddone: [false; 2],
             triggered_last_at: None,
+            release_renew_pause,
         };
         let ranges = w.scenario.pool_ranges();
         w.checker.pools_at_start(PAIR, &ranges);
@@ -1064,14 +1088,7 @@ impl World {
             }
             Ev::ClientReleaseRenew(c) => {
                 let local = self.client_clock(c);
-                // The person types `/renew` a while later: longer than any delay the network
-                // gives a datagram (a delay spike lasts seconds), so the RELEASE arrives first;
-                // and longer than the servers' clocks may disagree (each within half the
-                // tolerated delta of true time, draft-12 §5.10), so the release and the new
-                // lease, perhaps at the other server, are stamped in the order they happened:
-                // the protocol orders a client's transactions by their times and cannot order
-                // two closer than its servers' clocks agree.
-                let pause = self.scenario.servers.max_clock_delta.0 + RELEASE_RENEW_PAUSE;
+                let pause = self.release_renew_pause;
                 self.clients[c].client.release_and_rediscover(local, pause);
                 self.drain_client(c);
             }
