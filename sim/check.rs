@@ -1990,15 +1990,18 @@ mod tests {
         // (found by the swarm's release-renew clients, seed 6619). The secondary NAKs its
         // INIT-REBOOT for A: it knows the client gave A up, so its NAK breaks nothing. A NAK
         // by a server that saw no release, or after the partner's next update, still does.
+        let learned = |c: &mut Checker| {
+            accepted_update(
+                c,
+                PRIMARY,
+                Dialect::Isc,
+                &binding(BindingState::Active, 1000),
+                1500,
+            )
+        };
         let mut c = Checker::default();
         c.leased(t(10), 4, A, t(1000));
-        accepted_update(
-            &mut c,
-            PRIMARY,
-            Dialect::Isc,
-            &binding(BindingState::Active, 1000),
-            1500,
-        );
+        learned(&mut c);
         c.release_received(SIM, SECONDARY, &MAC5, A);
         c.nak(t(600), SIM, SECONDARY, 4, &MAC4, A);
         assert_eq!(
@@ -2008,23 +2011,11 @@ mod tests {
         );
         let mut c = Checker::default();
         c.leased(t(10), 4, A, t(1000));
-        accepted_update(
-            &mut c,
-            PRIMARY,
-            Dialect::Isc,
-            &binding(BindingState::Active, 1000),
-            1500,
-        );
+        learned(&mut c);
         c.release_received(SIM, SECONDARY, &MAC4, A);
         c.nak(t(600), SIM, SECONDARY, 4, &MAC4, A);
         assert!(c.violations.is_empty(), "{:?}", c.violations);
-        accepted_update(
-            &mut c,
-            PRIMARY,
-            Dialect::Isc,
-            &binding(BindingState::Active, 1000),
-            1500,
-        );
+        learned(&mut c);
         c.nak(t(600), SIM, SECONDARY, 4, &MAC4, A);
         assert_eq!(properties(&c), ["lease-stability"]);
     }

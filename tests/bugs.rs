@@ -59,9 +59,10 @@ fn hunt(bug: Bug) -> Option<(&'static str, std::ops::Range<u64>)> {
         // Found by the swarm's release-renew clients (seed 802), then written down; 15 of its
         // first 200 seeds catch it.
         Bug::SameLeaseReleaseIgnoresCltt => Some(("release-renew-across-partition", 3..4)),
-        // Found by the swarm (seed 3325 of 10 000): a Microsoft-dialect pair, the primary's
-        // storage lost, a BACKUP address leased by the secondary in COMM-INT.
-        Bug::AckCreditsUnsentPet => Some(("swarm", 3325..3326)),
+        // Found by the swarm (seed 3325 of 10 000) and shrunk to one client: a Microsoft-dialect
+        // pair, the primary's storage lost, a BACKUP address leased by the secondary. Its
+        // shrunk form catches it on that seed and 2 of 200 others.
+        Bug::AckCreditsUnsentPet => Some(("backup-lease-after-lost-storage", 3325..3326)),
     }
 }
 
@@ -138,6 +139,8 @@ fn swarm_catch(bug: Bug) -> Option<u64> {
         // Release-renew clients: a release at the primary, the address back from the secondary
         // with the same capped lease end, and the link healing before it ends.
         Bug::SameLeaseReleaseIgnoresCltt => Some(802),
+        // A Microsoft-dialect pair whose primary loses its storage: a BACKUP address leased.
+        Bug::AckCreditsUnsentPet => Some(3325),
         _ => None,
     }
 }
