@@ -369,7 +369,7 @@ impl World {
         });
         // Varied clients (`clients.mix`): each draws its traits from its own stream.
         let mut bursts = vec![false; scenario.clients.count as usize];
-        let mut recyclers = Vec::new();
+        let mut release_renews = vec![false; scenario.clients.count as usize];
         let clients = (0..scenario.clients.count as usize)
             .map(|i| {
                 let mac = mac_of(i);
@@ -377,9 +377,7 @@ impl World {
                     Some(mix) => {
                         let p = crate::swarm::client_profile(mix, seed, i, mac);
                         bursts[i] = p.burst;
-                        if p.release_renew {
-                            recyclers.push(i);
-                        }
+                        release_renews[i] = p.release_renew;
                         p.cfg
                     }
                     None => ClientConfig::new(mac),
@@ -474,7 +472,7 @@ impl World {
                 START + Duration::from_millis(over * i as u64 / count.max(1))
             };
             w.schedule(at, Ev::ClientStart(i));
-            if recyclers.binary_search(&i).is_ok() {
+            if release_renews.get(i) == Some(&true) {
                 // Its own stream: the waits between its releases change nothing else drawn.
                 let mut rng = stream(seed, "release-renew", i as u64);
                 let longest = (2 * lease_ms).max(RELEASE_RENEW_MIN_WAIT_MS);
@@ -1955,20 +1953,25 @@ impl World {
 
     /// A client's RELEASE reached server `n`: from now on the server knows the client gave
     /// that lease up, whatever its partner told it before.
+    /// Cheap first: a RELEASE names its address in ciaddr (RFC 2131 §4.4.6, bytes 12..16),
+    /// which a DISCOVER or a SELECTING REQUEST leaves zero, so most datagrams stop there.
     fn observe_release(&mut self, n: usize, bytes: &[u8]) {
+        let Some(&[a, b, c, d]) = bytes.get(12..16) else {
+            return;
+        };
+        let ciaddr = Ipv4Addr::new(a, b, c, d);
+        if ciaddr.is_unspecified() {
+            return;
+        }
         let Some(m) = DhcpSummary::read(bytes) else {
             return;
         };
         if m.kind != Some(MessageType::Release) {
             return;
         }
-        // ciaddr (RFC 2131 §4.4.6: the address released), bytes 12..16.
-        let Some(&[a, b, c, d]) = bytes.get(12..16) else {
-            return;
-        };
         let (rel, server) = (PAIR.relationship, server_name(n));
         self.checker
-            .release_received(rel, server, &m.chaddr[..6], Ipv4Addr::new(a, b, c, d));
+            .release_received(rel, server, &m.chaddr[..6], ciaddr);
     }
 
     /// The client other than `c` configured with `address`, if any: what an ARP probe for it

@@ -441,7 +441,9 @@ impl Bug {
                  does (draft-12 §9.11), though the partner's PARTNER-DOWN may have taken it"
             }
             Bug::SameLeaseReleaseIgnoresCltt => {
-                "a RELEASED naming the receiver's client and lease end is taken as that lease                  ending whatever its CLTT, so a release before a new lease of the same end                  ends the new one (draft-12 §7.1.3)"
+                "a RELEASED naming the receiver's client and lease end is taken as that lease \
+                 ending whatever its CLTT, so a release before a new lease of the same end \
+                 ends the new one (draft-12 §7.1.3)"
             }
             Bug::AckCreditsUnsentPet => {
                 "an acknowledged update without a potential-expiration-time (Microsoft \
