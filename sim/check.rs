@@ -59,7 +59,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
-use dhcpfo_engine::failover::messages::decode_bindings;
+use dhcpfo_engine::failover::messages::{Incoming, decode_bindings};
 use dhcpfo_engine::failover::state::FoState;
 use dhcpfo_engine::lease::BindingState;
 use dhcpfo_engine::time::{Duration, Time};
@@ -84,7 +84,7 @@ pub const MCLT_SLACK: Duration = Duration::from_secs(2);
 pub const DURABILITY_SLACK: Duration = Duration::from_secs(1);
 
 /// The properties the checkers judge, as violations name them.
-pub const PROPERTIES: [&str; 7] = [
+pub const PROPERTIES: [&str; 8] = [
     "no-duplicate-lease",
     "mclt",
     "durability",
@@ -93,6 +93,7 @@ pub const PROPERTIES: [&str; 7] = [
     // Judged by crate::pool_balance.
     "pool-balance",
     "duplicate-grant-declined",
+    "update-validation",
 ];
 
 /// One broken property.
@@ -344,6 +345,31 @@ struct Carried {
     state: Option<BindingState>,
     pet: Option<Time>,
     active: Option<(Vec<u8>, Time)>,
+    /// What the update lacks that its binding-status requires ([`lacks`]), if anything.
+    lacks: Option<&'static str>,
+}
+
+/// What a received binding update lacks that its binding-status requires, if anything, as this
+/// checker reads draft-12 Table 7.1-1 and Table 7.1.1-1 (on its own, not through the engine's
+/// acceptance module): an ACTIVE names its client (a non-empty client-identifier or hardware
+/// address) and carries its lease-expiration-time and potential-expiration-time; an EXPIRED or
+/// RELEASED names its client. The table asks the hardware address of all three; a
+/// client-identifier alone still names the client, and the engine takes it, so that case is
+/// not judged. A binding the receiver cannot decode (`None`) lacks what its dialect requires.
+fn lacks(update: Option<&Incoming>) -> Option<&'static str> {
+    let Some(i) = update else {
+        return Some("options it can read");
+    };
+    let names_client = i.client_id.as_ref().is_some_and(|id| !id.is_empty())
+        || i.hw.as_ref().is_some_and(|hw| !hw.addr.is_empty());
+    match i.state {
+        BindingState::Active | BindingState::Expired | BindingState::Released if !names_client => {
+            Some("a client")
+        }
+        BindingState::Active if i.expires_at.is_none() => Some("a lease-expiration-time"),
+        BindingState::Active if i.pet.is_none() => Some("a potential-expiration-time"),
+        _ => None,
+    }
 }
 
 /// A failover message as it crossed the wire: the connection, the relationship that connection
@@ -508,6 +534,9 @@ pub struct Checker {
     /// ARP probes made (of newly offered addresses): chances for `duplicate-grant-declined`
     /// to be judged.
     pub probes: u64,
+    /// BNDACKs that answered an update lacking what its status requires: chances for
+    /// `update-validation` to be judged.
+    pub incomplete_answered: u64,
 }
 
 /// A binding-update storm: more than this many BNDUPD transactions for one address within
@@ -636,6 +665,7 @@ impl Checker {
                     .into_iter()
                     .map(|b| match b {
                         Ok(i) => {
+                            let lacks = lacks(Some(&i));
                             let active = match (i.state, i.hw, i.expires_at) {
                                 (BindingState::Active, Some(hw), Some(end)) => {
                                     Some((hw.addr, true_time(end)))
@@ -647,6 +677,7 @@ impl Checker {
                                 state: Some(i.state),
                                 pet: i.pet.map(true_time),
                                 active,
+                                lacks,
                             }
                         }
                         // The receiver's decoder refuses it too: its BNDACK rejects it.
@@ -655,11 +686,17 @@ impl Checker {
                             state: None,
                             pet: None,
                             active: None,
+                            lacks: lacks(None),
                         },
                     })
                     .collect();
                 for c in &carried {
                     self.count_update(now, relationship, c.address);
+                    // The receiver must reject it (judged at its BNDACK): nothing it says
+                    // counts as the sender's word.
+                    if c.lacks.is_some() {
+                        continue;
+                    }
                     if let Some(pet) = c.pet {
                         let skews_ms = [
                             (link.from.server, link.from.skew_ms),
@@ -693,6 +730,29 @@ impl Checker {
                         _ => None,
                     });
                     let about = (relationship, b.address, sender.server);
+                    // draft-12 §7.1.3: "If the BNDUPD lacks information ⇒ reject 3", for
+                    // every BNDUPD in any state.
+                    let lacking = carried
+                        .iter()
+                        .find(|c| c.address == b.address)
+                        .and_then(|c| c.lacks);
+                    if let Some(what) = lacking {
+                        self.incomplete_answered += 1;
+                        if reject.is_none() {
+                            self.violations.push(Violation {
+                                at: now,
+                                property: "update-validation",
+                                detail: format!(
+                                    "{} accepted an incomplete update: {}'s BNDUPD for {} \
+                                     lacks {what}, which draft-12 §7.1.3 rejects (reason 3)",
+                                    acker.server, sender.server, b.address
+                                ),
+                                addresses: vec![b.address],
+                                clients: Vec::new(),
+                            });
+                            continue;
+                        }
+                    }
                     if let Some(reason) = reject {
                         *self.rejects.entry(reason).or_default() += 1;
                         self.rejected.insert(about);
@@ -1454,6 +1514,13 @@ impl Checker {
                             "periods with both servers in NORMAL",
                             "the pair was never in NORMAL together".to_string(),
                         ),
+                        "update-validation" => (
+                            self.incomplete_answered,
+                            "incomplete binding updates answered",
+                            "no binding update lacking what its status requires was answered \
+                             (our servers send none; a sloppy partner does: fault `incomplete`)"
+                                .to_string(),
+                        ),
                         _ => (0, "checks", "no check of it exists yet".to_string()),
                     };
                     if n > 0 {
@@ -1876,6 +1943,82 @@ mod tests {
         b.state_since = t(5);
         b.cltt = t(5);
         b
+    }
+
+    #[test]
+    fn an_incomplete_update_must_be_rejected_and_is_judged_only_when_one_is_answered() {
+        // An ACTIVE without its PET, in both dialects' words, and one without a client (an
+        // empty hardware address, as Microsoft's servers send when they have none).
+        let no_pet = |xid: u32| {
+            let mut m = bndupd(
+                0,
+                xid,
+                &[(&binding(BindingState::Active, 900), t(900), MASK)],
+                Dialect::Isc,
+            );
+            m.options
+                .retain(|o| !matches!(o, FoOption::PotentialExpirationTime(_)));
+            m
+        };
+        let mut nobody = binding(BindingState::Active, 900);
+        nobody.hw = Some(HwAddr {
+            htype: 0,
+            addr: Vec::new(),
+        });
+        let no_client = bndupd(0, 5, &[(&nobody, t(900), MASK)], Dialect::Isc);
+        let ack = |xid: u32| {
+            Message::new(MessageType::BndAck, 0, xid).with(FoOption::AssignedIpAddress(A))
+        };
+        let reject = |xid: u32| {
+            ack(xid).with(FoOption::RejectReason(
+                dhcpfo_engine::wire::failover::RejectReason(3),
+            ))
+        };
+        let judged = |c: &Checker| {
+            c.judgements()
+                .into_iter()
+                .find(|j| j.property == "update-validation")
+                .map(|j| j.status)
+        };
+
+        // Nothing incomplete crossed the wire: not judged, even after complete updates.
+        let mut c = Checker::default();
+        let complete = bndupd(
+            0,
+            3,
+            &[(&binding(BindingState::Active, 900), t(900), MASK)],
+            Dialect::Isc,
+        );
+        c.failover_message(Time::EPOCH, &sent(SECONDARY), &complete, Dialect::Isc);
+        c.failover_message(Time::EPOCH, &sent(PRIMARY), &ack(3), Dialect::Isc);
+        assert!(matches!(judged(&c), Some(Status::NotJudged(_))));
+
+        // Rejected: held, and nothing of it counts as the sender's word.
+        c.failover_message(Time::EPOCH, &sent(SECONDARY), &no_pet(4), Dialect::Isc);
+        c.failover_message(Time::EPOCH, &sent(PRIMARY), &reject(4), Dialect::Isc);
+        c.failover_message(Time::EPOCH, &sent(SECONDARY), &no_client, Dialect::Isc);
+        c.failover_message(Time::EPOCH, &sent(PRIMARY), &reject(5), Dialect::Isc);
+        assert!(c.violations.is_empty(), "{:?}", c.violations);
+        assert_eq!(judged(&c), Some(Status::Held));
+        assert_eq!(c.incomplete_answered, 2);
+
+        // Accepted: a violation naming the acceptor, the sender and what was missing.
+        for (upd, xid, what) in [
+            (no_pet(6), 6, "potential-expiration-time"),
+            (no_client, 5, "a client"),
+        ] {
+            let mut c = Checker::default();
+            c.failover_message(Time::EPOCH, &sent(SECONDARY), &upd, Dialect::Isc);
+            c.failover_message(Time::EPOCH, &sent(PRIMARY), &ack(xid), Dialect::Isc);
+            assert_eq!(properties(&c), ["update-validation"]);
+            let detail = &c.violations[0].detail;
+            assert!(
+                detail.starts_with("primary accepted an incomplete update"),
+                "{detail}"
+            );
+            assert!(detail.contains(what), "{detail}");
+            assert!(detail.contains("secondary's BNDUPD"), "{detail}");
+        }
     }
 
     #[test]

@@ -554,6 +554,11 @@ impl Client {
         self.state
     }
 
+    /// The client-identifier it sends (option 61), if it sends one.
+    pub fn client_id(&self) -> Option<&[u8]> {
+        self.cfg.client_id.as_deref()
+    }
+
     /// The lease held, in BOUND, RENEWING and REBINDING.
     pub fn lease(&self) -> Option<&Lease> {
         self.lease.as_ref()

@@ -33,6 +33,7 @@
 //!   - { at: 1h40m, clock_drift_ppm: 2000, node: primary }   # 0 stops it
 //!   - { at: 2h40m, reboot_clients: true }            # every client INIT-REBOOTs
 //!   - { at: 2h50m, forge: primary, release: leased } # a forged BNDUPD (or release: ADDRESS)
+//!   - { at: 2h55m, incomplete: secondary, omit: pet } # a sloppy partner's update (client, lease_end)
 //! checks:
 //!   converge_within: 10m
 //!   pool_balance_within: 10m  # how long the serving server may have no address to give
@@ -55,8 +56,8 @@ use serde::{Deserialize, Serialize};
 mod fault;
 
 pub use fault::{
-    Command, Cut, Fault, Moment, Node, State, StorageLoss, Trigger, TriggerEvent, Verb, Victim,
-    state_name,
+    Command, Cut, Fault, Moment, Node, Omit, State, StorageLoss, Trigger, TriggerEvent, Verb,
+    Victim, state_name,
 };
 
 /// A whole scenario.
@@ -881,7 +882,7 @@ mod tests {
             .map(|l| format!("{}\n", l.strip_prefix("//! ").unwrap_or("")))
             .collect();
         let s = Scenario::parse(&text).unwrap();
-        assert_eq!(s.faults.len(), 11);
+        assert_eq!(s.faults.len(), 12);
     }
 
     #[test]

@@ -33,8 +33,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::{ClientConfig, PARAMETER_REQUEST_LIST};
 use crate::scenario::{
-    Checks, ClientMix, Clients, Command, Cut, Fault, Moment, Network, Node, PairMode, Scenario,
-    Servers, Span, State, StorageLoss, Trigger, TriggerEvent, Verb, Victim,
+    Checks, ClientMix, Clients, Command, Cut, Fault, Moment, Network, Node, Omit, PairMode,
+    Scenario, Servers, Span, State, StorageLoss, Trigger, TriggerEvent, Verb, Victim,
 };
 use crate::world::stream;
 
@@ -298,7 +298,7 @@ pub fn draw(base: &Scenario, swarm: &Swarm, seed: u64) -> Scenario {
         (FAULTS_FROM.as_millis(), heal_by.as_millis()),
         &mut faults,
     );
-    Scenario {
+    let mut drawn = Scenario {
         name: base.name.clone(),
         description: base.description.clone(),
         duration: base.duration,
@@ -314,6 +314,43 @@ pub fn draw(base: &Scenario, swarm: &Swarm, seed: u64) -> Scenario {
         nemesis: None,
         swarm: None,
         bugs: base.bugs,
+    };
+    // While clients hold leases: the updates are of a client's lease.
+    let leased_until = drawn.clients.stay.map_or(u64::MAX, |stay| {
+        drawn.clients.arrive_over.0.as_millis() + stay.0.as_millis()
+    });
+    sloppy_partner(
+        &mut stream(seed, "swarm", 7),
+        (
+            FAULTS_FROM.as_millis(),
+            heal_by.as_millis().min(leased_until),
+        ),
+        &mut drawn,
+    );
+    drawn
+}
+
+/// A sloppy partner, in a fifth of the worlds: one to four times it sends a server an ACTIVE
+/// update lacking its client, lease end or PET ([`Verb::Incomplete`]), which the server must
+/// reject (draft-12 §7.1.3). Each lands at a time drawn in `(from, until)` where the scenario
+/// stays valid with it (both servers up and no triggered fault's window holding them), or is
+/// left out. Its own stream: the other draws are the same with or without it.
+fn sloppy_partner(rng: &mut ChaCha8Rng, (from, until): (u64, u64), s: &mut Scenario) {
+    if until <= from || !rng.random_bool(0.2) {
+        return;
+    }
+    for _ in 0..rng.random_range(1..=4u32) {
+        let at = rng.random_range(from..until);
+        let verb = Verb::Incomplete {
+            to: node(rng),
+            omit: pick(rng, &Omit::ALL),
+        };
+        let mut with = s.clone();
+        let i = with.faults.partition_point(|f| f.at.0.as_millis() <= at);
+        with.faults.insert(i, fault(at, verb));
+        if with.validate().is_ok() {
+            *s = with;
+        }
     }
 }
 
@@ -1011,7 +1048,7 @@ fn episodes(faults: &[Fault]) -> Vec<usize> {
                     Some(id) => id,
                     None => *spike.insert(new()),
                 },
-                Verb::RebootClients | Verb::Forge { .. } => new(),
+                Verb::RebootClients | Verb::Forge { .. } | Verb::Incomplete { .. } => new(),
             }
         };
         ids.push(id);
@@ -1347,6 +1384,7 @@ pub fn describe(s: &Scenario) -> Vec<String> {
             Verb::DelaySpike { .. } => "delay spike".into(),
             Verb::RebootClients => "reboot clients".into(),
             Verb::Forge { .. } => "forge".into(),
+            Verb::Incomplete { .. } => "incomplete update".into(),
         };
         match kinds.iter_mut().find(|(name, _)| *name == k) {
             Some((_, count)) => *count += 1,
@@ -1562,7 +1600,11 @@ mod tests {
                     || g.verb == Verb::Heal { cut: Cut::Servers } && ms(j) == link
                     || g.verb == Verb::Partition { cut: Cut::Servers } && ms(j) == link + 1
                     || g.verb == Verb::Heal { cut: clients } && ms(j) == rejoin;
-                if ours || matches!(g.verb, Verb::Admin { .. }) && (start..link).contains(&ms(j)) {
+                // A sloppy partner's update may land anywhere: rejected, it changes nothing.
+                if ours
+                    || matches!(g.verb, Verb::Incomplete { .. })
+                    || matches!(g.verb, Verb::Admin { .. }) && (start..link).contains(&ms(j))
+                {
                     continue;
                 }
                 assert!(

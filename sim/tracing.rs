@@ -149,6 +149,7 @@ pub fn fault(f: &Verb, names: &[&str; 2]) -> FaultEvent {
         Verb::DelaySpike { .. } => ("delay_ms", Vec::new(), None),
         Verb::RebootClients => ("reboot_clients", Vec::new(), None),
         Verb::Forge { to, .. } => ("forge", vec![node_name(to.index())], None),
+        Verb::Incomplete { to, .. } => ("incomplete", vec![node_name(to.index())], None),
     };
     FaultEvent {
         verb: verb.into(),

@@ -34,7 +34,7 @@ use dhcpfo_engine::server::{Admin, Direction, Output, Received, Server};
 use dhcpfo_engine::storage::{CrashMode, MemStorage};
 use dhcpfo_engine::time::{Duration, Time};
 use dhcpfo_engine::wire::dhcp::{DhcpMessage, DhcpSummary, MessageType};
-use dhcpfo_engine::wire::failover::{Message, MessageType as FoMessageType};
+use dhcpfo_engine::wire::failover::{FoOption, Message, MessageType as FoMessageType};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -44,7 +44,8 @@ use crate::clock::Clock;
 use crate::names::{Pair, RelationshipName, ServerName};
 use crate::queue::Queue;
 use crate::scenario::{
-    Command, Cut, Fault, Moment, PairMode, Scenario, StorageLoss, TriggerEvent, Verb, Victim,
+    Command, Cut, Fault, Moment, Node, Omit, PairMode, Scenario, StorageLoss, TriggerEvent, Verb,
+    Victim,
 };
 use crate::tracing;
 use dhcpfo_reports::event::{
@@ -1359,8 +1360,8 @@ impl World {
     /// harmless no-op here.
     fn fault(&mut self, verb: &Verb, detail: Option<String>) {
         self.counts.faults += 1;
-        // A forgery is traced with what it did (see `note_forge`).
-        if !matches!(verb, Verb::Forge { .. }) {
+        // A forgery or a sloppy update is traced with what it did (see `note_injected`).
+        if !matches!(verb, Verb::Forge { .. } | Verb::Incomplete { .. }) {
             let mut e = tracing::fault(verb, &NAMES);
             e.detail = detail;
             self.note(Event::Fault(e));
@@ -1408,6 +1409,7 @@ impl World {
                 self.scenario.network.delay_ms_mean = delay_ms;
             }
             Verb::Forge { to, release } => self.forge(to.index(), release),
+            Verb::Incomplete { to, omit } => self.incomplete(to, omit),
             Verb::ClockOffset { node, offset_s } => {
                 let n = node.index();
                 let now = self.now;
@@ -1432,9 +1434,133 @@ impl World {
             to,
             release: victim,
         };
-        let mut f = tracing::fault(&verb, &NAMES);
+        self.note_injected(&verb, detail);
+    }
+
+    /// The trace's record of an injected update's fault (`verb`), with what it did.
+    fn note_injected(&mut self, verb: &Verb, detail: String) {
+        let mut f = tracing::fault(verb, &NAMES);
         f.detail = Some(detail);
         self.note(Event::Fault(f));
+    }
+
+    /// Server `to`'s established failover connection, if it has one the world still carries.
+    fn established_conn(&self, to: usize) -> Option<u64> {
+        self.servers[to]
+            .server
+            .as_ref()
+            .and_then(Server::relationship)
+            .and_then(|r| r.established())
+            .map(|l| l.conn)
+            .filter(|c| self.conns.contains_key(c))
+    }
+
+    /// The address of the client quietest since its last DHCPACK, and that client (the
+    /// lowest address on a tie), as the clients themselves see it.
+    fn quietest_lease(&self) -> Option<(Ipv4Addr, usize)> {
+        self.clients
+            .iter()
+            .enumerate()
+            .filter_map(|(c, slot)| Some((slot.leased_at?, slot.client.lease()?.address, c)))
+            .min()
+            .map(|(_, address, c)| (address, c))
+    }
+
+    /// A sloppy partner sends server `to` an ACTIVE update missing `omit` (see
+    /// [`Verb::Incomplete`]). Unlike a forgery it is the partner's word: it is signed as the
+    /// partner signs, and the checkers read it as the partner's, so they judge the target's
+    /// BNDACK (an update the draft says to reject must be rejected).
+    fn incomplete(&mut self, to: Node, omit: Omit) {
+        let verb = Verb::Incomplete { to, omit };
+        let (n, from) = (to.index(), to.partner().index());
+        let Some(conn) = self.established_conn(n) else {
+            self.note_injected(&verb, "no connection".into());
+            return;
+        };
+        let Some((address, holder)) = self.quietest_lease() else {
+            self.note_injected(&verb, "no address leased".into());
+            return;
+        };
+        let Some(lease) = self.clients[holder].client.lease().cloned() else {
+            return;
+        };
+        // The holder's lease as the partner would send it, on the partner's clock.
+        let local = |w: &World, t: Time| w.servers[from].clock.local(t);
+        let cltt = local(self, self.clients[holder].leased_at.unwrap_or(self.now));
+        let end = local(self, lease.expires_at);
+        let mut b = Binding::new(address, BindingState::Active);
+        b.hw = Some(HwAddr {
+            htype: 1,
+            addr: mac_of(holder).to_vec(),
+        });
+        b.client_id = self.clients[holder].client.client_id().map(<[u8]>::to_vec);
+        if omit == Omit::Client {
+            // An empty hardware address, as Microsoft's servers send when they have none: an
+            // update without the option at all is refused by the decoder already.
+            (b.client_id, b.hw) = (
+                None,
+                Some(HwAddr {
+                    htype: 0,
+                    addr: Vec::new(),
+                }),
+            );
+        }
+        (b.cltt, b.state_since, b.expires_at) = (cltt, cltt, end);
+        let mask = subnets(&self.scenario)
+            .iter()
+            .find(|net| net.contains(address))
+            .map_or(Ipv4Addr::UNSPECIFIED, |net| net.mask);
+        let xid = FORGED_XID_BASE.wrapping_add(self.forged);
+        self.forged = self.forged.wrapping_add(1);
+        let dialect = self.scenario.servers.dialect.dialect();
+        let at = self.server_clock(from);
+        let mut msg = messages::bndupd(at.as_unix_secs(), xid, &[(&b, end, mask)], dialect);
+        msg.options.retain(|o| match omit {
+            Omit::Client => true,
+            Omit::LeaseEnd => !matches!(o, FoOption::LeaseExpirationTime(_)),
+            Omit::Pet => !matches!(o, FoOption::PotentialExpirationTime(_)),
+        });
+        let secret = self.scenario.servers.shared_secret.as_deref();
+        let bytes = messages::encode(&msg, secret.map(str::as_bytes));
+        self.note_injected(
+            &verb,
+            format!(
+                "ACTIVE {address} (client {holder}) without its {}, xid {xid:#010x}",
+                match omit {
+                    Omit::Client => "client",
+                    Omit::LeaseEnd => "lease-expiration-time",
+                    Omit::Pet => "potential-expiration-time",
+                }
+            ),
+        );
+        let end_of = |w: &World, k: usize| Endpoint {
+            server: server_name(k),
+            skew_ms: w.clock_skew_ms(k),
+        };
+        let link = Link {
+            conn,
+            pair: PAIR,
+            from: end_of(self, from),
+            to: end_of(self, n),
+        };
+        if self.trace.wants_messages() {
+            let skew = self.clock_skew_ms(from);
+            let sender = NAMES[from];
+            if let Some(mut m) =
+                tracing::failover(RELATIONSHIP, sender, NAMES[n], conn, &bytes, dialect, skew)
+            {
+                // Injected at the receiver's end of the link: it arrives at once.
+                m.delivered_ms = Some(tracing::ms(self.now));
+                self.note(Event::Failover(m));
+            }
+        }
+        let now = self.now;
+        self.checker.failover_message(now, &link, &msg, dialect);
+        let clock = self.server_clock(n);
+        if let Some(s) = self.servers[n].server.as_mut() {
+            s.handle_peer_bytes(clock, conn, &bytes);
+        }
+        self.drain_server(n);
     }
 
     /// An attacker injects into server `to`'s established failover connection a BNDUPD as if
@@ -1447,14 +1573,7 @@ impl World {
     /// no update the partner sent, so the checkers and the partner drop it.
     fn forge(&mut self, to: usize, victim: Victim) {
         let target = NAMES[to];
-        let conn = self.servers[to]
-            .server
-            .as_ref()
-            .and_then(Server::relationship)
-            .and_then(|r| r.established())
-            .map(|l| l.conn)
-            .filter(|c| self.conns.contains_key(c));
-        let Some(conn) = conn else {
+        let Some(conn) = self.established_conn(to) else {
             self.note_forge(to, victim, "no connection".into());
             return;
         };
@@ -1462,13 +1581,7 @@ impl World {
         let picked = match victim {
             // The lease longest unrenewed: the quietest client, whose release is the easiest
             // to believe, and whose address, released so long ago, is given out first.
-            Victim::Leased => self
-                .clients
-                .iter()
-                .enumerate()
-                .filter_map(|(c, slot)| Some((slot.leased_at?, slot.client.lease()?.address, c)))
-                .min()
-                .map(|(_, address, c)| (address, Some(c))),
+            Victim::Leased => self.quietest_lease().map(|(address, c)| (address, Some(c))),
             Victim::Address(address) => {
                 let holder = self
                     .clients

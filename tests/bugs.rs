@@ -63,6 +63,9 @@ fn hunt(bug: Bug) -> Option<(&'static str, std::ops::Range<u64>)> {
         // pair, the primary's storage lost, a BACKUP address leased by the secondary. Its
         // shrunk form catches it on that seed and 2 of 200 others.
         Bug::AckCreditsUnsentPet => Some(("backup-lease-after-lost-storage", 3325..3326)),
+        // A sloppy partner's ACTIVE updates without their client, lease end or PET: the first
+        // one accepted is on the wire at once.
+        Bug::AcceptIncompleteUpdate => Some(("sloppy-partner-incomplete-updates", 0..2)),
     }
 }
 
@@ -141,6 +144,8 @@ fn swarm_catch(bug: Bug) -> Option<u64> {
         Bug::SameLeaseReleaseIgnoresCltt => Some(802),
         // A Microsoft-dialect pair whose primary loses its storage: a BACKUP address leased.
         Bug::AckCreditsUnsentPet => Some(3325),
+        // A sloppy partner (ninth session): ACTIVE updates without a client, among others.
+        Bug::AcceptIncompleteUpdate => Some(5),
         _ => None,
     }
 }

@@ -171,11 +171,18 @@ pub enum Bug {
     /// MCLT past a PET the partner never received (draft-12 §7.1.5; found by the swarm, seed
     /// 3325, after the partner lost its storage).
     AckCreditsUnsentPet,
+    /// A binding update missing what its binding-status requires (an ACTIVE without its
+    /// client, lease-expiration-time or potential-expiration-time; an EXPIRED or RELEASED
+    /// naming no client) is acknowledged and applied as it is, instead of rejected with reason
+    /// 3 (draft-12 §7.1.3: "MUST be applied to every BNDUPD"): the receiver takes a sloppy
+    /// foreign partner's word for a lease it cannot place (found with the swarm's sloppy
+    /// partner, which sends such updates).
+    AcceptIncompleteUpdate,
 }
 
 impl Bug {
     /// Every bug, in catalogue order.
-    pub const ALL: [Bug; 31] = [
+    pub const ALL: [Bug; 32] = [
         Bug::NoSkewCorrection,
         Bug::DownTimeRoundedToHeartbeat,
         Bug::StaleRenewalShortensLease,
@@ -207,6 +214,7 @@ impl Bug {
         Bug::ResolutionInterruptedAllocates,
         Bug::SameLeaseReleaseIgnoresCltt,
         Bug::AckCreditsUnsentPet,
+        Bug::AcceptIncompleteUpdate,
     ];
 
     /// The catalogued flaw that undoes the defence now masking this one, if one does: this
@@ -257,6 +265,7 @@ impl Bug {
             Bug::ResolutionInterruptedAllocates => "resolution-interrupted-allocates",
             Bug::SameLeaseReleaseIgnoresCltt => "same-lease-release-ignores-cltt",
             Bug::AckCreditsUnsentPet => "ack-credits-unsent-pet",
+            Bug::AcceptIncompleteUpdate => "accept-incomplete-update",
         }
     }
 
@@ -305,6 +314,8 @@ impl Bug {
             Bug::ResolutionInterruptedAllocates => "no-duplicate-lease",
             Bug::SameLeaseReleaseIgnoresCltt => "no-duplicate-lease",
             Bug::AckCreditsUnsentPet => "mclt",
+            // The BNDACK on the wire accepts what the draft says to reject.
+            Bug::AcceptIncompleteUpdate => "update-validation",
         }
     }
 
@@ -450,13 +461,18 @@ impl Bug {
                  dialect FREE or BACKUP) counts the binding's leftover PET as known to the \
                  partner, so a later grant runs past what it knows (draft-12 §7.1.5)"
             }
+            Bug::AcceptIncompleteUpdate => {
+                "a binding update missing what its status requires (an ACTIVE without client, \
+                 lease end or PET) is acknowledged and applied instead of rejected with reason \
+                 3 (draft-12 §7.1.3)"
+            }
         }
     }
 }
 
 /// A set of bugs switched on (empty by default: the correct engine).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Bugs(u32);
+pub struct Bugs(u64);
 
 impl Bugs {
     /// No bug: the correct engine.
@@ -464,13 +480,13 @@ impl Bugs {
 
     /// Whether `bug` is on.
     pub fn has(self, bug: Bug) -> bool {
-        self.0 & (1 << bug as u32) != 0
+        self.0 & (1 << bug as u64) != 0
     }
 
     /// This set with `bug` on.
     #[must_use]
     pub fn with(self, bug: Bug) -> Bugs {
-        Bugs(self.0 | 1 << bug as u32)
+        Bugs(self.0 | 1 << bug as u64)
     }
 
     /// This set with `bug` on, and the flaw that undoes the defence masking it

@@ -181,6 +181,33 @@ impl<'de> Deserialize<'de> for Victim {
     }
 }
 
+/// What a sloppy partner's update leaves out ([`Verb::Incomplete`]): each is required of an
+/// ACTIVE update (draft-12 Table 7.1-1, Table 7.1.1-1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Omit {
+    /// The client: no client-identifier and no client-hardware-address.
+    Client,
+    /// The lease-expiration-time.
+    LeaseEnd,
+    /// The potential-expiration-time.
+    Pet,
+}
+
+impl Omit {
+    /// Its name in a scenario file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Omit::Client => "client",
+            Omit::LeaseEnd => "lease_end",
+            Omit::Pet => "pet",
+        }
+    }
+
+    /// Every field, in the order a swarm draws them.
+    pub const ALL: [Omit; 3] = [Omit::Client, Omit::LeaseEnd, Omit::Pet];
+}
+
 /// A failover state a trigger waits for a server to enter (`enters:`), as the trace names it
 /// (`communications-interrupted` may also be written as the trace's `comm-interrupted`).
 pub type State = dhcpfo_engine::failover::state::FoState;
@@ -573,11 +600,29 @@ pub enum Verb {
         /// The address it says was released.
         release: Victim,
     },
+    /// A sloppy partner: a foreign implementation that sends server `to`, on their established
+    /// failover connection and signed as the partner signs (with the shared secret, if there
+    /// is one), an update missing what its status requires (`incomplete: NODE, omit: client`,
+    /// `lease_end` or `pet`). It is the ACTIVE binding of the client quietest since its last
+    /// DHCPACK, as the partner would send it (the client, the lease end, a PET at the lease end
+    /// and the transaction time, on the partner's clock), less the omitted field. The receiver
+    /// must reject it with reason 3 (draft-12 §7.1.3: "If the BNDUPD lacks information"); the
+    /// checkers judge its BNDACK (property `update-validation`).
+    ///
+    /// Its xid, like a forgery's, is far above any a server reaches by counting, so the
+    /// partner drops the BNDACK; with no established connection, or no client holding an
+    /// address, the trace says so and nothing is sent.
+    Incomplete {
+        /// The server that receives the incomplete update.
+        to: Node,
+        /// What the update leaves out.
+        omit: Omit,
+    },
 }
 
 /// The verbs' keys, in the order errors list them.
 const VERB_KEYS: &str = "crash, restart, partition, heal, admin, clock_offset_s, clock_drift_ppm, delay_ms, \
-     reboot_clients, forge";
+     reboot_clients, forge, incomplete";
 
 impl fmt::Display for Verb {
     /// The verb as it is written in a scenario: `crash: primary, storage: keep_synced`.
@@ -602,6 +647,9 @@ impl fmt::Display for Verb {
             Verb::RebootClients => f.write_str("reboot_clients: true"),
             Verb::Forge { to, release } => {
                 write!(f, "forge: {}, release: {release}", to.as_str())
+            }
+            Verb::Incomplete { to, omit } => {
+                write!(f, "incomplete: {}, omit: {}", to.as_str(), omit.as_str())
             }
         }
     }
@@ -671,6 +719,10 @@ struct FaultKeys {
     forge: Option<Node>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     release: Option<Victim>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    incomplete: Option<Node>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    omit: Option<Omit>,
 }
 
 impl FaultKeys {
@@ -706,6 +758,7 @@ impl FaultKeys {
             ("delay_ms", self.delay_ms.is_some()),
             ("reboot_clients", self.reboot_clients.is_some()),
             ("forge", self.forge.is_some()),
+            ("incomplete", self.incomplete.is_some()),
         ]
         .into_iter()
         .filter_map(|(k, set)| set.then_some(k))
@@ -725,10 +778,11 @@ impl FaultKeys {
             }
         };
         // The arguments some verbs take; on any other verb they would do nothing.
-        let arguments: [(&str, bool, &[&str]); 4] = [
+        let arguments: [(&str, bool, &[&str]); 5] = [
             ("storage", self.storage.is_some(), &["crash"]),
             ("command", self.command.is_some(), &["admin"]),
             ("release", self.release.is_some(), &["forge"]),
+            ("omit", self.omit.is_some(), &["incomplete"]),
             (
                 "node",
                 self.node.is_some(),
@@ -785,6 +839,13 @@ impl FaultKeys {
                     .to_string(),
             )?;
             Verb::Forge { to, release }
+        } else if let Some(to) = self.incomplete {
+            let omit = self.omit.ok_or(
+                "`incomplete` needs an `omit`: what the update leaves out (`client`, \
+                 `lease_end` or `pet`)"
+                    .to_string(),
+            )?;
+            Verb::Incomplete { to, omit }
         } else if self.reboot_clients == Some(true) {
             Verb::RebootClients
         } else {
@@ -854,6 +915,10 @@ impl FaultKeys {
             Verb::Forge { to, release } => {
                 k.forge = Some(to);
                 k.release = Some(release);
+            }
+            Verb::Incomplete { to, omit } => {
+                k.incomplete = Some(to);
+                k.omit = Some(omit);
             }
         }
         k
@@ -1012,7 +1077,7 @@ impl Touches {
             Verb::Crash { node, .. } | Verb::Restart { node } | Verb::Admin { node, .. } => {
                 t.servers[node.index()] = true;
             }
-            Verb::Forge { .. } => t.servers = [true, true],
+            Verb::Forge { .. } | Verb::Incomplete { .. } => t.servers = [true, true],
             Verb::Partition { cut } | Verb::Heal { cut } => t.links = cut.links(),
             _ => {}
         }
@@ -1180,7 +1245,10 @@ pub(crate) const MAX_CLOCK_OFFSET_S: u64 = 315_360_000;
 fn nemesis_owns(verb: &Verb) -> bool {
     !matches!(
         verb,
-        Verb::DelaySpike { .. } | Verb::RebootClients | Verb::Forge { .. }
+        Verb::DelaySpike { .. }
+            | Verb::RebootClients
+            | Verb::Forge { .. }
+            | Verb::Incomplete { .. }
     )
 }
 
@@ -1344,12 +1412,12 @@ impl Replay {
                     ));
                 }
             }
-            Verb::Forge { to, .. } => {
+            Verb::Forge { to, .. } | Verb::Incomplete { to, .. } => {
                 for (node, whose) in [(to, "the target"), (to.partner(), "its partner")] {
                     if let Some(j) = self.down[node.index()] {
                         return Err(format!(
                             "{whose}, the {}, is down then ({} crashed it): there is no \
-                             failover connection to forge into",
+                             failover connection to send it on",
                             node.as_str(),
                             by(j)
                         ));
@@ -1592,6 +1660,64 @@ mod tests {
             "",
             7,
             &["`clock_drift_ppm` needs a `node`"],
+        );
+    }
+
+    #[test]
+    fn an_incomplete_update_names_its_target_and_what_it_leaves_out() {
+        let s = with_faults(
+            &[
+                "{ at: 1h, incomplete: primary, omit: client }",
+                "{ at: 2h, incomplete: secondary, omit: lease_end }",
+                "{ at: 3h, incomplete: primary, omit: pet }",
+            ],
+            "",
+        )
+        .unwrap();
+        let omitted: Vec<(Node, Omit)> = s
+            .faults
+            .iter()
+            .filter_map(|f| match f.verb {
+                Verb::Incomplete { to, omit } => Some((to, omit)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            omitted,
+            [
+                (Node::Primary, Omit::Client),
+                (Node::Secondary, Omit::LeaseEnd),
+                (Node::Primary, Omit::Pet)
+            ]
+        );
+        // Written back as read.
+        assert_eq!(
+            s.faults[1].to_string(),
+            "{ at: 2h, incomplete: secondary, omit: lease_end }"
+        );
+        rejected(
+            &["{ at: 1h, incomplete: primary }"],
+            "",
+            7,
+            &["`incomplete` needs an `omit`", "`lease_end`"],
+        );
+        rejected(
+            &["{ at: 1h, forge: primary, release: leased, omit: pet }"],
+            "",
+            7,
+            &["`omit` does nothing on `forge`", "only `incomplete`"],
+        );
+        let e = with_faults(&["{ at: 1h, incomplete: primary, omit: xid }"], "").unwrap_err();
+        assert!(e.starts_with("line 7,") && e.contains("xid"), "{e}");
+        // Sent on the failover connection: both servers up.
+        rejected(
+            &[
+                "{ at: 1h, crash: secondary }",
+                "{ at: 2h, incomplete: primary, omit: pet }",
+            ],
+            "",
+            8,
+            &["its partner, the secondary, is down", "send it on"],
         );
     }
 

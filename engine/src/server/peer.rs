@@ -1190,6 +1190,15 @@ impl<S: Storage> Server<S> {
                     }
                 }
             };
+            let verdict = match verdict {
+                // The catalogued bug: an update missing what its status requires is applied.
+                Verdict::Reject(RejectReason::MISSING_BINDING_INFORMATION)
+                    if bugs.has(Bug::AcceptIncompleteUpdate) =>
+                {
+                    Verdict::Accept
+                }
+                v => v,
+            };
             match verdict {
                 Verdict::Reject(reason) => {
                     self.counters.bndupd_rejected += 1;

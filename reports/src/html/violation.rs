@@ -47,6 +47,10 @@ pub fn rule(property: &str) -> &'static str {
              addresses"
         }
         "duplicate-grant-declined" => "no client's ARP probe may find its offered address in use",
+        "update-validation" => {
+            "a binding update that lacks what its binding-status requires is rejected (draft-12 \
+             §7.1.3, reason 3), never applied"
+        }
         _ => "the property must hold",
     }
 }
