@@ -1158,6 +1158,77 @@ fn a_missing_or_wrong_digest_drops_the_connection() {
 }
 
 #[test]
+fn an_active_update_without_its_pet_is_rejected_with_3_unless_incomplete_updates_are_taken() {
+    // Goal: draft-12 §7.1.3 — "If the BNDUPD lacks information ⇒ reject 3", for every BNDUPD.
+    // A sloppy partner's ACTIVE for the primary's own client, with a later lease end but no
+    // potential-expiration-time, is rejected with 3 and changes nothing; with the catalogued
+    // bug `accept-incomplete-update` it is acknowledged without a reject (and its lease end
+    // taken).
+    use crate::failover::messages;
+    use crate::lease::{Binding, HwAddr};
+    use crate::wire::failover::{FoOption, RejectReason};
+    const SLOPPY_XID: u32 = 0xf0f0_0000;
+    for bug in [false, true] {
+        let mut net = pair_with(Mode::HotStandby, 199, |c| {
+            if bug {
+                c.bugs = crate::bugs::Bugs::NONE.with(Bug::AcceptIncompleteUpdate);
+            }
+        });
+        let ack = net.dora(P, 7).expect("the primary serves in NORMAL");
+        net.run_for(secs(2));
+        let conn = net
+            .node(P)
+            .relationship()
+            .and_then(|r| r.established())
+            .map(|l| l.conn)
+            .expect("an established link");
+        let before = net.node(P).leases().binding(ack.yiaddr).unwrap().clone();
+        let at = net.clock(S);
+        let mut b = Binding::new(ack.yiaddr, BindingState::Active);
+        b.hw = Some(HwAddr {
+            htype: 1,
+            addr: vec![0x02, 0, 0, 0, 0, 7],
+        });
+        let end = before.expires_at + secs(600);
+        (b.cltt, b.state_since, b.expires_at) = (at, at, end);
+        let mut upd = messages::bndupd(
+            at.as_unix_secs(),
+            SLOPPY_XID,
+            &[(&b, end, Ipv4Addr::new(255, 255, 255, 0))],
+            Dialect::Isc,
+        );
+        upd.options
+            .retain(|o| !matches!(o, FoOption::PotentialExpirationTime(_)));
+        net.deliver(Event::Bytes {
+            node: P,
+            conn,
+            bytes: messages::encode(&upd, None),
+        });
+        let answer = net
+            .seen
+            .iter()
+            .find(|s| s.from == P && s.msg.msg_type == Fo::BndAck && s.msg.xid == SLOPPY_XID)
+            .map(|s| messages::decode_bndack(&s.msg))
+            .expect("the update is answered");
+        let after = net.node(P).leases().binding(ack.yiaddr).unwrap();
+        if bug {
+            assert_eq!(
+                answer,
+                [(ack.yiaddr, None)],
+                "acknowledged without a reject"
+            );
+            assert_eq!(after.expires_at, end, "its lease end was taken");
+        } else {
+            assert_eq!(
+                answer,
+                [(ack.yiaddr, Some(RejectReason::MISSING_BINDING_INFORMATION))]
+            );
+            assert_eq!(after, &before, "nothing changed");
+        }
+    }
+}
+
+#[test]
 fn a_forged_release_drops_the_connection_unless_digests_go_unchecked() {
     // Goal: MS-DHCPF §3.1.5 — on an established, signed link, a BNDUPD from someone without
     // the secret (one saying client 7 released its address, signed with another key) closes
