@@ -55,9 +55,9 @@ pub struct Size {
     pub clients: u32,
     /// Faults (a nemesis's counted as it would draw them).
     pub faults: usize,
-    /// Fault episodes: the faults that do not undo an earlier one (a crash and its restart, a
-    /// cut and its heal, a clock set and set back, a delay spike and its end are one each, as
-    /// the swarm counts them).
+    /// Fault episodes: the faults that do not undo or go with an earlier one (a crash with its
+    /// restart and the operator's commands about it, a cut and its heal, a clock set and set
+    /// back, a delay spike and its end are one each, as the swarm counts them).
     pub episodes: usize,
     /// Scheduled duration.
     pub duration: Duration,
@@ -142,18 +142,17 @@ fn faults_of(s: &Scenario) -> usize {
     s.faults.len() + s.nemesis.as_ref().map_or(0, |n| 2 * n.faults as usize)
 }
 
-/// The fault episodes of `s` (see [`Size::episodes`]): a verb that only puts back what an
-/// earlier fault changed is not one; any other verb, including one added later, is.
+/// The fault episodes of `s` (see [`Size::episodes`]), counted as the swarm counts its own
+/// draws ([`crate::swarm::episodes`]: a crash with its restart and the operator's commands
+/// about it, a cut with its heal, a clock set off true time with what sets it back, a delay
+/// spike with its end; any other fault alone), in time order; a nemesis's faults one each.
 fn episodes_of(s: &Scenario) -> usize {
-    let undoes = |v: &Verb| match v {
-        Verb::Restart { .. } | Verb::Heal { .. } => true,
-        Verb::ClockOffset { offset_s, .. } => *offset_s == 0,
-        Verb::ClockDrift { ppm, .. } => *ppm == 0,
-        Verb::DelaySpike { delay_ms } => *delay_ms == s.network.delay_ms_mean,
-        _ => false,
-    };
-    let scheduled = s.faults.iter().filter(|f| !undoes(&f.verb)).count();
-    scheduled + s.nemesis.as_ref().map_or(0, |n| n.faults as usize)
+    let mut faults = s.faults.clone();
+    // Stable: faults at one time keep their written order, as the world runs them.
+    faults.sort_by_key(|f| f.at);
+    let ids: std::collections::BTreeSet<usize> =
+        crate::swarm::episodes(&faults).into_iter().collect();
+    ids.len() + s.nemesis.as_ref().map_or(0, |n| n.faults as usize)
 }
 
 impl Shrinker<'_> {
@@ -803,6 +802,45 @@ mod tests {
         let again = shrink(&repro, &mut |_| {}).unwrap();
         assert_eq!(again.scenario, shrunk.scenario);
         assert_eq!(again.trace_hash, shrunk.trace_hash);
+    }
+
+    #[test]
+    fn episodes_are_counted_as_the_swarm_counts_them() {
+        let with = |faults: &[&str]| {
+            let mut text = "name: x\ndescription: d\nduration: 5h\nexpect: pass\nwhy: w\nfaults:\n"
+                .to_string();
+            for f in faults {
+                text.push_str(&format!("  - {f}\n"));
+            }
+            episodes_of(&Scenario::parse(&text).unwrap())
+        };
+        // A crash, the operator declaring it down, its restart: one episode.
+        assert_eq!(
+            with(&[
+                "{ at: 1h, crash: secondary }",
+                "{ at: 1h5m, admin: primary, command: partner_down }",
+                "{ at: 1h40m, restart: secondary }",
+            ]),
+            1
+        );
+        // Written out of time order, a cut and its heal are still one; a clock set off and
+        // back one more; a reboot and a sloppy partner's update one each.
+        assert_eq!(
+            with(&[
+                "{ at: 2h, heal: servers }",
+                "{ at: 1h, partition: servers }",
+                "{ at: 3h, clock_offset_s: 20, node: primary }",
+                "{ at: 3h30m, clock_offset_s: 0, node: primary }",
+                "{ at: 4h, reboot_clients: true }",
+                "{ at: 4h10m, incomplete: primary, omit: pet }",
+            ]),
+            4
+        );
+        // The operator declaring a partner down that did not crash is an episode of its own.
+        assert_eq!(
+            with(&["{ at: 1h, admin: primary, command: partner_down }"]),
+            1
+        );
     }
 
     #[test]

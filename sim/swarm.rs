@@ -1002,8 +1002,8 @@ fn isolated(
 /// Which episode each fault of a drawn schedule belongs to (an index below the faults'
 /// count): a crash with its restart and the operator's commands about it, a cut with its heal,
 /// a clock set off true time with what sets it back, a delay spike with its end; a triggered
-/// fault, a reboot and a forged message alone.
-fn episodes(faults: &[Fault]) -> Vec<usize> {
+/// fault, a reboot and a forged message alone. `faults` in time order.
+pub(crate) fn episodes(faults: &[Fault]) -> Vec<usize> {
     let mut ids = Vec::with_capacity(faults.len());
     let mut next = 0;
     let mut new = || {
