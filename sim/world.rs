@@ -1444,6 +1444,21 @@ impl World {
         self.note(Event::Fault(f));
     }
 
+    /// A BNDUPD of binding `b` with `pet`, in the run's dialect and dated now on the clock of
+    /// server `from`, that no server sent: its xid the next from [`FORGED_XID_BASE`], so that
+    /// the partner drops the BNDACK that answers it.
+    fn injected_update(&mut self, b: &Binding, pet: Time, from: usize) -> Message {
+        let mask = subnets(&self.scenario)
+            .iter()
+            .find(|net| net.contains(b.address))
+            .map_or(Ipv4Addr::UNSPECIFIED, |net| net.mask);
+        let xid = FORGED_XID_BASE.wrapping_add(self.forged);
+        self.forged = self.forged.wrapping_add(1);
+        let dialect = self.scenario.servers.dialect.dialect();
+        let at = self.server_clock(from).as_unix_secs();
+        messages::bndupd(at, xid, &[(b, pet, mask)], dialect)
+    }
+
     /// Server `to`'s established failover connection, if it has one the world still carries.
     fn established_conn(&self, to: usize) -> Option<u64> {
         self.servers[to]
@@ -1506,15 +1521,9 @@ impl World {
             );
         }
         (b.cltt, b.state_since, b.expires_at) = (cltt, cltt, end);
-        let mask = subnets(&self.scenario)
-            .iter()
-            .find(|net| net.contains(address))
-            .map_or(Ipv4Addr::UNSPECIFIED, |net| net.mask);
-        let xid = FORGED_XID_BASE.wrapping_add(self.forged);
-        self.forged = self.forged.wrapping_add(1);
         let dialect = self.scenario.servers.dialect.dialect();
-        let at = self.server_clock(from);
-        let mut msg = messages::bndupd(at.as_unix_secs(), xid, &[(&b, end, mask)], dialect);
+        let mut msg = self.injected_update(&b, end, from);
+        let xid = msg.xid;
         msg.options.retain(|o| match omit {
             Omit::Client => true,
             Omit::LeaseEnd => !matches!(o, FoOption::LeaseExpirationTime(_)),
@@ -1601,24 +1610,16 @@ impl World {
         let released = holder
             .and_then(|c| self.clients[c].leased_at)
             .map_or(self.now, |t| (t + Duration::from_secs(1)).min(self.now));
-        let (at, released_at) = (
-            self.server_clock(from),
-            self.servers[from].clock.local(released),
-        );
+        let released_at = self.servers[from].clock.local(released);
         let mut b = Binding::new(address, BindingState::Released);
         b.hw = holder.map(|c| HwAddr {
             htype: 1,
             addr: mac_of(c).to_vec(),
         });
         (b.cltt, b.state_since, b.expires_at) = (released_at, released_at, released_at);
-        let mask = subnets(&self.scenario)
-            .iter()
-            .find(|n| n.contains(address))
-            .map_or(Ipv4Addr::UNSPECIFIED, |n| n.mask);
-        let xid = FORGED_XID_BASE.wrapping_add(self.forged);
-        self.forged = self.forged.wrapping_add(1);
         let dialect = self.scenario.servers.dialect.dialect();
-        let msg = messages::bndupd(at.as_unix_secs(), xid, &[(&b, released_at, mask)], dialect);
+        let msg = self.injected_update(&b, released_at, from);
+        let xid = msg.xid;
         let signed = self.scenario.servers.shared_secret.is_some();
         let bytes = messages::encode(&msg, signed.then_some(ATTACKER_SECRET));
         let detail = format!(
