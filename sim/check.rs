@@ -730,13 +730,10 @@ impl Checker {
                         _ => None,
                     });
                     let about = (relationship, b.address, sender.server);
+                    let answered = carried.iter().find(|c| c.address == b.address);
                     // draft-12 §7.1.3: "If the BNDUPD lacks information ⇒ reject 3", for
                     // every BNDUPD in any state.
-                    let lacking = carried
-                        .iter()
-                        .find(|c| c.address == b.address)
-                        .and_then(|c| c.lacks);
-                    if let Some(what) = lacking {
+                    if let Some(what) = answered.and_then(|c| c.lacks) {
                         self.incomplete_answered += 1;
                         if reject.is_none() {
                             self.violations.push(Violation {
@@ -759,7 +756,7 @@ impl Checker {
                         continue;
                     }
                     self.rejected.remove(&about);
-                    let Some(c) = carried.iter().find(|c| c.address == b.address) else {
+                    let Some(c) = answered else {
                         continue;
                     };
                     // The acknowledging server overwrites its record (draft-12 §7.1.2):

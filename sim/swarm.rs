@@ -345,11 +345,10 @@ fn sloppy_partner(rng: &mut ChaCha8Rng, (from, until): (u64, u64), s: &mut Scena
             to: node(rng),
             omit: pick(rng, &Omit::ALL),
         };
-        let mut with = s.clone();
-        let i = with.faults.partition_point(|f| f.at.0.as_millis() <= at);
-        with.faults.insert(i, fault(at, verb));
-        if with.validate().is_ok() {
-            *s = with;
+        let i = s.faults.partition_point(|f| f.at.0.as_millis() <= at);
+        s.faults.insert(i, fault(at, verb));
+        if s.validate().is_err() {
+            s.faults.remove(i);
         }
     }
 }

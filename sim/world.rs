@@ -1496,13 +1496,15 @@ impl World {
             self.note_injected(&verb, "no address leased".into());
             return;
         };
-        let Some(lease) = self.clients[holder].client.lease().cloned() else {
-            return;
-        };
-        // The holder's lease as the partner would send it, on the partner's clock.
-        let local = |w: &World, t: Time| w.servers[from].clock.local(t);
-        let cltt = local(self, self.clients[holder].leased_at.unwrap_or(self.now));
-        let end = local(self, lease.expires_at);
+        // The holder's lease as the partner would send it, on the partner's clock (the
+        // quietest lease has both times).
+        let slot = &self.clients[holder];
+        let (acked, ends) = (
+            slot.leased_at.unwrap_or(self.now),
+            slot.client.lease().map_or(self.now, |l| l.expires_at),
+        );
+        let clock = &self.servers[from].clock;
+        let (cltt, end) = (clock.local(acked), clock.local(ends));
         let mut b = Binding::new(address, BindingState::Active);
         b.hw = Some(HwAddr {
             htype: 1,
@@ -1531,16 +1533,14 @@ impl World {
         });
         let secret = self.scenario.servers.shared_secret.as_deref();
         let bytes = messages::encode(&msg, secret.map(str::as_bytes));
+        let field = match omit {
+            Omit::Client => "client",
+            Omit::LeaseEnd => "lease-expiration-time",
+            Omit::Pet => "potential-expiration-time",
+        };
         self.note_injected(
             &verb,
-            format!(
-                "ACTIVE {address} (client {holder}) without its {}, xid {xid:#010x}",
-                match omit {
-                    Omit::Client => "client",
-                    Omit::LeaseEnd => "lease-expiration-time",
-                    Omit::Pet => "potential-expiration-time",
-                }
-            ),
+            format!("ACTIVE {address} (client {holder}) without its {field}, xid {xid:#010x}"),
         );
         let end_of = |w: &World, k: usize| Endpoint {
             server: server_name(k),
